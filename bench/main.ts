@@ -1,0 +1,16 @@
+import { localCacheBench } from './local-cache.bench';
+
+/** `npm run bench`: every benchmark, each printing ratios measured side by side in this run. */
+async function main(): Promise<void> {
+  console.log(
+    `nestjs-cluster-session benchmarks — node ${process.version}, ${new Date().toISOString()}\n`,
+  );
+  for (const bench of [localCacheBench]) {
+    console.log((await bench()).join('\n'), '\n');
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});

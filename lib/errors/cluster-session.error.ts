@@ -1,0 +1,7 @@
+/** Base class of every error this module throws, so callers can catch them as one family. */
+export class ClusterSessionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

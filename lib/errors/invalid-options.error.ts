@@ -1,0 +1,22 @@
+import { ClusterSessionError } from './cluster-session.error';
+
+/** An option failed validation at startup; the message names the option, the value and what is allowed. */
+export class InvalidOptionsError extends ClusterSessionError {
+  constructor(
+    readonly option: string,
+    readonly given: unknown,
+    readonly allowed: string,
+  ) {
+    super(`Invalid option ${option}: got ${describe(given)}; expected ${allowed}`);
+  }
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  return `a value of type ${typeof value}`;
+}
