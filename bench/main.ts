@@ -1,11 +1,12 @@
 import { localCacheBench } from './local-cache.bench';
+import { sessionStoreBench } from './session-store.bench';
 
 /** `npm run bench`: every benchmark, each printing ratios measured side by side in this run. */
 async function main(): Promise<void> {
   console.log(
     `nestjs-cluster-session benchmarks — node ${process.version}, ${new Date().toISOString()}\n`,
   );
-  for (const bench of [localCacheBench]) {
+  for (const bench of [localCacheBench, sessionStoreBench]) {
     console.log((await bench()).join('\n'), '\n');
   }
 }

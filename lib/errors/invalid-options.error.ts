@@ -2,12 +2,14 @@ import { ClusterSessionError } from './cluster-session.error';
 
 /** An option failed validation at startup; the message names the option, the value and what is allowed. */
 export class InvalidOptionsError extends ClusterSessionError {
+  /** `givenDescription` replaces the value in the message when it must not be printed (a secret). */
   constructor(
     readonly option: string,
-    readonly given: unknown,
+    given: unknown,
     readonly allowed: string,
+    givenDescription = describe(given),
   ) {
-    super(`Invalid option ${option}: got ${describe(given)}; expected ${allowed}`);
+    super(`Invalid option ${option}: got ${givenDescription}; expected ${allowed}`);
   }
 }
 

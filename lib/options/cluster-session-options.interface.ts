@@ -1,0 +1,75 @@
+import type { RedisConnectionOption } from '../redis/redis-connection.interface';
+
+/** The session cookie. */
+export interface SessionCookieOptions {
+  /** Cookie name. Default `'sid'`. */
+  name?: string;
+  /** Default `'/'`. */
+  path?: string;
+  /** Default: none (host-only cookie). */
+  domain?: string;
+  /** Default `true`. */
+  httpOnly?: boolean;
+  /** `'auto'` follows the request's protocol (and `X-Forwarded-Proto` behind a trusted proxy). Default `'auto'`. */
+  secure?: boolean | 'auto';
+  /** Default `'lax'`. */
+  sameSite?: 'lax' | 'strict' | 'none';
+}
+
+/** Cross-node coordination and the local cache. */
+export interface ClusterOptions {
+  /** Pub/Sub subscription and broadcast. When false the local cache is off unless `localCacheEnabled` is set (safe for one node only). Default `true`. */
+  enabled?: boolean;
+  /** Identifies this node in messages. Default: a random UUID. */
+  nodeId?: string;
+  /** Pub/Sub channel. Default `'session:cluster:invalidate'`. */
+  channel?: string;
+  /** Local cache on or off. Default `true` (with `enabled`), else `false`. */
+  localCacheEnabled?: boolean;
+  /** How long a cached copy may be served without Redis, ms. Default `30_000`. */
+  localCacheTtl?: number;
+  /** Entries before LRU eviction. Default `10_000`. */
+  localCacheMaxSize?: number;
+  /** Startup waits this long for the subscription, ms. Default `5_000`. */
+  subscribeTimeout?: number;
+  /** Subscriber liveness probe, ms; a missed reply makes the cache untrusted. Default `1_000`. */
+  heartbeatInterval?: number;
+}
+
+/** Options of `ClusterSessionModule`. Times are in milliseconds. */
+export interface ClusterSessionOptions {
+  /** Required. Signs cookies; an array rotates secrets (the first signs, all verify). Each at least 32 characters. */
+  secret: string | string[];
+  /** Redis connection. Default `'redis://127.0.0.1:6379'`. */
+  redis?: RedisConnectionOption;
+  /** Prefix of every Redis key. Default `'sess:'`. */
+  keyPrefix?: string;
+  /** Idle timeout; every save or (throttled) touch extends it. Default `3_600_000` (1 hour). */
+  ttl?: number;
+  /** A session is never served past `createdAt + absoluteTimeout`. Default `86_400_000` (24 hours). */
+  absoluteTimeout?: number;
+  /** Sliding expiry refreshes Redis at most this often per session. Default `60_000`. */
+  touchAfter?: number;
+  /** When false, an untouched new session costs no Redis write and sets no cookie. Default `false`. */
+  saveUninitialized?: boolean;
+  /** The session cookie. */
+  cookie?: SessionCookieOptions;
+  /** A save above this many bytes fails with `SessionTooLargeError`; nothing is written. Default `65_536`. */
+  maxSessionBytes?: number;
+  /** Cross-node coordination and the local cache. */
+  cluster?: ClusterOptions;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedClusterSessionOptions {
+  secrets: string[];
+  redis: RedisConnectionOption;
+  keyPrefix: string;
+  ttl: number;
+  absoluteTimeout: number;
+  touchAfter: number;
+  saveUninitialized: boolean;
+  maxSessionBytes: number;
+  cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
+  cluster: Required<ClusterOptions>;
+}

@@ -1,0 +1,122 @@
+import Redis from 'ioredis';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import type { ClusterSessionOptions } from './cluster-session-options.interface';
+import { resolveOptions } from './resolve-options';
+
+const secret = 's'.repeat(32);
+
+describe('resolveOptions', () => {
+  it('fills in the documented defaults', () => {
+    const options = resolveOptions({ secret });
+    expect(options).toMatchObject({
+      secrets: [secret],
+      redis: 'redis://127.0.0.1:6379',
+      keyPrefix: 'sess:',
+      ttl: 3_600_000,
+      absoluteTimeout: 86_400_000,
+      touchAfter: 60_000,
+      saveUninitialized: false,
+      maxSessionBytes: 65_536,
+      cookie: { name: 'sid', path: '/', httpOnly: true, secure: 'auto', sameSite: 'lax' },
+      cluster: {
+        enabled: true,
+        channel: 'session:cluster:invalidate',
+        localCacheEnabled: true,
+        localCacheTtl: 30_000,
+        localCacheMaxSize: 10_000,
+        subscribeTimeout: 5_000,
+        heartbeatInterval: 1_000,
+      },
+    });
+    expect(options.cluster.nodeId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('turns the local cache off without Pub/Sub unless it is asked for', () => {
+    expect(resolveOptions({ secret, cluster: { enabled: false } }).cluster.localCacheEnabled).toBe(
+      false,
+    );
+    expect(
+      resolveOptions({ secret, cluster: { enabled: false, localCacheEnabled: true } }).cluster
+        .localCacheEnabled,
+    ).toBe(true);
+  });
+
+  it('keeps touchAfter below the idle timeout', () => {
+    expect(resolveOptions({ secret, ttl: 10_000 }).touchAfter).toBe(5_000);
+    expect(() => resolveOptions({ secret, ttl: 10_000, touchAfter: 10_000 })).toThrow(
+      /touchAfter: got 10000/,
+    );
+  });
+
+  it('never prints a secret in an error', () => {
+    expect(() => resolveOptions({ secret: 'hunter2-is-my-password' })).toThrow(
+      /got a string of 22 characters/,
+    );
+    expect(() => resolveOptions({ secret: 'hunter2-is-my-password' })).not.toThrow(/hunter2/);
+  });
+
+  it('accepts secret arrays and Redis instances', () => {
+    const redis = new Redis({ lazyConnect: true });
+    expect(resolveOptions({ secret: [secret, 't'.repeat(40)], redis })).toMatchObject({
+      secrets: [secret, 't'.repeat(40)],
+      redis,
+    });
+    redis.disconnect();
+  });
+
+  it.each<[string, unknown, RegExp]>([
+    [
+      'no secret',
+      {},
+      /Invalid option secret: got undefined; expected a string of at least 32 characters/,
+    ],
+    ['a short secret', { secret: 'short' }, /secret: got a string of 5 characters/],
+    [
+      'a short rotated secret',
+      { secret: [secret, 'x'] },
+      /secret\[1\]: got a string of 1 characters/,
+    ],
+    ['an empty secret array', { secret: [] }, /secret: got an empty array/],
+    [
+      'a ttl as a string',
+      { secret, ttl: '1h' },
+      /ttl: got "1h"; expected an integer number of milliseconds/,
+    ],
+    ['a negative absoluteTimeout', { secret, absoluteTimeout: -1 }, /absoluteTimeout: got -1/],
+    [
+      'a fractional maxSessionBytes',
+      { secret, maxSessionBytes: 1.5 },
+      /maxSessionBytes: got 1.5; expected an integer/,
+    ],
+    [
+      'a redis number',
+      { secret, redis: 6379 },
+      /redis: got 6379; expected a redis:\/\/ or rediss:\/\/ URL/,
+    ],
+    ['an http url', { secret, redis: 'http://x' }, /redis: got "http:\/\/x"/],
+    [
+      'a bad sameSite',
+      { secret, cookie: { sameSite: 'sometimes' } },
+      /cookie.sameSite: got "sometimes"; expected one of "lax", "strict", "none"/,
+    ],
+    [
+      'a cookie name with a space',
+      { secret, cookie: { name: 'my sid' } },
+      /cookie.name: got "my sid"/,
+    ],
+    [
+      'a string flag',
+      { secret, cluster: { enabled: 'yes' } },
+      /cluster.enabled: got "yes"; expected true or false/,
+    ],
+    [
+      'a zero cache size',
+      { secret, cluster: { localCacheMaxSize: 0 } },
+      /cluster.localCacheMaxSize: got 0/,
+    ],
+    ['cluster as a string', { secret, cluster: 'on' }, /cluster: got "on"; expected an object/],
+  ])('rejects %s with a clear message', (_name, options, message) => {
+    expect(() => resolveOptions(options as ClusterSessionOptions)).toThrow(InvalidOptionsError);
+    expect(() => resolveOptions(options as ClusterSessionOptions)).toThrow(message);
+  });
+});

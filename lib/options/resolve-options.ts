@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { InvalidOptionsError } from '../errors/invalid-options.error';
+import { isRedisInstance } from '../redis/redis-connection.factory';
+import type { RedisConnectionOption } from '../redis/redis-connection.interface';
+import type {
+  ClusterSessionOptions,
+  ResolvedClusterSessionOptions,
+} from './cluster-session-options.interface';
+
+export const MIN_SECRET_LENGTH = 32;
+
+/** Validates options and fills in the defaults; throws {@link InvalidOptionsError} on the first bad one. */
+export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterSessionOptions {
+  if (!isPlainObject(options)) throw new InvalidOptionsError('options', options, 'an object');
+  const cookie = optionalObject('cookie', options.cookie);
+  const cluster = optionalObject('cluster', options.cluster);
+  const enabled = bool('cluster.enabled', cluster.enabled, true);
+  const ttl = duration('ttl', options.ttl, 3_600_000);
+  const absoluteTimeout = duration('absoluteTimeout', options.absoluteTimeout, 86_400_000);
+  return {
+    secrets: secrets(options.secret),
+    redis: redis(options.redis),
+    keyPrefix: text(
+      'keyPrefix',
+      options.keyPrefix,
+      'sess:',
+      /^[^\s]{0,64}$/,
+      'up to 64 characters without spaces',
+    ),
+    ttl,
+    absoluteTimeout,
+    // a touch only helps if it can happen before the idle timeout runs out
+    touchAfter: duration('touchAfter', options.touchAfter, Math.min(60_000, Math.floor(ttl / 2)), {
+      min: 0,
+      max: ttl - 1,
+    }),
+    saveUninitialized: bool('saveUninitialized', options.saveUninitialized, false),
+    maxSessionBytes: integer('maxSessionBytes', options.maxSessionBytes, 65_536, 1),
+    cookie: {
+      name: text(
+        'cookie.name',
+        cookie.name,
+        'sid',
+        /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+        'a cookie name (RFC 6265 token)',
+      ),
+      path: text('cookie.path', cookie.path, '/', /^\/[^;\s]*$/, 'a path starting with "/"'),
+      domain:
+        cookie.domain === undefined
+          ? undefined
+          : text('cookie.domain', cookie.domain, '', /^[^;\s]+$/, 'a domain'),
+      httpOnly: bool('cookie.httpOnly', cookie.httpOnly, true),
+      secure: oneOf('cookie.secure', cookie.secure, 'auto', [true, false, 'auto']),
+      sameSite: oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none']),
+    },
+    cluster: {
+      enabled,
+      nodeId: text(
+        'cluster.nodeId',
+        cluster.nodeId,
+        randomUUID(),
+        /^[^\s]{1,128}$/,
+        '1 to 128 characters without spaces',
+      ),
+      channel: text(
+        'cluster.channel',
+        cluster.channel,
+        'session:cluster:invalidate',
+        /^.{1,256}$/,
+        'a channel name',
+      ),
+      localCacheEnabled: bool('cluster.localCacheEnabled', cluster.localCacheEnabled, enabled),
+      localCacheTtl: duration('cluster.localCacheTtl', cluster.localCacheTtl, 30_000),
+      localCacheMaxSize: integer('cluster.localCacheMaxSize', cluster.localCacheMaxSize, 10_000, 1),
+      subscribeTimeout: duration('cluster.subscribeTimeout', cluster.subscribeTimeout, 5_000),
+      heartbeatInterval: duration('cluster.heartbeatInterval', cluster.heartbeatInterval, 1_000),
+    },
+  };
+}
+
+function secrets(value: unknown): string[] {
+  const list = typeof value === 'string' ? [value] : value;
+  const allowed = `a string of at least ${MIN_SECRET_LENGTH} characters, or a non-empty array of them (the first signs, all verify)`;
+  if (!Array.isArray(list) || list.length === 0) {
+    throw new InvalidOptionsError(
+      'secret',
+      undefined,
+      allowed,
+      Array.isArray(list) ? 'an empty array' : String(typeof value),
+    );
+  }
+  list.forEach((secret: unknown, index) => {
+    if (typeof secret !== 'string' || secret.length < MIN_SECRET_LENGTH) {
+      const name = typeof value === 'string' ? 'secret' : `secret[${index}]`;
+      // never print a secret, even a rejected one
+      const given =
+        typeof secret === 'string' ? `a string of ${secret.length} characters` : typeof secret;
+      throw new InvalidOptionsError(name, undefined, allowed, given);
+    }
+  });
+  return [...(list as string[])];
+}
+
+function redis(value: unknown): RedisConnectionOption {
+  if (value === undefined) return 'redis://127.0.0.1:6379';
+  if (typeof value === 'string' && /^rediss?:\/\//.test(value)) return value;
+  if (isRedisInstance(value) || isPlainObject(value)) return value as RedisConnectionOption;
+  throw new InvalidOptionsError(
+    'redis',
+    value,
+    'a redis:// or rediss:// URL, ioredis options, or an ioredis Redis or Cluster instance',
+  );
+}
+
+function duration(
+  name: string,
+  value: unknown,
+  fallback: number,
+  { min = 1, max = 2 ** 31 - 1 } = {},
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidOptionsError(
+      name,
+      value,
+      `an integer number of milliseconds from ${min} to ${max}`,
+    );
+  }
+  return value;
+}
+
+function integer(name: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw new InvalidOptionsError(name, value, `an integer of at least ${min}`);
+  }
+  return value;
+}
+
+function bool(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new InvalidOptionsError(name, value, 'true or false');
+  return value;
+}
+
+function text(
+  name: string,
+  value: unknown,
+  fallback: string,
+  pattern: RegExp,
+  allowed: string,
+): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !pattern.test(value))
+    throw new InvalidOptionsError(name, value, allowed);
+  return value;
+}
+
+function oneOf<T>(name: string, value: unknown, fallback: T, allowed: readonly T[]): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value as T)) {
+    throw new InvalidOptionsError(
+      name,
+      value,
+      `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+    );
+  }
+  return value as T;
+}
+
+function optionalObject(name: string, value: unknown): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new InvalidOptionsError(name, value, 'an object');
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

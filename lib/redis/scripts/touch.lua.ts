@@ -1,0 +1,27 @@
+/**
+ * Sliding expiry, throttled: refreshes the TTL only when the last save or touch is at least
+ * `touchAfter` old, so a busy session costs one write per `touchAfter`, not one per request.
+ *
+ * KEYS[1] session key. ARGV: idle ms, touchAfter ms, key prefix, id.
+ * Returns { 0 } when absent, { 1, pttl } when throttled, { 2, ttl } when refreshed.
+ */
+export const TOUCH = `
+local key = KEYS[1]
+local idle, touch_after, prefix, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+if redis.call('EXISTS', key) == 0 then return { 0 } end
+local now = now_ms()
+local touched = tonumber(redis.call('HGET', key, 'touched'))
+if touched and now - touched < touch_after then
+  return { 1, redis.call('PTTL', key) }
+end
+local ttl = life(key, idle, now)
+if ttl <= 0 then
+  redis.call('DEL', key)
+  return { 0 }
+end
+redis.call('HSET', key, 'touched', now)
+redis.call('PEXPIRE', key, ttl)
+local owner = redis.call('HGET', key, 'user')
+if owner then index_add(prefix, owner, id, now, ttl) end
+return { 2, ttl }
+`;

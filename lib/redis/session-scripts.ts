@@ -1,0 +1,42 @@
+import type { Cluster, Redis } from 'ioredis';
+import { PRELUDE } from './scripts/prelude.lua';
+import { READ } from './scripts/read.lua';
+import { SAVE } from './scripts/save.lua';
+import { TOUCH } from './scripts/touch.lua';
+import { DESTROY } from './scripts/destroy.lua';
+import { REGENERATE } from './scripts/regenerate.lua';
+import { DESTROY_FOR_USER, LIST_FOR_USER } from './scripts/user-index.lua';
+
+type Arg = string | number;
+
+/** The session scripts as commands (EVALSHA, falling back to EVAL after a Redis restart). */
+export interface SessionScripts {
+  ncsRead(key: string): Promise<unknown>;
+  ncsSave(key: string, ...args: Arg[]): Promise<unknown>;
+  ncsTouch(key: string, ...args: Arg[]): Promise<unknown>;
+  ncsDestroy(key: string, ...args: Arg[]): Promise<unknown>;
+  ncsRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
+  ncsListForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  ncsDestroyForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
+}
+
+const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string }> = {
+  ncsRead: { numberOfKeys: 1, lua: READ },
+  ncsSave: { numberOfKeys: 1, lua: SAVE },
+  ncsTouch: { numberOfKeys: 1, lua: TOUCH },
+  ncsDestroy: { numberOfKeys: 1, lua: DESTROY },
+  ncsRegenerate: { numberOfKeys: 2, lua: REGENERATE },
+  ncsListForUser: { numberOfKeys: 1, lua: LIST_FOR_USER },
+  ncsDestroyForUser: { numberOfKeys: 1, lua: DESTROY_FOR_USER },
+};
+
+/** Registers the session scripts on a client (idempotent) and returns it typed with them. */
+export function defineSessionScripts(client: Redis | Cluster): SessionScripts {
+  const registered = client as unknown as Partial<SessionScripts>;
+  for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
+    if (typeof registered[name as keyof SessionScripts] !== 'function') {
+      client.defineCommand(name, { numberOfKeys, lua: PRELUDE + lua });
+    }
+  }
+  return client as unknown as SessionScripts;
+}

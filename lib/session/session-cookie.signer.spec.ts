@@ -1,0 +1,49 @@
+import { createHmac } from 'node:crypto';
+import { SessionCookieSigner } from './session-cookie.signer';
+import { generateSessionId } from './session-id.util';
+
+const A = 'a'.repeat(32);
+const B = 'b'.repeat(32);
+
+describe('SessionCookieSigner', () => {
+  const id = generateSessionId();
+
+  it('signs ids with HMAC-SHA256 and reads them back', () => {
+    const signer = new SessionCookieSigner(A);
+    const value = signer.sign(id);
+    const mac = createHmac('sha256', A).update(id).digest('base64').replace(/=+$/, '');
+    expect(value).toBe(`${id}.${mac}`);
+    expect(signer.unsign(value)).toBe(id);
+  });
+
+  it('signs with the first secret and verifies with every secret (rotation)', () => {
+    const old = new SessionCookieSigner(B).sign(id);
+    const rotated = new SessionCookieSigner([A, B]);
+    expect(rotated.unsign(old)).toBe(id);
+    expect(rotated.sign(id)).toBe(new SessionCookieSigner(A).sign(id));
+    expect(new SessionCookieSigner(A).unsign(old)).toBeNull();
+  });
+
+  it.each([
+    ['a tampered id', (v: string) => `X${v.slice(1)}`],
+    ['a tampered signature', (v: string) => `${v.slice(0, -1)}${v.endsWith('A') ? 'B' : 'A'}`],
+    ['no signature', (v: string) => v.split('.')[0]],
+    ['an empty string', () => ''],
+    ['an oversized value', (v: string) => v + '.'.repeat(300)],
+    ['garbage', () => '%%%.%%%'],
+  ])('rejects %s', (_name, tamper) => {
+    const signer = new SessionCookieSigner(A);
+    expect(signer.unsign(tamper(signer.sign(id)))).toBeNull();
+  });
+
+  it('rejects a correctly signed value that is not a session id', () => {
+    const signer = new SessionCookieSigner(A);
+    expect(signer.unsign(signer.sign('not-an-id'))).toBeNull();
+    expect(signer.unsign(signer.sign(`${id}x`))).toBeNull();
+  });
+
+  it('rejects values that are not strings', () => {
+    const signer = new SessionCookieSigner(A);
+    for (const value of [undefined, null, 42, {}, ['a.b']]) expect(signer.unsign(value)).toBeNull();
+  });
+});

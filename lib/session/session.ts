@@ -1,0 +1,80 @@
+import type { SessionData } from './session-data.interface';
+
+/** Stored state of a session as last read from or written to Redis. */
+export interface SessionState {
+  /** Increases with every write; 0 for a session never saved. */
+  version: number;
+  /** Creation time, epoch ms (Redis clock). */
+  createdAt: number;
+  /** When Redis drops it unless touched or saved again, epoch ms (this node's clock). */
+  expiresAt: number;
+  /** Last save or touch, epoch ms (this node's clock). */
+  touchedAt: number;
+  userId: string | null;
+  /** Serialized top-level keys as stored, to compute the delta of the next save. */
+  fields: ReadonlyMap<string, string>;
+}
+
+const NEW_SESSION: SessionState = {
+  version: 0,
+  createdAt: 0,
+  expiresAt: 0,
+  touchedAt: 0,
+  userId: null,
+  fields: new Map(),
+};
+
+/**
+ * A session: its id, the caller's own copy of the data, and the state it was stored with.
+ * `data` may be changed freely, nested values included; a save compares each top-level key with
+ * what was stored and writes only the keys that differ.
+ */
+export class Session<T extends SessionData = SessionData> {
+  /** Owner of the session, kept in the per-user index; set it with `setUser`. */
+  userId: string | null;
+
+  constructor(
+    readonly id: string,
+    public data: T,
+    private stored: SessionState = NEW_SESSION,
+  ) {
+    this.userId = stored.userId;
+  }
+
+  /** True until the session is first saved. */
+  get isNew(): boolean {
+    return this.stored.version === 0;
+  }
+
+  get version(): number {
+    return this.stored.version;
+  }
+
+  get createdAt(): number {
+    return this.stored.createdAt;
+  }
+
+  get expiresAt(): number {
+    return this.stored.expiresAt;
+  }
+
+  get touchedAt(): number {
+    return this.stored.touchedAt;
+  }
+
+  /** The state this session was last stored with (used by stores to compute the delta). */
+  get storedState(): SessionState {
+    return this.stored;
+  }
+
+  /** Records a successful save or touch; called by stores. */
+  markStored(state: SessionState): void {
+    this.stored = state;
+    this.userId = state.userId;
+  }
+
+  /** Sets (or with `null` clears) the owner, which feeds `listForUser`/`destroyAllForUser`. */
+  setUser(userId: string | null): void {
+    this.userId = userId;
+  }
+}

@@ -1,0 +1,122 @@
+import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
+import { SessionTooLargeError } from '../errors/session-too-large.error';
+import { Session, type SessionState } from '../session/session';
+import type { SessionData } from '../session/session-data.interface';
+
+/** Hash fields holding data are `d:<top-level key>`; everything else is metadata. */
+export const DATA_FIELD_PREFIX = 'd:';
+
+export interface SessionDelta {
+  /** `[hash field, JSON]` of the keys that changed. */
+  set: [string, string][];
+  /** Hash fields of the keys that were removed. */
+  removed: string[];
+  /** Every data field after the save: the next baseline. */
+  fields: Map<string, string>;
+}
+
+/**
+ * The top-level keys that differ from what was stored. Throws, before anything is written, when
+ * a value cannot be serialized or the whole session would exceed `maxBytes`.
+ */
+export function encodeDelta(session: Session, maxBytes: number): SessionDelta {
+  const baseline = session.storedState.fields;
+  const fields = new Map<string, string>();
+  const set: [string, string][] = [];
+  let bytes = 0;
+  for (const key of Object.keys(session.data)) {
+    const json = serialize(key, session.data[key]);
+    if (json === undefined) continue;
+    const field = DATA_FIELD_PREFIX + key;
+    fields.set(field, json);
+    bytes += Buffer.byteLength(field) + Buffer.byteLength(json);
+    if (baseline.get(field) !== json) set.push([field, json]);
+  }
+  if (bytes > maxBytes) throw new SessionTooLargeError(session.id, bytes, maxBytes);
+  const removed = [...baseline.keys()].filter((field) => !fields.has(field));
+  return { set, removed, fields };
+}
+
+function serialize(key: string, value: unknown): string | undefined {
+  if (key === '__proto__') throw new InvalidSessionDataError(key, 'the key is reserved');
+  try {
+    // undefined, functions and symbols are dropped, as JSON.stringify drops them from objects
+    return JSON.stringify(value);
+  } catch (error) {
+    throw new InvalidSessionDataError(key, error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Why a hash read from Redis is not a session. */
+export class CorruptSessionData {
+  constructor(readonly reason: string) {}
+}
+
+/** What the read script returns for an existing session. */
+export interface RawSession {
+  /** HGETALL as a flat `[field, value, …]` array. */
+  hash: string[];
+  /** PTTL of the key. */
+  pttl: number;
+  /** Redis clock, epoch ms. */
+  now: number;
+}
+
+/** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */
+export function decodeSession<T extends SessionData>(
+  id: string,
+  raw: RawSession,
+  localNow = Date.now(),
+): Session<T> | CorruptSessionData | null {
+  const { hash, pttl, now } = raw;
+  if (!Array.isArray(hash) || hash.length % 2 !== 0) return new CorruptSessionData('not a hash');
+  if (!Number.isInteger(pttl) || pttl <= 0)
+    return new CorruptSessionData(`key has no expiry (PTTL ${pttl})`);
+  const data: SessionData = {};
+  const fields = new Map<string, string>();
+  const meta = new Map<string, string>();
+  for (let i = 0; i < hash.length; i += 2) {
+    const field = hash[i];
+    const value = hash[i + 1];
+    if (!field.startsWith(DATA_FIELD_PREFIX)) {
+      meta.set(field, value);
+      continue;
+    }
+    try {
+      // defineProperty: a stored "__proto__" key must not become the prototype
+      Object.defineProperty(data, field.slice(DATA_FIELD_PREFIX.length), {
+        value: JSON.parse(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } catch {
+      return new CorruptSessionData(`field ${field} is not JSON`);
+    }
+    fields.set(field, value);
+  }
+  const version = integer(meta.get('v'));
+  const createdAt = integer(meta.get('created'));
+  const expires = integer(meta.get('expires'));
+  const touched = integer(meta.get('touched'));
+  if (version === undefined || version < 1) return new CorruptSessionData('bad version');
+  if (createdAt === undefined || expires === undefined || touched === undefined) {
+    return new CorruptSessionData('bad timestamps');
+  }
+  // G7: the key's TTL is capped at the absolute deadline; this guards against a key written otherwise
+  if (expires <= now) return null;
+  const state: SessionState = {
+    version,
+    createdAt,
+    expiresAt: localNow + Math.min(pttl, expires - now),
+    touchedAt: localNow - Math.max(0, now - touched),
+    userId: meta.get('user') ?? null,
+    fields,
+  };
+  return new Session(id, data as T, state);
+}
+
+function integer(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?\d{1,16}$/.test(value)) return undefined;
+  return Number(value);
+}

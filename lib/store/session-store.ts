@@ -1,0 +1,44 @@
+import type { CacheStats } from '../cache/local-cache.interface';
+import type { Session } from '../session/session';
+import type { SessionData } from '../session/session-data.interface';
+
+/**
+ * Where sessions live. The abstract class is also the injection token: inject `SessionStore`
+ * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
+ * rejects with `SessionStoreUnavailableError`.
+ */
+export abstract class SessionStore<T extends SessionData = SessionData> {
+  /** Creates and stores a new session now (unlike the HTTP layer, which saves only when changed). */
+  abstract create(data?: T): Promise<Session<T>>;
+
+  /** The session, or `null` when absent, expired, corrupt, or the id is malformed. */
+  abstract get(id: string): Promise<Session<T> | null>;
+
+  /**
+   * Stores the top-level keys that changed since the session was read, and its owner.
+   * Resolves to false, writing nothing, when the session was destroyed or expired meanwhile:
+   * a save never brings a session back.
+   */
+  abstract save(session: Session<T>): Promise<boolean>;
+
+  /** Deletes the session; true when there was one. */
+  abstract destroy(id: string): Promise<boolean>;
+
+  /** Extends the idle timeout (at most once per `touchAfter`); false when the session is gone. */
+  abstract touch(id: string): Promise<boolean>;
+
+  /** Moves the session to a new id, data kept, the old id gone; `null` when it is gone. */
+  abstract regenerate(id: string): Promise<Session<T> | null>;
+
+  /** Deletes every session of the user; resolves to how many. */
+  abstract destroyAllForUser(userId: string): Promise<number>;
+
+  /** Ids of the user's live sessions. */
+  abstract listForUser(userId: string): Promise<string[]>;
+
+  /** Statistics of this node's local cache (all zero when there is none). */
+  abstract cacheStats(): CacheStats;
+
+  /** Deletes every session under this store's key prefix. */
+  abstract clear(): Promise<void>;
+}

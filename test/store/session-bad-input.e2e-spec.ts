@@ -1,0 +1,127 @@
+import { Logger } from '@nestjs/common';
+import { InvalidSessionDataError } from '../../lib/errors/invalid-session-data.error';
+import { SessionTooLargeError } from '../../lib/errors/session-too-large.error';
+import { Session } from '../../lib/session/session';
+import { SessionCookieSigner } from '../../lib/session/session-cookie.signer';
+import { generateSessionId } from '../../lib/session/session-id.util';
+import { RedisServer } from '../support/redis-server';
+import { openStore, type StoreFixture } from '../support/store-fixture';
+
+type Data = Record<string, unknown>;
+
+describe('RedisSessionStore: bad input', () => {
+  let server: RedisServer;
+  let fixture: StoreFixture<Data>;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    fixture = await openStore(server, { maxSessionBytes: 1_024 });
+  });
+
+  afterAll(async () => {
+    await fixture.close();
+    await server.dispose();
+  });
+
+  async function evalshaCalls(): Promise<number> {
+    const info = await fixture.redis.info('commandstats');
+    return Number(/cmdstat_(?:evalsha|eval):calls=(\d+)/.exec(info)?.[1] ?? 0);
+  }
+
+  it('a tampered or malformed cookie never reaches Redis', async () => {
+    const signer = new SessionCookieSigner('k'.repeat(32));
+    const session = await fixture.store.create({ user: 'ann' });
+    const good = signer.sign(session.id);
+    const before = await evalshaCalls();
+    const cookies = [
+      `${good.slice(0, -2)}xx`,
+      `A${good.slice(1)}`,
+      'garbage',
+      '',
+      good.split('.')[0],
+      'a.b.c',
+    ];
+    for (const cookie of cookies) expect(signer.unsign(cookie)).toBeNull();
+    // and the store itself refuses ids of the wrong shape before any Redis call
+    for (const id of [
+      '',
+      'short',
+      `${session.id}x`,
+      `${session.id.slice(1)}*`,
+      '../../etc',
+      'sess:*',
+    ]) {
+      expect(await fixture.store.get(id)).toBeNull();
+      expect(await fixture.store.destroy(id)).toBe(false);
+      expect(await fixture.store.touch(id)).toBe(false);
+      expect(await fixture.store.regenerate(id)).toBeNull();
+    }
+    expect(await evalshaCalls()).toBe(before);
+    expect((await fixture.store.get(signer.unsign(good)!))?.data).toEqual({ user: 'ann' });
+  });
+
+  it('an oversized save fails with a typed error and writes nothing', async () => {
+    const created = await fixture.store.create({ user: 'big' });
+    const loaded = await fixture.store.get(created.id);
+    loaded!.data.blob = 'x'.repeat(2_000);
+    await expect(fixture.store.save(loaded!)).rejects.toThrow(SessionTooLargeError);
+    await expect(fixture.store.save(loaded!)).rejects.toThrow(
+      /limit 1 KB \(option maxSessionBytes\)/,
+    );
+    expect((await fixture.store.get(created.id))?.data).toEqual({ user: 'big' });
+    expect((await fixture.store.get(created.id))?.version).toBe(1);
+
+    const fresh = new Session(generateSessionId(), { blob: 'x'.repeat(2_000) });
+    await expect(fixture.store.save(fresh)).rejects.toThrow(SessionTooLargeError);
+    expect(await fixture.redis.exists(`sess:${fresh.id}`)).toBe(0);
+  });
+
+  it('unserializable data and bad user ids fail with a typed error and write nothing', async () => {
+    const session = await fixture.store.create({ user: 'x' });
+    session.data.big = 10n;
+    await expect(fixture.store.save(session)).rejects.toThrow(InvalidSessionDataError);
+    delete session.data.big;
+    session.setUser('');
+    await expect(fixture.store.save(session)).rejects.toThrow(/userId/);
+    expect((await fixture.store.get(session.id))?.version).toBe(1);
+  });
+
+  it('corrupt hashes are no session, logged once, never thrown', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    try {
+      const { redis, store } = fixture;
+      const badJson = generateSessionId();
+      await redis.hset(
+        `sess:${badJson}`,
+        'v',
+        '1',
+        'created',
+        '1',
+        'expires',
+        String(Date.now() + 60_000),
+        'touched',
+        '1',
+        'd:x',
+        '{oops',
+      );
+      await redis.pexpire(`sess:${badJson}`, 60_000);
+      const noVersion = generateSessionId();
+      await redis.hset(`sess:${noVersion}`, 'd:x', '1');
+      await redis.pexpire(`sess:${noVersion}`, 60_000);
+      const notAHash = generateSessionId();
+      await redis.set(`sess:${notAHash}`, 'hello', 'PX', 60_000);
+
+      for (const id of [badJson, noVersion, notAHash, badJson, notAHash]) {
+        await expect(store.get(id)).resolves.toBeNull();
+      }
+      const logged = warn.mock.calls.map(([message]) => String(message));
+      expect(logged).toHaveLength(3);
+      expect(logged.join('\n')).toMatch(/corrupt session .* \(field d:x is not JSON\)/);
+      expect(logged.join('\n')).toMatch(/\(bad version\)/);
+      expect(logged.join('\n')).toMatch(/\(not a hash\)/);
+      expect(await redis.exists(`sess:${badJson}`)).toBe(1); // nothing is lost: left for inspection
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
