@@ -59,8 +59,8 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
         'cluster.nodeId',
         cluster.nodeId,
         randomUUID(),
-        /^[^\s]{1,128}$/,
-        '1 to 128 characters without spaces',
+        /^[^\s|,]{1,128}$/, // "|" and "," separate the fields of a cluster message
+        '1 to 128 characters without spaces, "|" or ","',
       ),
       channel: text(
         'cluster.channel',

@@ -16,11 +16,14 @@ export const COMMAND_CONNECTION_DEFAULTS: RedisOptions = {
   retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
 };
 
-/** The subscriber only subscribes and pings; it resubscribes by itself after a reconnect. */
+/**
+ * The subscriber only subscribes and pings. It does not resubscribe by itself: the coordinator
+ * does, so it knows the moment the subscription is back and the cache can be trusted again.
+ */
 export const SUBSCRIBER_CONNECTION_DEFAULTS: RedisOptions = {
   ...COMMAND_CONNECTION_DEFAULTS,
   enableOfflineQueue: true,
-  autoResubscribe: true,
+  autoResubscribe: false,
   maxRetriesPerRequest: null,
   commandTimeout: undefined,
 };
@@ -43,7 +46,13 @@ export function createRedisConnection(option: RedisConnectionOption): RedisConne
 export function createSubscriberConnection(option: RedisConnectionOption): RedisConnection {
   // A duplicate connects when this module says so, not at construction.
   if (option instanceof Cluster) {
-    return { client: option.duplicate(undefined, { lazyConnect: true }), owned: true };
+    return {
+      client: option.duplicate(undefined, {
+        lazyConnect: true,
+        redisOptions: { autoResubscribe: false },
+      }),
+      owned: true,
+    };
   }
   if (option instanceof Redis) {
     return {

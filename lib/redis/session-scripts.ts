@@ -6,8 +6,9 @@ import { TOUCH } from './scripts/touch.lua';
 import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
 import { DESTROY_FOR_USER, LIST_FOR_USER } from './scripts/user-index.lua';
+import { PUBLISH } from './scripts/publish.lua';
 
-type Arg = string | number;
+type Arg = string | number | Buffer;
 
 /** The session scripts as commands (EVALSHA, falling back to EVAL after a Redis restart). */
 export interface SessionScripts {
@@ -18,6 +19,7 @@ export interface SessionScripts {
   ncsRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
   ncsListForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
   ncsDestroyForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  ncsPublish(...args: Arg[]): Promise<unknown>;
 }
 
 const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string }> = {
@@ -28,6 +30,7 @@ const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string 
   ncsRegenerate: { numberOfKeys: 2, lua: REGENERATE },
   ncsListForUser: { numberOfKeys: 1, lua: LIST_FOR_USER },
   ncsDestroyForUser: { numberOfKeys: 1, lua: DESTROY_FOR_USER },
+  ncsPublish: { numberOfKeys: 0, lua: PUBLISH },
 };
 
 /** Registers the session scripts on a client (idempotent) and returns it typed with them. */

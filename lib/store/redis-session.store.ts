@@ -5,11 +5,19 @@ import { ClusterSessionError } from '../errors/cluster-session.error';
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { NO_PUBLISHER, type Publisher } from '../cluster/publisher.interface';
 import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { generateSessionId, isSessionId } from '../session/session-id.util';
-import { CorruptSessionData, decodeSession, encodeDelta, type RawSession } from './session-codec';
+import {
+  CorruptSessionData,
+  decodeSnapshot,
+  encodeDelta,
+  toSession,
+  type RawSession,
+  type SessionSnapshot,
+} from './session-codec';
 import { SessionStore } from './session-store';
 
 export type RedisSessionStoreOptions = Pick<
@@ -39,6 +47,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   constructor(
     protected readonly redis: Redis | Cluster,
     protected readonly options: RedisSessionStoreOptions,
+    private readonly publisher: Publisher = NO_PUBLISHER,
   ) {
     super();
     this.scripts = defineSessionScripts(redis);
@@ -52,6 +61,12 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
 
   async get(id: string): Promise<Session<T> | null> {
     if (!isSessionId(id)) return null;
+    const snapshot = await this.readSnapshot(id);
+    return snapshot && toSession<T>(id, snapshot);
+  }
+
+  /** One Redis read of a well-formed id; `null` when absent, expired or corrupt. */
+  protected async readSnapshot(id: string): Promise<SessionSnapshot | null> {
     let reply: unknown;
     try {
       reply = await this.scripts.ncsRead(this.key(id));
@@ -59,8 +74,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       if (isWrongType(error)) return this.corrupt(id, 'not a hash');
       throw new SessionStoreUnavailableError('get', error);
     }
-    if (reply === null) return null;
-    return this.decode(id, reply);
+    return reply === null ? null : this.decode(id, reply);
   }
 
   async save(session: Session<T>): Promise<boolean> {
@@ -73,6 +87,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     const reply = await this.run('save', () =>
       this.scripts.ncsSave(
         this.key(session.id),
+        ...this.publisher.nextHeader(),
         session.isNew ? 'create' : 'update',
         ttl,
         absoluteTimeout,
@@ -104,7 +119,12 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   async destroy(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
     const deleted = await this.run('destroy', () =>
-      this.scripts.ncsDestroy(this.key(id), this.options.keyPrefix, id),
+      this.scripts.ncsDestroy(
+        this.key(id),
+        ...this.publisher.nextHeader(),
+        this.options.keyPrefix,
+        id,
+      ),
     );
     return deleted === 1;
   }
@@ -119,25 +139,51 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   }
 
   async regenerate(id: string): Promise<Session<T> | null> {
+    const moved = await this.moveSession(id);
+    return moved && toSession<T>(moved.id, moved.snapshot);
+  }
+
+  /** Regenerates in Redis; the new id and its snapshot, or `null` when the session is gone. */
+  protected async moveSession(
+    id: string,
+  ): Promise<{ id: string; snapshot: SessionSnapshot } | null> {
     if (!isSessionId(id)) return null;
     const newId = generateSessionId();
     const reply = await this.run('regenerate', () =>
-      this.scripts.ncsRegenerate(this.key(id), this.key(newId), this.options.keyPrefix, id, newId),
+      this.scripts.ncsRegenerate(
+        this.key(id),
+        this.key(newId),
+        ...this.publisher.nextHeader(),
+        this.options.keyPrefix,
+        id,
+        newId,
+      ),
     );
     if (!Array.isArray(reply) || !Array.isArray(reply[0])) {
       if (numbers(reply)[0] === -1)
         throw new ClusterSessionError(`session id ${newId.slice(0, 8)}… is already taken`);
       return null;
     }
-    return this.decode(newId, reply);
+    const snapshot = this.decode(newId, reply);
+    return snapshot && { id: newId, snapshot };
   }
 
   async destroyAllForUser(userId: string): Promise<number> {
+    return (await this.destroySessionsOfUser(userId)).length;
+  }
+
+  /** Deletes every session of the user; resolves to their ids. */
+  protected async destroySessionsOfUser(userId: string): Promise<string[]> {
     assertUserId(userId);
     const ids = await this.run('destroyAllForUser', () =>
-      this.scripts.ncsDestroyForUser(this.userKey(userId), this.options.keyPrefix, userId),
+      this.scripts.ncsDestroyForUser(
+        this.userKey(userId),
+        ...this.publisher.nextHeader(),
+        this.options.keyPrefix,
+        userId,
+      ),
     );
-    return (ids as string[]).length;
+    return ids as string[];
   }
 
   async listForUser(userId: string): Promise<string[]> {
@@ -163,6 +209,8 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
           if ((keys as string[]).length > 0) await node.unlink(...(keys as string[]));
         }
       }
+      // one message tells every node to drop its whole cache
+      await this.scripts.ncsPublish(...this.publisher.nextHeader(), 'c', '');
     });
   }
 
@@ -183,10 +231,10 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     }
   }
 
-  private decode(id: string, reply: unknown): Session<T> | null {
+  private decode(id: string, reply: unknown): SessionSnapshot | null {
     const [hash, pttl, now] = Array.isArray(reply) ? reply : [];
-    const session = decodeSession<T>(id, { hash, pttl, now } as RawSession);
-    return session instanceof CorruptSessionData ? this.corrupt(id, session.reason) : session;
+    const snapshot = decodeSnapshot({ hash, pttl, now } as RawSession);
+    return snapshot instanceof CorruptSessionData ? this.corrupt(id, snapshot.reason) : snapshot;
   }
 
   /** Corrupt data in Redis is no session: logged once per id, never thrown into a request. */

@@ -62,18 +62,30 @@ export interface RawSession {
   now: number;
 }
 
-/** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */
-export function decodeSession<T extends SessionData>(
-  id: string,
+/**
+ * A session as stored, without the data parsed: what the local cache keeps (frozen) and what
+ * each request builds its own `Session` from, so no two requests share objects.
+ */
+export interface SessionSnapshot {
+  version: number;
+  createdAt: number;
+  expiresAt: number;
+  touchedAt: number;
+  userId: string | null;
+  /** `[hash field, JSON]` of every data field. */
+  fields: [string, string][];
+}
+
+/** Validates what the read script returned; `null` when expired. Never throws. */
+export function decodeSnapshot(
   raw: RawSession,
   localNow = Date.now(),
-): Session<T> | CorruptSessionData | null {
+): SessionSnapshot | CorruptSessionData | null {
   const { hash, pttl, now } = raw;
   if (!Array.isArray(hash) || hash.length % 2 !== 0) return new CorruptSessionData('not a hash');
   if (!Number.isInteger(pttl) || pttl <= 0)
     return new CorruptSessionData(`key has no expiry (PTTL ${pttl})`);
-  const data: SessionData = {};
-  const fields = new Map<string, string>();
+  const fields: [string, string][] = [];
   const meta = new Map<string, string>();
   for (let i = 0; i < hash.length; i += 2) {
     const field = hash[i];
@@ -83,17 +95,11 @@ export function decodeSession<T extends SessionData>(
       continue;
     }
     try {
-      // defineProperty: a stored "__proto__" key must not become the prototype
-      Object.defineProperty(data, field.slice(DATA_FIELD_PREFIX.length), {
-        value: JSON.parse(value),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      JSON.parse(value);
     } catch {
       return new CorruptSessionData(`field ${field} is not JSON`);
     }
-    fields.set(field, value);
+    fields.push([field, value]);
   }
   const version = integer(meta.get('v'));
   const createdAt = integer(meta.get('created'));
@@ -105,7 +111,7 @@ export function decodeSession<T extends SessionData>(
   }
   // G7: the key's TTL is capped at the absolute deadline; this guards against a key written otherwise
   if (expires <= now) return null;
-  const state: SessionState = {
+  return {
     version,
     createdAt,
     expiresAt: localNow + Math.min(pttl, expires - now),
@@ -113,7 +119,51 @@ export function decodeSession<T extends SessionData>(
     userId: meta.get('user') ?? null,
     fields,
   };
+}
+
+/** A new `Session` with its own data, parsed from a (validated) snapshot. */
+export function toSession<T extends SessionData>(
+  id: string,
+  snapshot: SessionSnapshot,
+): Session<T> {
+  const data: SessionData = {};
+  for (const [field, json] of snapshot.fields) {
+    // defineProperty: a stored "__proto__" key must not become the prototype
+    Object.defineProperty(data, field.slice(DATA_FIELD_PREFIX.length), {
+      value: JSON.parse(json),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  const { version, createdAt, expiresAt, touchedAt, userId } = snapshot;
+  const state: SessionState = {
+    version,
+    createdAt,
+    expiresAt,
+    touchedAt,
+    userId,
+    fields: new Map(snapshot.fields),
+  };
   return new Session(id, data as T, state);
+}
+
+/** The snapshot of a session as it was last stored. */
+export function snapshotOf(session: Session): SessionSnapshot {
+  const { version, createdAt, expiresAt, touchedAt, userId, fields } = session.storedState;
+  return { version, createdAt, expiresAt, touchedAt, userId, fields: [...fields] };
+}
+
+/** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */
+export function decodeSession<T extends SessionData>(
+  id: string,
+  raw: RawSession,
+  localNow = Date.now(),
+): Session<T> | CorruptSessionData | null {
+  const snapshot = decodeSnapshot(raw, localNow);
+  return snapshot === null || snapshot instanceof CorruptSessionData
+    ? snapshot
+    : toSession<T>(id, snapshot);
 }
 
 function integer(value: string | undefined): number | undefined {

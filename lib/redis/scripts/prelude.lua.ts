@@ -1,9 +1,19 @@
 /**
- * Lua shared by the session scripts. Times come from the Redis clock (TIME), so nodes with
- * skewed clocks still agree on expiry. Sessions are hashes under `<prefix><id>`; the per-user
- * index is a sorted set under `<prefix>user:<userId>` scored by each session's expiry time.
+ * Lua shared by the session scripts.
+ *
+ * - Times come from the Redis clock (TIME), so nodes with skewed clocks agree on expiry.
+ * - Sessions are hashes under `<prefix><id>`; the per-user index is a sorted set under
+ *   `<prefix>user:<userId>` scored by each session's expiry time.
+ * - ARGV[1..6] of every writing script is the publish header: channel (empty: no Pub/Sub),
+ *   origin node id, origin epoch, sequence number, and the HMAC inner and outer padded keys.
+ *   A writing script publishes exactly one message, also when it changed nothing (kind 'n'),
+ *   so receivers can tell a lost message from a no-op by the sequence numbers.
+ * - Messages read `ncs1|kind|ids|version|origin|epoch|seq|ts_us|mac`, where mac is
+ *   HMAC-SHA1 (built from redis.sha1hex; Lua has no HMAC-SHA256) over everything before it.
  */
 export const PRELUDE = `
+local PUB = 6
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -32,5 +42,19 @@ local function index_add(prefix, user, id, now, ttl)
   local ikey = index_key(prefix, user)
   redis.call('ZADD', ikey, now + ttl, id)
   if redis.call('PTTL', ikey) < ttl then redis.call('PEXPIRE', ikey, ttl) end
+end
+
+local function unhex(hex)
+  return (hex:gsub('..', function(pair) return string.char(tonumber(pair, 16)) end))
+end
+
+-- kind: 'i' invalidate (new version), 'd' destroy, 'c' clear every cache, 'n' no-op
+local function publish(kind, ids, version)
+  if ARGV[1] == '' then return end
+  local t = redis.call('TIME')
+  local body = 'ncs1|' .. kind .. '|' .. ids .. '|' .. version .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
+    ARGV[4] .. '|' .. t[1] .. string.format('%06d', tonumber(t[2]))
+  local mac = redis.sha1hex(ARGV[6] .. unhex(redis.sha1hex(ARGV[5] .. body)))
+  redis.call('PUBLISH', ARGV[1], body .. '|' .. mac)
 end
 `;

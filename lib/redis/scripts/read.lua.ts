@@ -1,5 +1,5 @@
 /**
- * KEYS[1] session key.
+ * KEYS[1] session key. (No publish header: reads publish nothing.)
  * Returns false when absent, else { HGETALL, PTTL, Redis time in ms }.
  */
 export const READ = `

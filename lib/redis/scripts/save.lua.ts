@@ -1,41 +1,47 @@
 /**
- * Delta save, and create-if-absent. One script, so the write is atomic and costs one round trip.
+ * Delta save, and create-if-absent. One script, so the write and its broadcast are atomic and
+ * cost one round trip.
  *
  * KEYS[1] session key.
- * ARGV: mode ('create' | 'update'), idle ms, absolute ms, key prefix, id,
- *       user op ('' unchanged | 'clear' | 'set'), user id, number of changed fields N,
- *       N field/value pairs, then the removed fields.
- * Returns { version, remaining ttl ms, createdAt, Redis time } or
+ * ARGV: publish header (1..6), then mode ('create' | 'update'), idle ms, absolute ms,
+ *       key prefix, id, user op ('' unchanged | 'clear' | 'set'), user id, number of changed
+ *       fields N, N field/value pairs, then the removed fields.
+ * Returns { version, remaining ttl ms, createdAt, Redis time } and publishes 'i' ('n' for a create), or
  *         { 0 } when an update finds no session: a save never resurrects a destroyed one (G5),
- *         { -1 } when a create finds the id taken.
+ *         { -1 } when a create finds the id taken; both publish 'n'.
  */
 export const SAVE = `
-local key, mode = KEYS[1], ARGV[1]
-local idle, absolute = tonumber(ARGV[2]), tonumber(ARGV[3])
-local prefix, id, user_op, user = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local changed = tonumber(ARGV[8])
+local key, mode = KEYS[1], ARGV[PUB + 1]
+local idle, absolute = tonumber(ARGV[PUB + 2]), tonumber(ARGV[PUB + 3])
+local prefix, id, user_op, user = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6], ARGV[PUB + 7]
+local first_pair = PUB + 9
+local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 8])
 local now = now_ms()
 
 -- one read for everything the script needs; a session without a version does not exist
 local meta = redis.call('HMGET', key, 'v', 'created', 'expires', 'user')
 local version, created, expires, owner = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), meta[4]
 if mode == 'create' then
-  if version or redis.call('EXISTS', key) == 1 then return { -1 } end
+  if version or redis.call('EXISTS', key) == 1 then
+    publish('n', '', 0)
+    return { -1 }
+  end
   version, created, expires, owner = 0, now, now + absolute, false
 elseif not version then
+  publish('n', '', 0)
   return { 0 }
 end
 
 local ttl = math.min(idle, (expires or 0) - now)
 if ttl <= 0 then
   redis.call('DEL', key)
+  publish('d', id, 0)
   return { 0 }
 end
 
 version = version + 1
-local first_removed = 9 + 2 * changed
 redis.call('HSET', key, 'v', version, 'created', created, 'expires', expires, 'touched', now)
-call_argv('HSET', key, 9, first_removed - 1) -- field/value pairs: slices start at odd indexes
+call_argv('HSET', key, first_pair, first_removed - 1) -- pairs: slices keep an even length
 call_argv('HDEL', key, first_removed, #ARGV)
 
 if owner and (user_op == 'clear' or (user_op == 'set' and owner ~= user)) then
@@ -50,5 +56,7 @@ end
 
 redis.call('PEXPIRE', key, ttl)
 if owner then index_add(prefix, owner, id, now, ttl) end
+-- no node can hold a copy of a brand-new session: a create only keeps the sequence going
+if mode == 'create' then publish('n', '', 0) else publish('i', id, version) end
 return { version, ttl, created, now }
 `;

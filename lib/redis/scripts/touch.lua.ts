@@ -1,6 +1,7 @@
 /**
  * Sliding expiry, throttled: refreshes the TTL only when the last save or touch is at least
  * `touchAfter` old, so a busy session costs one write per `touchAfter`, not one per request.
+ * Publishes nothing: the data did not change, and cached copies expire no later than before.
  *
  * KEYS[1] session key. ARGV: idle ms, touchAfter ms, key prefix, id.
  * Returns { 0 } when absent, { 1, pttl } when throttled, { 2, ttl } when refreshed.

@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import { closeRedis, connectRedis } from '../redis/redis-connection.factory';
+import type { RedisConnection } from '../redis/redis-connection.interface';
+import { parseClusterMessage } from './cluster-message';
+import type { ClusterEvent, ClusterStats } from './cluster-stats.interface';
+import { LagRecorder } from './lag-recorder';
+import { MessageAuthenticator } from './message-auth';
+import type { Publisher, PublishHeader } from './publisher.interface';
+import { SequenceTracker } from './sequence-tracker';
+
+export interface ClusterCoordinatorOptions {
+  channel: string;
+  nodeId: string;
+  secrets: readonly string[];
+  subscribeTimeout: number;
+  heartbeatInterval: number;
+}
+
+/**
+ * Keeps this node's cache safe to read. Listens on the invalidation channel over a dedicated
+ * subscriber connection, and trusts the cache only while the subscription is up and the
+ * heartbeat (a PING on that connection, answered in order after every earlier message)
+ * answers in time. Losing or regaining trust, a gap in an origin's sequence, or a clear all
+ * bump `generation`, which the store compares synchronously before serving a cached copy.
+ */
+export class ClusterCoordinator implements Publisher {
+  readonly epoch = randomBytes(8).toString('hex');
+  private readonly logger = new Logger('ClusterSession');
+  private readonly auth: MessageAuthenticator;
+  private readonly sequences = new SequenceTracker();
+  private readonly lag = new LagRecorder();
+  private readonly listeners = new Set<(event: ClusterEvent) => void>();
+  private seq = 0;
+  private gen = 0;
+  private connectionSeq = 0;
+  private subscribed = false;
+  private heartbeatOk = true;
+  private pingPending = false;
+  private heartbeat?: NodeJS.Timeout;
+  private pingTimer?: NodeJS.Timeout;
+  private started?: Promise<void>;
+  private stopped?: Promise<void>;
+  private onSubscribed?: () => void;
+  private readonly counters = { sent: 0, received: 0, ignored: 0, flushes: 0 };
+
+  constructor(
+    private readonly subscriber: RedisConnection,
+    private readonly options: ClusterCoordinatorOptions,
+  ) {
+    this.auth = new MessageAuthenticator(options.secrets);
+  }
+
+  get nodeId(): string {
+    return this.options.nodeId;
+  }
+
+  /** Changes whenever cached copies must no longer be served. */
+  get generation(): number {
+    return this.gen;
+  }
+
+  /** True while the local cache may be served. */
+  isTrusted(): boolean {
+    return this.subscribed && this.heartbeatOk && this.stopped === undefined;
+  }
+
+  onEvent(listener: (event: ClusterEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  nextHeader(): PublishHeader {
+    this.counters.sent++;
+    const { channel, nodeId } = this.options;
+    return [
+      channel,
+      nodeId,
+      this.epoch,
+      String(++this.seq),
+      this.auth.innerKey,
+      this.auth.outerKey,
+    ];
+  }
+
+  /** Drops every cached copy on this node now (a local `clear`). */
+  flush(reason: string): void {
+    this.gen++;
+    this.counters.flushes++;
+    this.emit({ type: 'flush', reason });
+  }
+
+  /**
+   * Connects and subscribes, waiting up to `subscribeTimeout`. When the subscription does not
+   * come in time the node runs with its cache untrusted (every read goes to Redis) and trusts
+   * it once subscribed. Idempotent.
+   */
+  start(): Promise<void> {
+    this.started ??= this.doStart();
+    return this.started;
+  }
+
+  /** Unsubscribes and closes the subscriber connection. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.doStop();
+    return this.stopped;
+  }
+
+  stats(): ClusterStats {
+    return {
+      nodeId: this.options.nodeId,
+      epoch: this.epoch,
+      subscribed: this.subscribed,
+      trusted: this.isTrusted(),
+      ...this.counters,
+      lagMs: this.lag.stats(),
+    };
+  }
+
+  private async doStart(): Promise<void> {
+    const { client } = this.subscriber;
+    client.on('ready', this.handleReady);
+    client.on('close', this.handleClose);
+    client.on('message', this.handleMessage);
+    client.on('error', this.handleError);
+    this.heartbeat = setInterval(this.tick, this.options.heartbeatInterval);
+    const subscribed = new Promise<void>((resolve) => (this.onSubscribed = resolve));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>(
+      (resolve) => (timer = setTimeout(() => resolve(false), this.options.subscribeTimeout)),
+    );
+    connectRedis(client).catch(() => undefined); // failures surface as 'error'; ioredis keeps retrying
+    const ok = await Promise.race([subscribed.then(() => true), timeout]);
+    clearTimeout(timer);
+    if (!ok) {
+      this.logger.warn(
+        `not subscribed to "${this.options.channel}" within ${this.options.subscribeTimeout} ms ` +
+          '(option cluster.subscribeTimeout): serving every read from Redis until the subscription is up',
+      );
+    }
+  }
+
+  private async doStop(): Promise<void> {
+    clearInterval(this.heartbeat);
+    clearTimeout(this.pingTimer);
+    this.subscribed = false;
+    this.connectionSeq++;
+    const { client } = this.subscriber;
+    client.off('ready', this.handleReady);
+    client.off('close', this.handleClose);
+    client.off('message', this.handleMessage);
+    if (client.status === 'ready')
+      await client.unsubscribe(this.options.channel).catch(() => undefined);
+    await closeRedis(this.subscriber);
+    client.off('error', this.handleError);
+  }
+
+  private readonly handleReady = (): void => {
+    const connection = ++this.connectionSeq;
+    this.subscriber.client.subscribe(this.options.channel).then(
+      () => {
+        if (connection !== this.connectionSeq || this.stopped) return;
+        // messages before this point may be lost: start every sequence anew, drop the cache, trust it
+        this.sequences.reset();
+        this.subscribed = true;
+        this.heartbeatOk = true;
+        this.flush('subscribed');
+        this.logger.log(`subscribed to "${this.options.channel}" as ${this.options.nodeId}`);
+        this.onSubscribed?.();
+      },
+      () => undefined, // the connection broke; 'close' and the next 'ready' handle it
+    );
+  };
+
+  private readonly handleClose = (): void => {
+    this.connectionSeq++;
+    this.pingPending = false;
+    clearTimeout(this.pingTimer);
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    this.flush('subscriber disconnected');
+    this.logger.warn(
+      'subscriber connection lost: serving every read from Redis until resubscribed',
+    );
+  };
+
+  private readonly handleError = (error: Error): void => {
+    // ioredis reports every failed reconnect; 'close' already made the cache untrusted
+    if (this.subscribed) this.logger.warn(`subscriber connection error: ${error.message}`);
+  };
+
+  private readonly tick = (): void => {
+    if (!this.subscribed || this.pingPending) return;
+    this.pingPending = true;
+    const connection = this.connectionSeq;
+    this.pingTimer = setTimeout(() => {
+      if (connection !== this.connectionSeq || !this.heartbeatOk) return;
+      this.heartbeatOk = false;
+      this.flush('missed heartbeat');
+      this.logger.warn(
+        `heartbeat not answered within ${this.options.heartbeatInterval} ms: serving every read from Redis until it is`,
+      );
+    }, this.options.heartbeatInterval);
+    this.subscriber.client.ping().then(
+      () => {
+        clearTimeout(this.pingTimer);
+        this.pingPending = false;
+        if (connection !== this.connectionSeq || this.heartbeatOk) return;
+        this.heartbeatOk = true;
+        this.flush('heartbeat answered');
+      },
+      () => {
+        clearTimeout(this.pingTimer);
+        this.pingPending = false;
+      },
+    );
+  };
+
+  private readonly handleMessage = (channel: string, raw: string): void => {
+    if (channel !== this.options.channel) return;
+    this.counters.received++;
+    const message = parseClusterMessage(raw, this.auth);
+    if (!message) {
+      this.counters.ignored++;
+      return;
+    }
+    const own = message.origin === this.options.nodeId && message.epoch === this.epoch;
+    if (!own) {
+      this.lag.record(performance.timeOrigin + performance.now() - message.sentAtUs / 1_000);
+      if (this.sequences.observe(message.origin, message.epoch, message.seq) === 'gap') {
+        this.flush(`sequence gap from ${message.origin}`);
+      }
+    }
+    switch (message.kind) {
+      case 'invalidate':
+        this.emit({ type: 'invalidate', ids: message.ids, version: message.version, own });
+        break;
+      case 'destroy':
+        this.emit({ type: 'destroy', ids: message.ids, own });
+        break;
+      case 'clear':
+        if (!own) this.flush(`clear from ${message.origin}`);
+        break;
+      case 'noop':
+        break;
+    }
+  };
+
+  private emit(event: ClusterEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,244 @@
+import type { Cluster, Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
+import type { CacheStats } from '../cache/local-cache.interface';
+import type { LocalCache } from '../cache/local-cache.service';
+import type { ClusterCoordinator } from '../cluster/cluster-coordinator.service';
+import type { ClusterEvent } from '../cluster/cluster-stats.interface';
+import { NO_PUBLISHER } from '../cluster/publisher.interface';
+import type { Session } from '../session/session';
+import type { SessionData } from '../session/session-data.interface';
+import { isSessionId } from '../session/session-id.util';
+import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
+import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
+
+/** What the local cache holds per session: the snapshot, and the cache generation it was filled in. */
+export interface CachedSession {
+  snapshot: SessionSnapshot;
+  generation: number;
+}
+
+/** A Redis read in flight for one id, shared by concurrent misses; cancelled by an invalidation. */
+interface Reservation {
+  promise: Promise<SessionSnapshot | null>;
+  generation: number;
+  cancelled: boolean;
+}
+
+/** Version recorded for a destroyed session: nothing older is ever cached again. */
+const DESTROYED = Number.POSITIVE_INFINITY;
+
+/**
+ * Sessions in Redis behind this node's local cache, kept safe by the cluster coordinator.
+ *
+ * A cached copy is served only when all hold, checked synchronously at the moment of serving:
+ * the coordinator trusts the cache (subscribed, heartbeat answered), the copy was filled in the
+ * current generation (no flush since), no newer version of the session has been seen, and it
+ * has not expired. A miss reads Redis once for all concurrent callers; an invalidation arriving
+ * before the reply cancels the fill (G3), and a reply older than the newest version seen is not
+ * cached. Each caller gets its own `Session`, parsed from the frozen snapshot.
+ */
+export class ClusteredRedisStore<T extends SessionData = SessionData> extends RedisSessionStore<T> {
+  private readonly reservations = new Map<string, Reservation>();
+  /** Newest version seen per id, from this node's writes and from invalidations. */
+  private readonly newest: LRUCache<string, number>;
+  private localFlushes = 0;
+
+  constructor(
+    redis: Redis | Cluster,
+    options: RedisSessionStoreOptions,
+    private readonly cache: LocalCache<CachedSession> | null,
+    private readonly coordinator: ClusterCoordinator | null,
+    private readonly localCacheTtl: number,
+  ) {
+    super(redis, options, coordinator ?? NO_PUBLISHER);
+    this.newest = new LRUCache({ max: 100_000 });
+    coordinator?.onEvent((event) => this.apply(event));
+  }
+
+  override async get(id: string): Promise<Session<T> | null> {
+    if (!isSessionId(id)) return null;
+    const cached = await this.cached(id);
+    if (cached) return toSession<T>(id, cached);
+    const snapshot = await this.load(id);
+    return snapshot && toSession<T>(id, snapshot);
+  }
+
+  override async save(session: Session<T>): Promise<boolean> {
+    const loaded = session.version;
+    // captured before the write: a flush during it (messages possibly lost) forbids caching after
+    const generation = this.generation();
+    let saved: boolean;
+    try {
+      saved = await super.save(session);
+    } catch (error) {
+      // the write may or may not have happened: no copy older than its version may be served
+      this.forget(session.id, loaded + 1);
+      throw error;
+    }
+    if (!saved) {
+      this.forget(session.id, DESTROYED);
+      return false;
+    }
+    this.forget(session.id, session.version);
+    // Cache the new state only if it is exactly what Redis holds: no other write in between.
+    if (session.version === loaded + 1) {
+      await this.remember(session.id, snapshotOf(session), generation);
+    }
+    return true;
+  }
+
+  override async destroy(id: string): Promise<boolean> {
+    try {
+      return await super.destroy(id);
+    } finally {
+      if (isSessionId(id)) this.forget(id, DESTROYED);
+    }
+  }
+
+  override async regenerate(id: string): Promise<Session<T> | null> {
+    const generation = this.generation();
+    try {
+      const moved = await this.moveSession(id);
+      if (!moved) return null;
+      this.forget(moved.id, moved.snapshot.version);
+      await this.remember(moved.id, moved.snapshot, generation);
+      return toSession<T>(moved.id, moved.snapshot);
+    } finally {
+      if (isSessionId(id)) this.forget(id, DESTROYED);
+    }
+  }
+
+  override async destroyAllForUser(userId: string): Promise<number> {
+    const ids = await this.destroySessionsOfUser(userId);
+    for (const id of ids) this.forget(id, DESTROYED);
+    return ids.length;
+  }
+
+  override async clear(): Promise<void> {
+    try {
+      await super.clear();
+    } finally {
+      this.flushLocal('clear');
+    }
+  }
+
+  override cacheStats(): CacheStats {
+    return this.cache?.stats() ?? super.cacheStats();
+  }
+
+  /** Number of sessions read from Redis right now (for tests and statistics). */
+  get readsInFlight(): number {
+    return this.reservations.size;
+  }
+
+  private generation(): number {
+    return (this.coordinator?.generation ?? 0) + this.localFlushes;
+  }
+
+  private trusted(): boolean {
+    return this.cache !== null && (this.coordinator?.isTrusted() ?? true);
+  }
+
+  private isCurrent(id: string, version: number): boolean {
+    return version >= (this.newest.get(id) ?? 0);
+  }
+
+  /** The cached snapshot, if it may be served now. */
+  private async cached(id: string): Promise<SessionSnapshot | undefined> {
+    if (!this.trusted()) return undefined;
+    const generation = this.generation();
+    const entry = await this.cache!.get(id);
+    // re-checked after the await: trust, generation and versions may have changed meanwhile
+    if (
+      !entry ||
+      entry.generation !== generation ||
+      generation !== this.generation() ||
+      !this.trusted()
+    ) {
+      return undefined;
+    }
+    const { snapshot } = entry;
+    if (!this.isCurrent(id, snapshot.version) || snapshot.expiresAt <= Date.now()) return undefined;
+    return snapshot as SessionSnapshot;
+  }
+
+  /** Reads Redis once for every concurrent miss of `id`, and caches the reply if nothing newer was seen. */
+  private load(id: string): Promise<SessionSnapshot | null> {
+    const pending = this.reservations.get(id);
+    if (pending) return pending.promise;
+    const reservation: Reservation = {
+      promise: undefined!,
+      generation: this.generation(),
+      cancelled: false,
+    };
+    const release = () => {
+      if (this.reservations.get(id) === reservation) this.reservations.delete(id);
+    };
+    reservation.promise = this.readSnapshot(id).then(
+      async (snapshot) => {
+        release();
+        const current = snapshot && !reservation.cancelled && this.isCurrent(id, snapshot.version);
+        // stored before the read resolves: whoever got the reply sees the cache settled
+        if (current && this.trusted()) await this.remember(id, snapshot, reservation.generation);
+        return snapshot;
+      },
+      (error: unknown) => {
+        release();
+        throw error;
+      },
+    );
+    this.reservations.set(id, reservation);
+    return reservation.promise;
+  }
+
+  /** Caches a snapshot filled in `generation`, unless a flush came since. Resolves once stored. */
+  private async remember(id: string, snapshot: SessionSnapshot, generation: number): Promise<void> {
+    if (!this.cache || generation !== this.generation()) return;
+    const ttl = Math.min(this.localCacheTtl, snapshot.expiresAt - Date.now());
+    await this.cache.set(id, { snapshot, generation }, ttl).catch(() => undefined);
+  }
+
+  /**
+   * Makes every copy of `id` older than `version` unservable at once (synchronously), cancels a
+   * fill in flight, and evicts the cached copy.
+   */
+  private forget(id: string, version: number): void {
+    this.newest.set(id, Math.max(version, this.newest.get(id) ?? 0));
+    const reservation = this.reservations.get(id);
+    if (reservation) {
+      reservation.cancelled = true;
+      this.reservations.delete(id);
+    }
+    this.cache?.delete(id).catch(() => undefined);
+  }
+
+  private flushLocal(reason: string): void {
+    if (this.coordinator) {
+      this.coordinator.flush(reason); // bumps the generation and comes back as a 'flush' event
+    } else {
+      this.localFlushes++;
+      this.apply({ type: 'flush', reason });
+    }
+  }
+
+  private apply(event: ClusterEvent): void {
+    switch (event.type) {
+      case 'invalidate':
+        for (const id of event.ids) {
+          // this node's own write is already applied; its message matters only if it carries news
+          if (!event.own || !this.isCurrent(id, event.version)) this.forget(id, event.version);
+        }
+        break;
+      case 'destroy':
+        for (const id of event.ids) {
+          if (!event.own || (this.newest.get(id) ?? 0) !== DESTROYED) this.forget(id, DESTROYED);
+        }
+        break;
+      case 'flush':
+        for (const reservation of this.reservations.values()) reservation.cancelled = true;
+        this.reservations.clear();
+        this.cache?.clear().catch(() => undefined);
+        break;
+    }
+  }
+}

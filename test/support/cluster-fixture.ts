@@ -1,0 +1,36 @@
+import type { RedisOptions } from 'ioredis';
+import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
+import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
+import { resolveOptions } from '../../lib/options/resolve-options';
+
+export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
+
+/** One node (cache, coordinator, store) in this process, started. */
+export async function startNode(
+  redis: string | RedisOptions,
+  overrides: Partial<ClusterSessionOptions> & { cluster?: ClusterSessionOptions['cluster'] } = {},
+): Promise<ClusterSessionRuntime> {
+  const runtime = new ClusterSessionRuntime(
+    resolveOptions({
+      secret: TEST_SECRET,
+      redis,
+      ...overrides,
+      cluster: { heartbeatInterval: 200, subscribeTimeout: 5_000, ...overrides.cluster },
+    }),
+  );
+  await runtime.start();
+  return runtime;
+}
+
+/**
+ * Scripts run by the server so far (`INFO commandstats`: EVAL + EVALSHA). Every store operation is
+ * one script, so this counts the store's round trips; Redis 7 also counts the commands inside a
+ * script under their own names, which is why those are not summed.
+ */
+export async function scriptCalls(runtime: ClusterSessionRuntime): Promise<number> {
+  const info = (await runtime.redis.info('commandstats')) as string;
+  let calls = 0;
+  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g))
+    calls += Number(match[1]);
+  return calls;
+}

@@ -1,0 +1,82 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+
+interface Link {
+  client: Socket;
+  upstream: Socket;
+  subscriber: boolean;
+  held: Buffer[];
+}
+
+/**
+ * A TCP proxy in front of Redis that can hold the replies to command connections (not to
+ * Pub/Sub subscribers, recognised by their SUBSCRIBE), so a test can make a read's reply arrive
+ * after an invalidation.
+ */
+export class TcpProxy {
+  private readonly links = new Set<Link>();
+  private holding = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(targetPort: number): Promise<TcpProxy> {
+    const ready: { proxy?: TcpProxy } = {};
+    const server = createServer((client) => ready.proxy?.accept(client, targetPort));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    if (!address || typeof address !== 'object') throw new Error('proxy has no port');
+    ready.proxy = new TcpProxy(server, address.port);
+    return ready.proxy;
+  }
+
+  /** Bytes of replies held back so far. */
+  get heldBytes(): number {
+    let total = 0;
+    for (const link of this.links) for (const chunk of link.held) total += chunk.length;
+    return total;
+  }
+
+  /** From now on, replies to command connections are held until `release()`. */
+  hold(): void {
+    this.holding = true;
+  }
+
+  /** Delivers every held reply, in order, and stops holding. */
+  release(): void {
+    this.holding = false;
+    for (const link of this.links) {
+      for (const chunk of link.held.splice(0)) link.client.write(chunk);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.links) {
+      link.client.destroy();
+      link.upstream.destroy();
+    }
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(client: Socket, targetPort: number): void {
+    const upstream = connect(targetPort, '127.0.0.1');
+    const link: Link = { client, upstream, subscriber: false, held: [] };
+    this.links.add(link);
+    client.on('data', (chunk) => {
+      if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) link.subscriber = true;
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (this.holding && !link.subscriber) link.held.push(chunk);
+      else client.write(chunk);
+    });
+    const close = () => {
+      this.links.delete(link);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  }
+}
