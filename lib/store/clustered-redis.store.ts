@@ -225,8 +225,10 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     switch (event.type) {
       case 'invalidate':
         for (const id of event.ids) {
-          // this node's own write is already applied; its message matters only if it carries news
-          if (!event.own || !this.isCurrent(id, event.version)) this.forget(id, event.version);
+          // A message of this node's own write matters only if it is news: it can arrive before
+          // the write's reply (different connections), or the write may have failed here.
+          if (!event.own || event.version > (this.newest.get(id) ?? 0))
+            this.forget(id, event.version);
         }
         break;
       case 'destroy':

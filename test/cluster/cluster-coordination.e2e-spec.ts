@@ -140,6 +140,28 @@ describe('cluster coordination (several nodes in one process)', () => {
     }
   });
 
+  it("G1: a node's own invalidation arriving before its write's reply already stops the old copy", async () => {
+    const proxy = await TcpProxy.start(server.port);
+    const c = await startNode({ host: '127.0.0.1', port: proxy.port }, { cluster: { nodeId: 'node-c' } });
+    try {
+      const created = await a.store.create({ n: 1 });
+      const session = await cachedOn(c, created.id);
+      const before = c.coordinator!.stats().received;
+      proxy.hold(); // the save's reply is held; its Pub/Sub message is not
+      session.data.n = 2;
+      const saving = c.store.save(session);
+      await received(c, before);
+      const reading = c.store.get(created.id); // must not be the cached v1
+      proxy.release();
+      await saving;
+      expect((await reading)?.data.n).toBe(2);
+    } finally {
+      proxy.release();
+      await c.stop();
+      await proxy.close();
+    }
+  });
+
   it('shares one Redis read among concurrent misses of one session', async () => {
     const proxy = await TcpProxy.start(server.port);
     const c = await startNode(

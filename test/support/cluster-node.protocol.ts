@@ -1,0 +1,20 @@
+/** Requests a parent test sends to a cluster node process, and what the node answers. */
+export type NodeRequest =
+  | { op: 'create'; data: Record<string, unknown> }
+  | { op: 'get'; id: string }
+  | { op: 'update'; id: string; key: string; value: unknown }
+  | { op: 'destroy'; id: string }
+  | { op: 'stats' };
+
+export interface ReadResult {
+  /** Version served, or 0 when there was no session. */
+  version: number;
+  /** Newest version of this id whose invalidation had reached the node when the read began (Infinity: destroyed). */
+  receivedBefore: number;
+  data: Record<string, unknown> | null;
+}
+
+export type NodeMessage =
+  | { type: 'ready'; nodeId: string }
+  | { type: 'reply'; seq: number; ok: true; result: unknown }
+  | { type: 'reply'; seq: number; ok: false; error: string };
