@@ -1,3 +1,4 @@
+import { clusterBench } from './cluster.bench';
 import { localCacheBench } from './local-cache.bench';
 import { sessionStoreBench } from './session-store.bench';
 
@@ -6,7 +7,7 @@ async function main(): Promise<void> {
   console.log(
     `nestjs-cluster-session benchmarks — node ${process.version}, ${new Date().toISOString()}\n`,
   );
-  for (const bench of [localCacheBench, sessionStoreBench]) {
+  for (const bench of [localCacheBench, sessionStoreBench, clusterBench]) {
     console.log((await bench()).join('\n'), '\n');
   }
 }

@@ -117,6 +117,12 @@ export class ClusterCoordinator implements Publisher {
     };
   }
 
+  /** Sets the message counters back to zero and forgets the lag samples. */
+  resetStats(): void {
+    Object.assign(this.counters, { sent: 0, received: 0, ignored: 0, flushes: 0 });
+    this.lag.reset();
+  }
+
   private async doStart(): Promise<void> {
     const { client } = this.subscriber;
     client.on('ready', this.handleReady);

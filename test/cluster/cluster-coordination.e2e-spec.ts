@@ -142,7 +142,10 @@ describe('cluster coordination (several nodes in one process)', () => {
 
   it("G1: a node's own invalidation arriving before its write's reply already stops the old copy", async () => {
     const proxy = await TcpProxy.start(server.port);
-    const c = await startNode({ host: '127.0.0.1', port: proxy.port }, { cluster: { nodeId: 'node-c' } });
+    const c = await startNode(
+      { host: '127.0.0.1', port: proxy.port },
+      { cluster: { nodeId: 'node-c' } },
+    );
     try {
       const created = await a.store.create({ n: 1 });
       const session = await cachedOn(c, created.id);

@@ -4,7 +4,12 @@ export type NodeRequest =
   | { op: 'get'; id: string }
   | { op: 'update'; id: string; key: string; value: unknown }
   | { op: 'destroy'; id: string }
-  | { op: 'stats' };
+  | { op: 'stats' }
+  | { op: 'resetStats' }
+  /** Benchmarks: `count` sequential saves of one session. */
+  | { op: 'writes'; id: string; count: number }
+  /** Benchmarks: reads of `ids` in a loop for `ms` milliseconds; resolves to how many. */
+  | { op: 'reads'; ids: string[]; ms: number };
 
 export interface ReadResult {
   /** Version served, or 0 when there was no session. */

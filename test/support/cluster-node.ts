@@ -44,6 +44,27 @@ async function main(): Promise<void> {
         return node.store.destroy(request.id);
       case 'stats':
         return { cache: node.store.cacheStats(), cluster: node.coordinator!.stats() };
+      case 'resetStats':
+        node.coordinator!.resetStats();
+        node.cache?.resetStats();
+        return true;
+      case 'writes': {
+        const session = (await node.store.get(request.id))!;
+        for (let i = 0; i < request.count; i++) {
+          session.data.n = i;
+          await node.store.save(session);
+        }
+        return request.count;
+      }
+      case 'reads': {
+        let reads = 0;
+        for (const deadline = Date.now() + request.ms; Date.now() < deadline; reads++) {
+          // one read per turn of the event loop, as requests arriving over sockets would be
+          await new Promise((resolve) => setImmediate(resolve));
+          await node.store.get(request.ids[reads % request.ids.length]);
+        }
+        return reads;
+      }
     }
   };
 
@@ -61,7 +82,7 @@ async function main(): Promise<void> {
     );
   });
   process.once('disconnect', () => {
-    node.stop().finally(() => process.exit(0));
+    void node.stop().finally(() => process.exit(0));
   });
   send({ type: 'ready', nodeId });
 }

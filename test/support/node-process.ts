@@ -1,9 +1,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { NodeMessage, NodeRequest } from './cluster-node.protocol';
 
-const SCRIPT = join(__dirname, '..', '..', 'dist', 'test', 'support', 'cluster-node.js');
+// this file runs from test/support (ts-jest) or from dist/test/support (benchmarks)
+const ROOT = join(
+  __dirname,
+  ...(__dirname.includes(`${sep}dist${sep}`) ? ['..', '..', '..'] : ['..', '..']),
+);
+const SCRIPT = join(ROOT, 'dist', 'test', 'support', 'cluster-node.js');
 
 /** A cluster node running in its own Node process (the built `cluster-node.js`). */
 export class NodeProcess {
