@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { LocalCache } from './cache/local-cache.service';
 import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
@@ -22,6 +23,8 @@ export class ClusterSessionRuntime {
   readonly coordinator: ClusterCoordinator | null;
   readonly store: ClusteredRedisStore;
   private stopped?: Promise<void>;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly logger = new Logger('ClusterSession');
 
   constructor(readonly options: ResolvedClusterSessionOptions) {
     const { cluster } = options;
@@ -56,13 +59,29 @@ export class ClusterSessionRuntime {
 
   /** Connects, then subscribes (waiting at most `cluster.subscribeTimeout`). */
   async start(): Promise<void> {
-    await connectRedis(this.connection.client);
+    try {
+      await connectRedis(this.connection.client);
+    } catch (error) {
+      // ioredis keeps reconnecting; until then requests that need a session get 503
+      this.logger.warn(
+        `Redis not reachable at startup (${(error as Error).message}); retrying in the background`,
+      );
+    }
     await this.coordinator?.start();
   }
 
-  /** Unsubscribes and closes the connections this runtime opened. Idempotent. */
+  /** Runs a commit, remembered until it settles so that `stop()` can wait for it. */
+  track<R>(work: Promise<R>): Promise<R> {
+    this.inFlight.add(work);
+    const forget = () => this.inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  }
+
+  /** Waits for in-flight commits, then unsubscribes and closes what this runtime opened. Idempotent. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      await Promise.allSettled([...this.inFlight]);
       await this.coordinator?.stop();
       await closeRedis(this.connection);
     })();

@@ -37,6 +37,19 @@ export function encodeDelta(session: Session, maxBytes: number): SessionDelta {
   return { set, removed, fields };
 }
 
+/** True when a save would write something: a changed, added or removed top-level key. */
+export function hasChanges(session: Session): boolean {
+  const baseline = session.storedState.fields;
+  let kept = 0;
+  for (const key of Object.keys(session.data)) {
+    const json = serialize(key, session.data[key]);
+    if (json === undefined) continue;
+    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) return true;
+    kept++;
+  }
+  return kept !== baseline.size;
+}
+
 function serialize(key: string, value: unknown): string | undefined {
   if (key === '__proto__') throw new InvalidSessionDataError(key, 'the key is reserved');
   try {

@@ -1,0 +1,16 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { ClusterSessionOptions } from './options/cluster-session-options.interface';
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: CLUSTER_SESSION_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<ClusterSessionOptions>({ moduleName: 'ClusterSession' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createClusterSessionOptions')
+  .setExtras({ isGlobal: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+  }))
+  .build();

@@ -1,0 +1,79 @@
+import type { Provider } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { LocalCache } from './cache/local-cache.service';
+import { CLUSTER_SESSION_OPTIONS, CLUSTER_SESSION_REDIS } from './cluster-session.constants';
+import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
+import { ClusterSessionRuntime } from './cluster-session.runtime';
+import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
+import { ClusterSessionHealthIndicator } from './health/cluster-session.health';
+import { SessionCommitInterceptor } from './http/session-commit.interceptor';
+import { SessionCookieService } from './http/session-cookie.service';
+import { SessionUnavailableFilter } from './http/session-unavailable.filter';
+import { SessionMiddleware } from './http/session.middleware';
+import type { ClusterSessionOptions } from './options/cluster-session-options.interface';
+import { resolveOptions } from './options/resolve-options';
+import { SessionStore } from './store/session-store';
+
+/** What the module provides and exports (besides the global interceptor and filter). */
+export const EXPORTED_PROVIDERS: Provider[] = [
+  {
+    provide: CLUSTER_SESSION_OPTIONS,
+    useFactory: (options: ClusterSessionOptions) => resolveOptions(options),
+    inject: [CLUSTER_SESSION_MODULE_OPTIONS],
+  },
+  {
+    provide: ClusterSessionRuntime,
+    useFactory: (options: ReturnType<typeof resolveOptions>) => new ClusterSessionRuntime(options),
+    inject: [CLUSTER_SESSION_OPTIONS],
+  },
+  {
+    provide: SessionStore,
+    useFactory: (runtime: ClusterSessionRuntime) => runtime.store,
+    inject: [ClusterSessionRuntime],
+  },
+  {
+    provide: ClusterCoordinator,
+    useFactory: (runtime: ClusterSessionRuntime) => runtime.coordinator,
+    inject: [ClusterSessionRuntime],
+  },
+  {
+    provide: LocalCache,
+    useFactory: (runtime: ClusterSessionRuntime) => runtime.cache,
+    inject: [ClusterSessionRuntime],
+  },
+  {
+    provide: CLUSTER_SESSION_REDIS,
+    useFactory: (runtime: ClusterSessionRuntime) => runtime.redis,
+    inject: [ClusterSessionRuntime],
+  },
+  SessionCookieService,
+  ...healthProviders(),
+];
+
+export const INTERNAL_PROVIDERS: Provider[] = [
+  SessionMiddleware,
+  { provide: APP_INTERCEPTOR, useClass: SessionCommitInterceptor },
+  { provide: APP_FILTER, useClass: SessionUnavailableFilter },
+];
+
+/** The health indicator, when the optional peer `@nestjs/terminus` is installed. */
+function healthProviders(): Provider[] {
+  let terminus: typeof import('@nestjs/terminus');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    terminus = require('@nestjs/terminus');
+  } catch {
+    return [];
+  }
+  return [
+    terminus.HealthIndicatorService,
+    {
+      provide: ClusterSessionHealthIndicator,
+      useFactory: (
+        runtime: ClusterSessionRuntime,
+        health: InstanceType<typeof terminus.HealthIndicatorService>,
+      ) => new ClusterSessionHealthIndicator(runtime, health),
+      inject: [ClusterSessionRuntime, terminus.HealthIndicatorService],
+    },
+  ];
+}

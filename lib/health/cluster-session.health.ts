@@ -1,0 +1,56 @@
+import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+import type { ClusterSessionRuntime } from '../cluster-session.runtime';
+
+/** Longest a health check waits for Redis to answer PING. */
+const PING_TIMEOUT = 1_000;
+
+/**
+ * Terminus health indicator (Terminus 11+ `HealthIndicatorService` style). `up` with the Redis
+ * ping, subscriber state and cache statistics; `down` when Redis does not answer in time or the
+ * subscriber is not subscribed. Never throws. Terminus stays an optional peer dependency: this
+ * file imports only its types, and the module provides the indicator only when it is installed.
+ */
+export class ClusterSessionHealthIndicator {
+  constructor(
+    private readonly runtime: ClusterSessionRuntime,
+    private readonly health: HealthIndicatorService,
+  ) {}
+
+  async isHealthy<const Key extends string = 'session'>(
+    key: Key = 'session' as Key,
+  ): Promise<HealthIndicatorResult<Key>> {
+    const indicator = this.health.check(key);
+    const cluster = this.runtime.coordinator?.stats();
+    const details = {
+      subscriber: cluster ? (cluster.subscribed ? 'subscribed' : 'disconnected') : 'disabled',
+      cacheTrusted: cluster?.trusted ?? this.runtime.cache !== null,
+      cache: this.runtime.store.cacheStats(),
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const started = performance.now();
+      await Promise.race([
+        this.runtime.redis.ping(),
+        new Promise(
+          (_, reject) =>
+            (timer = setTimeout(
+              () => reject(new Error(`no PONG within ${PING_TIMEOUT} ms`)),
+              PING_TIMEOUT,
+            )),
+        ),
+      ]);
+      const redis = { redis: 'up', pingMs: Math.round((performance.now() - started) * 100) / 100 };
+      if (cluster && !cluster.subscribed)
+        return indicator.down({ ...redis, ...details, message: 'subscriber not subscribed' });
+      return indicator.up({ ...redis, ...details });
+    } catch (error) {
+      return indicator.down({
+        redis: 'down',
+        ...details,
+        message: error instanceof Error ? error.message : String(error),
+      });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

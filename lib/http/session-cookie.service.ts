@@ -1,0 +1,43 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parseCookie, stringifySetCookie } from 'cookie';
+import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { SessionCookieSigner } from '../session/session-cookie.signer';
+import type { CookieAction } from '../session/session-handle';
+
+/** Reads the signed session id from a Cookie header and writes the Set-Cookie value. */
+@Injectable()
+export class SessionCookieService {
+  private readonly signer: SessionCookieSigner;
+
+  constructor(
+    @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
+  ) {
+    this.signer = new SessionCookieSigner(options.secrets);
+  }
+
+  /** The session id of a valid signed cookie, else null; never throws on bad input. */
+  readId(cookieHeader: string | string[] | undefined): string | null {
+    if (typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) return null;
+    try {
+      return this.signer.unsign(parseCookie(cookieHeader)[this.options.cookie.name]);
+    } catch {
+      return null;
+    }
+  }
+
+  /** The Set-Cookie value for an action, with `secure: 'auto'` resolved from the request's protocol. */
+  serialize(action: NonNullable<CookieAction>, secureRequest: boolean): string {
+    const { name, path, domain, httpOnly, secure, sameSite } = this.options.cookie;
+    const attributes = {
+      path,
+      domain,
+      httpOnly,
+      sameSite,
+      secure: secure === 'auto' ? secureRequest : secure,
+    };
+    if ('clear' in action)
+      return stringifySetCookie(name, '', { ...attributes, expires: new Date(0) });
+    return stringifySetCookie(name, this.signer.sign(action.set), attributes);
+  }
+}

@@ -1,0 +1,161 @@
+import { ClusterSessionError } from '../errors/cluster-session.error';
+import { hasChanges } from '../store/session-codec';
+import type { SessionStore } from '../store/session-store';
+import { Session } from './session';
+import type { SessionData } from './session-data.interface';
+import { generateSessionId } from './session-id.util';
+
+/** What the commit after the handler asks of the cookie. */
+export type CookieAction = { set: string } | { clear: true } | null;
+
+export interface SessionHandleOptions {
+  touchAfter: number;
+  saveUninitialized: boolean;
+}
+
+/**
+ * The session as one request sees it (`req.session`, `@Session()`). Loaded lazily: nothing is
+ * read until `load()` (the module calls it before a handler that declares `@Session()`); a
+ * request without a valid signed cookie never reaches Redis. `data` is the request's own copy.
+ * Changes are committed after the handler returns, before the response is sent.
+ */
+export class SessionHandle<T extends SessionData = SessionData> {
+  private session?: Session<T>;
+  private loading?: Promise<void>;
+  private destroyed = false;
+  private regenerated = false;
+
+  constructor(
+    private readonly store: SessionStore<T>,
+    /** The id from a valid signed cookie, or null. */
+    private readonly cookieId: string | null,
+    private readonly options: SessionHandleOptions,
+  ) {}
+
+  /** Reads the session (once); afterwards `data`, `get`, `set`… are available. */
+  async load(): Promise<this> {
+    this.loading ??= (async () => {
+      const stored = this.cookieId ? await this.store.get(this.cookieId) : null;
+      this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
+    })();
+    await this.loading;
+    return this;
+  }
+
+  get isLoaded(): boolean {
+    return this.session !== undefined;
+  }
+
+  get id(): string {
+    return this.loaded().id;
+  }
+
+  /** The request's own copy of the data; change it freely. */
+  get data(): T {
+    return this.loaded().data;
+  }
+
+  get<K extends keyof T & string>(key: K): T[K] | undefined {
+    return this.loaded().data[key];
+  }
+
+  set<K extends keyof T & string>(key: K, value: T[K]): void {
+    this.loaded().data[key] = value;
+  }
+
+  unset<K extends keyof T & string>(key: K): void {
+    delete this.loaded().data[key];
+  }
+
+  /** True for a session this request started (nothing stored yet). */
+  get isNew(): boolean {
+    return this.loaded().isNew;
+  }
+
+  /** True when the commit would write: data or owner changed. */
+  get isModified(): boolean {
+    const session = this.loaded();
+    return session.userId !== session.storedState.userId || hasChanges(session);
+  }
+
+  get userId(): string | null {
+    return this.loaded().userId;
+  }
+
+  /** Sets (or with `null` clears) the owner, for `listForUser` and `destroyAllForUser`. */
+  setUser(userId: string | null): void {
+    this.loaded().setUser(userId);
+  }
+
+  /** Stores pending changes now instead of after the handler. */
+  async save(): Promise<void> {
+    const session = this.loaded();
+    if (!(await this.store.save(session))) this.destroyed = true;
+  }
+
+  /** Extends the idle timeout now (at most once per `touchAfter`). */
+  async touch(): Promise<void> {
+    const session = this.loaded();
+    if (!session.isNew) await this.store.touch(session.id);
+  }
+
+  /**
+   * A new id for this session (call it on login, against session fixation). Pending changes are
+   * kept; the old id stops working on every node at once.
+   */
+  async regenerate(): Promise<void> {
+    const session = this.loaded();
+    this.regenerated = true;
+    if (session.isNew) {
+      this.session = new Session<T>(generateSessionId(), session.data);
+      this.session.setUser(session.userId);
+      return;
+    }
+    const pending = { data: session.data, userId: session.userId };
+    const moved = await this.store.regenerate(session.id);
+    if (!moved) {
+      this.session = new Session<T>(generateSessionId(), pending.data);
+    } else {
+      moved.data = pending.data;
+      this.session = moved;
+    }
+    this.session.setUser(pending.userId);
+  }
+
+  /** Deletes the session now; the cookie is cleared with the response. */
+  async destroy(): Promise<void> {
+    const session = this.loaded();
+    if (!session.isNew) await this.store.destroy(session.id);
+    this.destroyed = true;
+  }
+
+  /**
+   * Writes what the request changed and says what to do with the cookie. Called by the module
+   * after the handler; a handle that was never loaded costs nothing.
+   */
+  async commit(now = Date.now()): Promise<CookieAction> {
+    if (this.destroyed) return this.cookieId || this.regenerated ? { clear: true } : null;
+    const session = this.session;
+    if (!session) return null;
+    const modified = this.isModified || (session.isNew && this.options.saveUninitialized);
+    if (modified) {
+      if (!(await this.store.save(session))) return { clear: true }; // destroyed meanwhile
+      return { set: session.id };
+    }
+    if (this.regenerated && !session.isNew) return { set: session.id }; // stored under the new id already
+    if (!session.isNew && now - session.touchedAt >= this.options.touchAfter) {
+      await this.store.touch(session.id);
+    }
+    // a cookie naming a session that no longer exists is dropped
+    return this.cookieId && session.isNew ? { clear: true } : null;
+  }
+
+  private loaded(): Session<T> {
+    if (!this.session) {
+      throw new ClusterSessionError(
+        'the session is not loaded: declare it with @Session() in the handler, or `await req.session.load()` first',
+      );
+    }
+    return this.session;
+  }
+}

@@ -1,0 +1,155 @@
+import { Injectable, Module, type INestApplication } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import {
+  ClusterSessionModule,
+  ClusterSessionRuntime,
+  InvalidOptionsError,
+  type ClusterSessionOptions,
+} from '../../lib';
+import { TEST_SECRET } from '../support/cluster-fixture';
+import { RedisServer } from '../support/redis-server';
+import { waitFor } from '../support/wait-for';
+import { HttpClient } from './support/http-client';
+import { createApp } from './support/test-app';
+
+describe('ClusterSessionModule configuration and lifecycle', () => {
+  let server: RedisServer;
+  const apps: INestApplication[] = [];
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((app) => app.close()));
+  });
+
+  afterAll(async () => {
+    await server.dispose();
+  });
+
+  async function start(module: Parameters<typeof createApp>[1]) {
+    const app = await createApp('express', module);
+    apps.push(app);
+    return { app, client: new HttpClient(await app.getUrl()) };
+  }
+
+  async function loginWorks(client: HttpClient) {
+    await client.post('/login', { username: 'cfg' });
+    expect((await client.get('/me')).json).toEqual({ username: 'cfg' });
+  }
+
+  it('forRootAsync with ConfigModule and ConfigService', async () => {
+    const config = () => ({
+      SESSION_SECRET: TEST_SECRET,
+      REDIS_URL: server.url,
+      NODE_ID: 'from-config',
+    });
+    const { app, client } = await start(
+      ClusterSessionModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ load: [config], ignoreEnvFile: true })],
+        inject: [ConfigService],
+        useFactory: (cfg: ConfigService) => ({
+          secret: cfg.getOrThrow<string>('SESSION_SECRET'),
+          redis: cfg.get<string>('REDIS_URL'),
+          cluster: { nodeId: cfg.get<string>('NODE_ID') },
+        }),
+      }),
+    );
+    await loginWorks(client);
+    expect(app.get(ClusterSessionRuntime).coordinator?.nodeId).toBe('from-config');
+  });
+
+  it('forRootAsync with useClass and useExisting', async () => {
+    @Injectable()
+    class SessionConfig {
+      createClusterSessionOptions(): ClusterSessionOptions {
+        return { secret: TEST_SECRET, redis: server.url };
+      }
+    }
+    @Module({ providers: [SessionConfig], exports: [SessionConfig] })
+    class SessionConfigModule {}
+
+    await loginWorks(
+      (await start(ClusterSessionModule.forRootAsync({ useClass: SessionConfig }))).client,
+    );
+    await loginWorks(
+      (
+        await start(
+          ClusterSessionModule.forRootAsync({
+            imports: [SessionConfigModule],
+            useExisting: SessionConfig,
+          }),
+        )
+      ).client,
+    );
+  });
+
+  it.each<[string, Partial<ClusterSessionOptions>, RegExp]>([
+    [
+      'a short secret',
+      { secret: 'too-short' },
+      /Invalid option secret: got a string of 9 characters; expected a string of at least 32/,
+    ],
+    ['a string ttl', { ttl: '1h' as unknown as number }, /Invalid option ttl: got "1h"/],
+    [
+      'a bad sameSite',
+      { cookie: { sameSite: 'sometimes' as 'lax' } },
+      /Invalid option cookie.sameSite/,
+    ],
+  ])('refuses to start with %s, saying which option and why', async (_name, options, message) => {
+    const attempt = createApp(
+      'express',
+      ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url, ...options }),
+    );
+    await expect(attempt).rejects.toThrow(InvalidOptionsError);
+    await expect(
+      createApp(
+        'express',
+        ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url, ...options }),
+      ),
+    ).rejects.toThrow(message);
+  });
+
+  it('two applications on one Redis: a login on one is read on the other, a logout on one is seen by the other', async () => {
+    const options = { secret: TEST_SECRET, redis: server.url };
+    const a = await start(
+      ClusterSessionModule.forRoot({ ...options, cluster: { nodeId: 'app-a' } }),
+    );
+    const b = await start(
+      ClusterSessionModule.forRoot({ ...options, cluster: { nodeId: 'app-b' } }),
+    );
+    await a.client.post('/login', { username: 'two' });
+    b.client.cookie = a.client.cookie;
+    expect((await b.client.get('/me')).json).toEqual({ username: 'two' });
+    expect((await b.client.get('/me')).json).toEqual({ username: 'two' }); // now from b's cache
+
+    const cookie = a.client.cookie;
+    await a.client.post('/logout');
+    b.client.cookie = cookie;
+    const started = Date.now();
+    await waitFor(async () => (await b.client.get('/me')).status === 401, {
+      timeoutMs: 50,
+      intervalMs: 1,
+      what: 'b to see the logout',
+    });
+    expect(Date.now() - started).toBeLessThan(50);
+  });
+
+  it('closes everything it opened on app.close(), and close is idempotent', async () => {
+    const sockets = () =>
+      process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
+    const baseline = sockets();
+    const app = await createApp(
+      'express',
+      ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url }),
+    );
+    const runtime = app.get(ClusterSessionRuntime);
+    await loginWorks(new HttpClient(await app.getUrl()));
+    expect(sockets()).toBeGreaterThan(baseline);
+    await app.close();
+    await runtime.stop();
+    expect(runtime.redis.status).toBe('end');
+    await waitFor(() => sockets() <= baseline, { what: 'every socket to close' });
+  });
+});

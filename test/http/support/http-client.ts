@@ -1,0 +1,41 @@
+/** fetch with one cookie jar, like a browser tab. */
+export class HttpClient {
+  cookie?: string;
+
+  constructor(private readonly baseUrl: string) {}
+
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) {
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.cookie ? { cookie: this.cookie } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const setCookies = response.headers.getSetCookie();
+    for (const header of setCookies) {
+      const [pair] = header.split(';');
+      if (/expires=Thu, 01 Jan 1970/i.test(header)) this.cookie = undefined;
+      else this.cookie = pair;
+    }
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      setCookies,
+      json: text ? JSON.parse(text) : undefined,
+    };
+  }
+
+  get = (path: string, headers?: Record<string, string>) =>
+    this.request('GET', path, undefined, headers);
+  post = (path: string, body: unknown = {}, headers?: Record<string, string>) =>
+    this.request('POST', path, body, headers);
+}
