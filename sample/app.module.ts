@@ -1,31 +1,47 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { TerminusModule } from '@nestjs/terminus';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AppController } from './app.controller';
-import { NODE_ID, REDIS_URL } from './sample.constants';
+import { ClusterSessionModule } from '../lib';
+import { HealthController } from './health.controller';
+import { NODE_ID } from './sample.constants';
+import { SessionController } from './session.controller';
 
-@Module({})
+/** main.ts sets NODE_ID (and SESSION_SECRET, REDIS_URL when it generated them) before this starts. */
+@Module({
+  imports: [
+    ConfigModule.forRoot({ ignoreEnvFile: true }),
+    ClusterSessionModule.forRootAsync({
+      imports: [ConfigModule],
+      inject: [ConfigService],
+      useFactory: (config: ConfigService) => ({
+        secret: config.getOrThrow<string>('SESSION_SECRET'),
+        redis: config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+        cluster: { nodeId: config.getOrThrow<string>('NODE_ID') },
+      }),
+    }),
+    TerminusModule,
+  ],
+  controllers: [SessionController, HealthController],
+  providers: [
+    {
+      provide: NODE_ID,
+      useFactory: (config: ConfigService) => config.getOrThrow<string>('NODE_ID'),
+      inject: [ConfigService],
+    },
+  ],
+})
 export class AppModule implements NestModule {
-  private static nodeId = '';
+  constructor(private readonly config: ConfigService) {}
 
-  static forNode(nodeId: string, redisUrl: string): DynamicModule {
-    AppModule.nodeId = nodeId;
-    return {
-      module: AppModule,
-      controllers: [AppController],
-      providers: [
-        { provide: NODE_ID, useValue: nodeId },
-        { provide: REDIS_URL, useValue: redisUrl },
-      ],
-    };
-  }
-
+  /** Every response, errors and 404s included, names the node that served it. */
   configure(consumer: MiddlewareConsumer): void {
-    const nodeId = AppModule.nodeId;
+    const nodeId = this.config.getOrThrow<string>('NODE_ID');
     consumer
       .apply((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
         res.setHeader('X-Node-Id', nodeId);
         next();
       })
-      .forRoutes('*path');
+      .forRoutes('{*path}');
   }
 }

@@ -6,9 +6,9 @@ import { AppModule } from './app.module';
 import { defaultNodeId, generateSecret, readSampleEnv } from './sample.config';
 
 /**
- * `npm start`: WORKERS processes sharing PORT (node:cluster), each with its own local cache.
- * Without REDIS_URL a private redis-server is started for the run; without SESSION_SECRET one is
- * generated and shared with the workers.
+ * `npm start`: WORKERS node processes sharing PORT (node:cluster), each with its own local cache.
+ * Without REDIS_URL a private redis-server is started for the run and stopped on exit; without
+ * SESSION_SECRET one is generated and shared with the workers. WORKERS=1 runs one node alone.
  */
 async function primary(): Promise<void> {
   const env = readSampleEnv();
@@ -31,52 +31,50 @@ async function primary(): Promise<void> {
   };
 
   let stopping = false;
+  let stopSingle: (() => Promise<void>) | undefined;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    console.log(`[sample] ${signal}: stopping workers`);
+    console.log(`[sample] ${signal}: shutting down`);
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
         (worker) =>
-          new Promise<void>((resolve) =>
-            worker ? worker.once('exit', () => resolve()).kill('SIGTERM') : resolve(),
-          ),
+          new Promise<void>((resolve) => {
+            if (!worker || worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.kill('SIGTERM');
+          }),
       ),
     );
-    await stopApp?.();
+    await stopSingle?.();
     await privateRedis?.dispose();
     process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
-  let stopApp: (() => Promise<void>) | undefined;
   if (env.workers === 1) {
-    Object.assign(process.env, shared);
-    stopApp = await worker();
+    Object.assign(process.env, shared, { NODE_ID: env.nodeId ?? defaultNodeId() });
+    stopSingle = await worker();
     return;
   }
   for (let i = 1; i <= env.workers; i++) {
-    cluster.fork({ ...shared, NODE_ID: env.nodeId ? `${env.nodeId}-${i}` : `node-${i}` });
+    cluster.fork({ ...shared, NODE_ID: `${env.nodeId ?? 'node'}-${i}` });
   }
   cluster.on('exit', (w, code, signal) => {
     if (!stopping) console.error(`[sample] worker ${w.process.pid} exited (${signal ?? code})`);
   });
 }
 
-/** One node: a Nest application on PORT. Returns a function that closes it. */
+/** One node: the Nest application on PORT. Returns a function that closes it. */
 async function worker(): Promise<() => Promise<void>> {
   const env = readSampleEnv();
-  const nodeId = env.nodeId ?? defaultNodeId();
-  const app = await NestFactory.create(
-    AppModule.forNode(nodeId, env.redisUrl ?? 'redis://127.0.0.1:6379'),
-    {
-      logger: ['error', 'warn'],
-    },
-  );
-  app.enableShutdownHooks();
+  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  if (cluster.isWorker) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(env.port);
-  console.log(`[sample] ${nodeId} (pid ${process.pid}) listening on http://localhost:${env.port}`);
+  console.log(
+    `[sample] ${process.env.NODE_ID} (pid ${process.pid}) listening on http://localhost:${env.port}`,
+  );
   return () => app.close();
 }
 

@@ -25,6 +25,7 @@ export class ClusterSessionHealthIndicator {
       subscriber: cluster ? (cluster.subscribed ? 'subscribed' : 'disconnected') : 'disabled',
       cacheTrusted: cluster?.trusted ?? this.runtime.cache !== null,
       cache: this.runtime.store.cacheStats(),
+      ...(cluster ? { invalidationLagMs: { p50: cluster.lagMs.p50, p99: cluster.lagMs.p99 } } : {}),
     };
     let timer: NodeJS.Timeout | undefined;
     try {
