@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parseCookie, stringifySetCookie } from 'cookie';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
-import { SessionCookieSigner } from '../session/session-cookie.signer';
+import { SessionCookieSigner, type SessionCookieValue } from '../session/session-cookie.signer';
 import type { CookieAction } from '../session/session-handle';
 
 /** Reads the signed session id from a Cookie header and writes the Set-Cookie value. */
@@ -16,8 +16,8 @@ export class SessionCookieService {
     this.signer = new SessionCookieSigner(options.secrets);
   }
 
-  /** The session id of a valid signed cookie, else null; never throws on bad input. */
-  readId(cookieHeader: string | string[] | undefined): string | null {
+  /** The id and version of a valid signed session cookie, else null; never throws on bad input. */
+  read(cookieHeader: string | string[] | undefined): SessionCookieValue | null {
     if (typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) return null;
     try {
       return this.signer.unsign(parseCookie(cookieHeader)[this.options.cookie.name]);
@@ -38,6 +38,6 @@ export class SessionCookieService {
     };
     if ('clear' in action)
       return stringifySetCookie(name, '', { ...attributes, expires: new Date(0) });
-    return stringifySetCookie(name, this.signer.sign(action.set), attributes);
+    return stringifySetCookie(name, this.signer.sign(action.set, action.version), attributes);
   }
 }

@@ -24,7 +24,7 @@ export class SessionMiddleware implements NestMiddleware {
     next: () => void,
   ): void {
     const { touchAfter, saveUninitialized } = this.options;
-    request.session = new SessionHandle(this.store, this.cookies.readId(request.headers.cookie), {
+    request.session = new SessionHandle(this.store, this.cookies.read(request.headers.cookie), {
       touchAfter,
       saveUninitialized,
     });

@@ -10,16 +10,33 @@ describe('SessionCookieSigner', () => {
 
   it('signs ids with HMAC-SHA256 and reads them back', () => {
     const signer = new SessionCookieSigner(A);
-    const value = signer.sign(id);
-    const mac = createHmac('sha256', A).update(id).digest('base64').replace(/=+$/, '');
-    expect(value).toBe(`${id}.${mac}`);
-    expect(signer.unsign(value)).toBe(id);
+    const value = signer.sign(id, 7);
+    const mac = createHmac('sha256', A).update(`${id}:7`).digest('base64').replace(/=+$/, '');
+    expect(value).toBe(`${id}:7.${mac}`);
+    expect(signer.unsign(value)).toEqual({ id, version: 7 });
+  });
+
+  it('keeps accepting cookies from before versions (id only) as version 0', () => {
+    const signer = new SessionCookieSigner(A);
+    const legacy = signer.sign(id);
+    expect(legacy).not.toContain(':');
+    expect(signer.unsign(legacy)).toEqual({ id, version: 0 });
+  });
+
+  it('rejects a forged version: the signature covers it', () => {
+    const signer = new SessionCookieSigner(A);
+    const [signed, mac] = signer.sign(id, 3).split('.');
+    expect(signer.unsign(`${signed.replace(':3', ':99')}.${mac}`)).toBeNull();
+    expect(signer.unsign(`${signed.split(':')[0]}.${mac}`)).toBeNull();
+    for (const version of ['0', '-1', '1.5', 'x', '', '1:2', '99999999999999999']) {
+      expect(signer.unsign(signer.sign(`${id}:${version}`))).toBeNull();
+    }
   });
 
   it('signs with the first secret and verifies with every secret (rotation)', () => {
     const old = new SessionCookieSigner(B).sign(id);
     const rotated = new SessionCookieSigner([A, B]);
-    expect(rotated.unsign(old)).toBe(id);
+    expect(rotated.unsign(old)).toEqual({ id, version: 0 });
     expect(rotated.sign(id)).toBe(new SessionCookieSigner(A).sign(id));
     expect(new SessionCookieSigner(A).unsign(old)).toBeNull();
   });

@@ -3,10 +3,19 @@ import { isSessionId } from './session-id.util';
 
 /** Longer cookie values are rejected before any HMAC is computed. */
 const MAX_COOKIE_VALUE_LENGTH = 256;
+const VERSION = /^[1-9]\d{0,15}$/;
+
+/** What a valid session cookie says: the id, and the version the client last wrote (0: unknown). */
+export interface SessionCookieValue {
+  id: string;
+  version: number;
+}
 
 /**
- * Signs session ids for the cookie with HMAC-SHA256 (`cookie-signature`, as express-session
- * does). The first secret signs; every secret verifies, so secrets can be rotated.
+ * Signs session cookies with HMAC-SHA256 (`cookie-signature`, as express-session does). The
+ * signed value is `<id>:<version>`: the version of the last write this client saw, so any node
+ * can tell that its cached copy is older (G9). Cookies from before versions (`<id>` alone) stay
+ * valid, with version 0. The first secret signs; every secret verifies, so secrets rotate.
  */
 export class SessionCookieSigner {
   private readonly secrets: readonly string[];
@@ -16,15 +25,16 @@ export class SessionCookieSigner {
     this.secrets = typeof secrets === 'string' ? [secrets] : [...secrets];
   }
 
-  sign(id: string): string {
-    return sign(id, this.secrets[0]);
+  sign(id: string, version = 0): string {
+    return sign(version > 0 ? `${id}:${version}` : id, this.secrets[0]);
   }
 
   /**
-   * The session id in a signed cookie value, or `null` when the value is malformed, oversized,
-   * carries a bad signature or a malformed id. Never throws: cookies are untrusted input.
+   * The id and version in a signed cookie value, or `null` when the value is malformed,
+   * oversized, or carries a bad signature, a malformed id or a malformed version. Never throws:
+   * cookies are untrusted input.
    */
-  unsign(value: unknown): string | null {
+  unsign(value: unknown): SessionCookieValue | null {
     if (
       typeof value !== 'string' ||
       value.length > MAX_COOKIE_VALUE_LENGTH ||
@@ -33,8 +43,12 @@ export class SessionCookieSigner {
       return null;
     }
     for (const secret of this.secrets) {
-      const id = unsign(value, secret);
-      if (id !== false) return isSessionId(id) ? id : null;
+      const signed = unsign(value, secret);
+      if (signed === false) continue;
+      const [id, version, ...rest] = signed.split(':');
+      if (!isSessionId(id) || rest.length > 0) return null;
+      if (version === undefined) return { id, version: 0 };
+      return VERSION.test(version) ? { id, version: Number(version) } : null;
     }
     return null;
   }

@@ -2,11 +2,12 @@ import { ClusterSessionError } from '../errors/cluster-session.error';
 import { hasChanges } from '../store/session-codec';
 import type { SessionStore } from '../store/session-store';
 import { Session } from './session';
+import type { SessionCookieValue } from './session-cookie.signer';
 import type { SessionData } from './session-data.interface';
 import { generateSessionId } from './session-id.util';
 
 /** What the commit after the handler asks of the cookie. */
-export type CookieAction = { set: string } | { clear: true } | null;
+export type CookieAction = { set: string; version: number } | { clear: true } | null;
 
 export interface SessionHandleOptions {
   touchAfter: number;
@@ -27,15 +28,18 @@ export class SessionHandle<T extends SessionData = SessionData> {
 
   constructor(
     private readonly store: SessionStore<T>,
-    /** The id from a valid signed cookie, or null. */
-    private readonly cookieId: string | null,
+    /** The id and version from a valid signed cookie, or null. */
+    private readonly cookie: SessionCookieValue | null,
     private readonly options: SessionHandleOptions,
   ) {}
 
   /** Reads the session (once); afterwards `data`, `get`, `set`… are available. */
   async load(): Promise<this> {
     this.loading ??= (async () => {
-      const stored = this.cookieId ? await this.store.get(this.cookieId) : null;
+      const { cookie } = this;
+      const stored = cookie
+        ? await this.store.get(cookie.id, { minVersion: cookie.version })
+        : null;
       this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
     })();
     await this.loading;
@@ -134,20 +138,20 @@ export class SessionHandle<T extends SessionData = SessionData> {
    * after the handler; a handle that was never loaded costs nothing.
    */
   async commit(now = Date.now()): Promise<CookieAction> {
-    if (this.destroyed) return this.cookieId || this.regenerated ? { clear: true } : null;
+    if (this.destroyed) return this.cookie || this.regenerated ? { clear: true } : null;
     const session = this.session;
     if (!session) return null;
     const modified = this.isModified || (session.isNew && this.options.saveUninitialized);
     if (modified) {
       if (!(await this.store.save(session))) return { clear: true }; // destroyed meanwhile
-      return { set: session.id };
+      return { set: session.id, version: session.version }; // every write: the cookie names its version
     }
-    if (this.regenerated && !session.isNew) return { set: session.id }; // stored under the new id already
+    if (this.regenerated && !session.isNew) return { set: session.id, version: session.version }; // stored already
     if (!session.isNew && now - session.touchedAt >= this.options.touchAfter) {
       await this.store.touch(session.id);
     }
     // a cookie naming a session that no longer exists is dropped
-    return this.cookieId && session.isNew ? { clear: true } : null;
+    return this.cookie && session.isNew ? { clear: true } : null;
   }
 
   private loaded(): Session<T> {

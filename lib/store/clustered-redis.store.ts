@@ -9,6 +9,7 @@ import type { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
+import type { GetSessionOptions } from './session-store';
 import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
 
 /** What the local cache holds per session: the snapshot, and the cache generation it was filled in. */
@@ -55,9 +56,14 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     coordinator?.onEvent((event) => this.apply(event));
   }
 
-  override async get(id: string): Promise<Session<T> | null> {
+  override async get(
+    id: string,
+    { minVersion = 0 }: GetSessionOptions = {},
+  ): Promise<Session<T> | null> {
     if (!isSessionId(id)) return null;
-    const cached = await this.cached(id);
+    // G9: a copy older than the client's own last write is not served; Redis is read instead.
+    // If Redis itself is behind the cookie (a failover lost that write), its answer stands.
+    const cached = await this.cached(id, minVersion);
     if (cached) return toSession<T>(id, cached);
     const snapshot = await this.load(id);
     return snapshot && toSession<T>(id, snapshot);
@@ -144,7 +150,7 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   }
 
   /** The cached snapshot, if it may be served now. */
-  private async cached(id: string): Promise<SessionSnapshot | undefined> {
+  private async cached(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
     if (!this.trusted()) return undefined;
     const generation = this.generation();
     const entry = await this.cache!.get(id);
@@ -158,7 +164,13 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
       return undefined;
     }
     const { snapshot } = entry;
-    if (!this.isCurrent(id, snapshot.version) || snapshot.expiresAt <= Date.now()) return undefined;
+    if (
+      snapshot.version < minVersion ||
+      !this.isCurrent(id, snapshot.version) ||
+      snapshot.expiresAt <= Date.now()
+    ) {
+      return undefined;
+    }
     return snapshot as SessionSnapshot;
   }
 

@@ -18,7 +18,7 @@ import {
   type RawSession,
   type SessionSnapshot,
 } from './session-codec';
-import { SessionStore } from './session-store';
+import { SessionStore, type GetSessionOptions } from './session-store';
 
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
@@ -59,7 +59,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     return session;
   }
 
-  async get(id: string): Promise<Session<T> | null> {
+  async get(id: string, _options?: GetSessionOptions): Promise<Session<T> | null> {
     if (!isSessionId(id)) return null;
     const snapshot = await this.readSnapshot(id);
     return snapshot && toSession<T>(id, snapshot);

@@ -2,6 +2,11 @@ import type { CacheStats } from '../cache/local-cache.interface';
 import type { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 
+export interface GetSessionOptions {
+  /** Serve nothing older than this version from a cache (0: no constraint). */
+  minVersion?: number;
+}
+
 /**
  * Where sessions live. The abstract class is also the injection token: inject `SessionStore`
  * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
@@ -11,8 +16,12 @@ export abstract class SessionStore<T extends SessionData = SessionData> {
   /** Creates and stores a new session now (unlike the HTTP layer, which saves only when changed). */
   abstract create(data?: T): Promise<Session<T>>;
 
-  /** The session, or `null` when absent, expired, corrupt, or the id is malformed. */
-  abstract get(id: string): Promise<Session<T> | null>;
+  /**
+   * The session, or `null` when absent, expired, corrupt, or the id is malformed.
+   * `minVersion` (the version in the client's cookie) rules out any cached copy older than it:
+   * such a read goes to Redis (read-your-writes across nodes, G9).
+   */
+  abstract get(id: string, options?: GetSessionOptions): Promise<Session<T> | null>;
 
   /**
    * Stores the top-level keys that changed since the session was read, and its owner.

@@ -10,11 +10,13 @@ interface Link {
 /**
  * A TCP proxy in front of Redis that can hold the replies to command connections (not to
  * Pub/Sub subscribers, recognised by their SUBSCRIBE), so a test can make a read's reply arrive
- * after an invalidation.
+ * after an invalidation; or delay what subscribers receive, so invalidations arrive late.
  */
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private holding = false;
+  /** Delay added to everything Redis sends to Pub/Sub subscribers (late invalidations). */
+  subscriberDelayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -69,7 +71,9 @@ export class TcpProxy {
     });
     upstream.on('data', (chunk) => {
       if (this.holding && !link.subscriber) link.held.push(chunk);
-      else client.write(chunk);
+      else if (link.subscriber && this.subscriberDelayMs > 0) {
+        setTimeout(() => client.write(chunk), this.subscriberDelayMs); // equal delays keep the order
+      } else client.write(chunk);
     });
     const close = () => {
       this.links.delete(link);
