@@ -63,7 +63,7 @@ export async function clusterBench(): Promise<string[]> {
       );
       for (let i = 0; i < 20_000; i++)
         await node.store.get(ids[Math.floor(Math.random() * ids.length)]); // warm up
-      node.cache!.resetStats();
+      node.store.resetCacheStats();
       const before = await scriptCalls(node);
       const READS = 50_000;
       for (let i = 0; i < READS; i++)

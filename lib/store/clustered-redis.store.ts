@@ -43,6 +43,8 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   /** Newest version seen per id, from this node's writes and from invalidations. */
   private readonly newest: LRUCache<string, number>;
   private localFlushes = 0;
+  /** Reads served from the local cache, and reads that went to Redis. */
+  private readonly reads = { hits: 0, misses: 0 };
 
   constructor(
     redis: Redis | Cluster,
@@ -64,7 +66,11 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     // G9: a copy older than the client's own last write is not served; Redis is read instead.
     // If Redis itself is behind the cookie (a failover lost that write), its answer stands.
     const cached = await this.cached(id, minVersion);
-    if (cached) return toSession<T>(id, cached);
+    if (cached) {
+      this.reads.hits++;
+      return toSession<T>(id, cached);
+    }
+    this.reads.misses++;
     const snapshot = await this.load(id);
     return snapshot && toSession<T>(id, snapshot);
   }
@@ -128,8 +134,23 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     }
   }
 
+  /**
+   * Hits and misses count reads of this store: served from the cache, or read from Redis (a copy
+   * found but not servable, say older than the cookie, is a miss). Size and evictions are the
+   * cache's.
+   */
   override cacheStats(): CacheStats {
-    return this.cache?.stats() ?? super.cacheStats();
+    if (!this.cache) return super.cacheStats();
+    const { hits, misses } = this.reads;
+    const lookups = hits + misses;
+    return { ...this.cache.stats(), hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups };
+  }
+
+  /** Sets the read counters and the cache's eviction count back to zero. */
+  resetCacheStats(): void {
+    this.reads.hits = 0;
+    this.reads.misses = 0;
+    this.cache?.resetStats();
   }
 
   /** Number of sessions read from Redis right now (for tests and statistics). */

@@ -79,12 +79,16 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     expect(await scripts()).toBe(before);
   });
 
-  it('a tampered or malformed cookie is a fresh session: 401, not 500, and no Redis call', async () => {
+  it('a tampered, malformed or version-forged cookie is a fresh session: 401, not 500, and no Redis call', async () => {
     const client = new HttpClient(url);
     await client.post('/login', { username: 'eve' });
     const [name, value] = client.cookie!.split('=');
     const before = await scripts();
+    const decoded = decodeURIComponent(value);
+    expect(decoded).toMatch(/^[\w-]{43}:\d+\./); // id:version, signed
+    const forgedVersion = encodeURIComponent(decoded.replace(/:(\d+)\./, (_, v) => `:${Number(v) + 5}.`));
     for (const bad of [
+      forgedVersion,
       `${value.slice(0, -3)}abc`,
       'garbage',
       '%zz',

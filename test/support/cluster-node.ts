@@ -46,7 +46,7 @@ async function main(): Promise<void> {
         return { cache: node.store.cacheStats(), cluster: node.coordinator!.stats() };
       case 'resetStats':
         node.coordinator!.resetStats();
-        node.cache?.resetStats();
+        node.store.resetCacheStats();
         return true;
       case 'writes': {
         const session = (await node.store.get(request.id))!;
