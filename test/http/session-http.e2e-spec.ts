@@ -86,7 +86,9 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     const before = await scripts();
     const decoded = decodeURIComponent(value);
     expect(decoded).toMatch(/^[\w-]{43}:\d+\./); // id:version, signed
-    const forgedVersion = encodeURIComponent(decoded.replace(/:(\d+)\./, (_, v) => `:${Number(v) + 5}.`));
+    const forgedVersion = encodeURIComponent(
+      decoded.replace(/:(\d+)\./, (_, v) => `:${Number(v) + 5}.`),
+    );
     for (const bad of [
       forgedVersion,
       `${value.slice(0, -3)}abc`,
