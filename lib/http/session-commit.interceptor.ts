@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
-import { from, mergeMap, type Observable } from 'rxjs';
+import { from, mergeMap, of, type Observable } from 'rxjs';
 import { ClusterSessionRuntime } from '../cluster-session.runtime';
 import { sessionParamFactory } from '../decorators/session.decorator';
 import {
@@ -36,18 +36,25 @@ export class SessionCommitInterceptor implements NestInterceptor {
     const request = http.getRequest<HttpRequestLike>();
     const handle = context.getType() === 'http' ? sessionOf(request) : undefined;
     if (!handle) return next.handle();
-    const load = this.declaresSession(context) ? handle.load() : Promise.resolve(handle);
-    return from(load).pipe(
-      mergeMap(() => next.handle()),
-      mergeMap(async (value: unknown) => {
-        const action = await this.runtime.track(handle.commit());
-        if (action) {
-          appendSetCookie(
-            http.getResponse<HttpResponseLike>(),
-            this.cookies.serialize(action, request.protocol === 'https'),
-          );
-        }
-        return value;
+    // Every async step here costs (Nest binds each to an AsyncResource): take one only when needed.
+    const handled = this.declaresSession(context)
+      ? from(handle.load()).pipe(mergeMap(() => next.handle()))
+      : next.handle();
+    return handled.pipe(
+      mergeMap((value: unknown) => {
+        if (!handle.needsCommit()) return of(value);
+        return from(
+          this.runtime.track(handle.commit()).then((action) => {
+            if (action) {
+              const secure = request.protocol === 'https';
+              appendSetCookie(
+                http.getResponse<HttpResponseLike>(),
+                this.cookies.serialize(action, secure),
+              );
+            }
+            return value;
+          }),
+        );
       }),
     );
   }

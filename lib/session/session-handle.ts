@@ -134,6 +134,21 @@ export class SessionHandle<T extends SessionData = SessionData> {
   }
 
   /**
+   * Whether `commit()` has anything to do: a write, a touch or a cookie to set or clear.
+   * Synchronous, so that the common read-only request finishes without another async step.
+   */
+  needsCommit(now = Date.now()): boolean {
+    if (this.destroyed) return true;
+    const session = this.session;
+    if (!session) return false;
+    if (session.isNew)
+      return this.cookie !== null || this.options.saveUninitialized || this.isModified;
+    return (
+      this.regenerated || now - session.touchedAt >= this.options.touchAfter || this.isModified
+    );
+  }
+
+  /**
    * Writes what the request changed and says what to do with the cookie. Called by the module
    * after the handler; a handle that was never loaded costs nothing.
    */

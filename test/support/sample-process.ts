@@ -10,6 +10,11 @@ const ROOT = join(
 );
 const MAIN = join(ROOT, 'dist', 'sample', 'main.js');
 
+/** A built script of this repository, e.g. `distScript('bench', 'peers', 'peer.main.js')`. */
+export function distScript(...path: string[]): string {
+  return join(ROOT, 'dist', ...path);
+}
+
 /** One sample process (`node dist/sample/main.js`), by default a single node on a free port. */
 export class SampleProcess {
   output = '';
@@ -24,18 +29,33 @@ export class SampleProcess {
     child.stderr?.on('data', collect);
   }
 
+  /**
+   * Starts `script` (default: the sample) and waits until it answers `/health` (`ready:
+   * 'health'`), prints "listening" (`'listening'`), or not at all (`'none'`).
+   */
   static async start(
     env: Record<string, string>,
-    { ready = 'health' as 'health' | 'none' } = {},
+    { ready = 'health' as 'health' | 'listening' | 'none', script = MAIN } = {},
   ): Promise<SampleProcess> {
-    if (!existsSync(MAIN))
-      throw new Error(`${MAIN} is missing: run "npm run build" (npm test does it first)`);
+    if (!existsSync(script)) {
+      throw new Error(`${script} is missing: run "npm run build" (npm test does it first)`);
+    }
     const port = env.PORT ? Number(env.PORT) : await freePort();
-    const child = spawn(process.execPath, [MAIN], {
+    const child = spawn(process.execPath, [script], {
       env: { ...process.env, WORKERS: '1', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sample = new SampleProcess(child, port);
+    if (ready === 'listening') {
+      await waitFor(
+        () => {
+          if (child.exitCode !== null)
+            throw new Error(`process exited (${child.exitCode}): ${sample.output}`);
+          return sample.output.includes('listening');
+        },
+        { timeoutMs: 20_000, intervalMs: 20, what: `${script} on port ${port}` },
+      );
+    }
     if (ready === 'health') {
       await waitFor(
         async () => {
@@ -51,6 +71,10 @@ export class SampleProcess {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get exitCode(): number | null {

@@ -1,0 +1,68 @@
+import autocannon from 'autocannon';
+
+export interface LoadResult {
+  requests: number;
+  requestsPerSecond: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * The benchmark's traffic against one base URL: each request carries one of `cookies` at random,
+ * and is `GET /me` 95 % of the time and `POST /visit` 5 % of the time.
+ */
+export async function load(
+  url: string,
+  cookies: string[],
+  seconds: number,
+  connections = 20,
+): Promise<LoadResult> {
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        setupRequest: (request: autocannon.Request) => {
+          const cookie = cookies[Math.floor(Math.random() * cookies.length)];
+          const visit = Math.random() < 0.05;
+          return {
+            ...request,
+            method: visit ? 'POST' : 'GET',
+            path: visit ? '/visit' : '/me',
+            headers: {
+              ...request.headers,
+              cookie,
+              ...(visit ? { 'content-type': 'application/json' } : {}),
+            },
+            body: visit ? '{}' : undefined,
+          } as autocannon.Request;
+        },
+      },
+    ],
+  });
+  return {
+    requests: result.requests.total,
+    requestsPerSecond: result.requests.total / seconds,
+    p99Ms: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Logs `count` users in through `POST /login` and returns their cookies. */
+export async function loginMany(url: string, count: number): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const response = await fetch(`${url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `user${i}` }),
+    });
+    const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
+    if (!cookie) throw new Error(`login ${i} at ${url} set no cookie (status ${response.status})`);
+    cookies.push(cookie);
+  }
+  return cookies;
+}

@@ -1,0 +1,35 @@
+import { PRELUDE } from '../../lib/redis/scripts/prelude.lua';
+import { READ } from '../../lib/redis/scripts/read.lua';
+import { SAVE } from '../../lib/redis/scripts/save.lua';
+import { TOUCH } from '../../lib/redis/scripts/touch.lua';
+import { DESTROY } from '../../lib/redis/scripts/destroy.lua';
+import { REGENERATE } from '../../lib/redis/scripts/regenerate.lua';
+import { DESTROY_FOR_USER, LIST_FOR_USER } from '../../lib/redis/scripts/user-index.lua';
+import type { RedisServer } from '../../test/support/redis-server';
+
+/** Commands our Lua scripts run: Redis 7 counts them in commandstats too, though they cost no round trip. */
+const INSIDE_SCRIPTS = new Set(
+  [
+    ...[PRELUDE, READ, SAVE, TOUCH, DESTROY, REGENERATE, LIST_FOR_USER, DESTROY_FOR_USER]
+      .join('\n')
+      .matchAll(/redis\.call\('(\w+)'/g),
+  ].map(([, name]) => name.toLowerCase()),
+);
+/** Commands the benchmark itself sends to read the counters. */
+const OBSERVER = new Set(['info', 'config']);
+
+/**
+ * Commands clients sent to Redis so far, from `INFO commandstats`: every command, minus those
+ * run inside our scripts (a script is one EVALSHA round trip) and the benchmark's own.
+ * The peers run no scripts, so for them this is every command they sent.
+ */
+export async function clientCommands(redis: RedisServer): Promise<number> {
+  const info = String(await redis.command('INFO', 'commandstats'));
+  const scripts = /cmdstat_eval(?:sha)?:calls=\d+/.test(info);
+  let calls = 0;
+  for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+    if (OBSERVER.has(name) || (scripts && INSIDE_SCRIPTS.has(name))) continue;
+    calls += Number(count);
+  }
+  return calls;
+}
