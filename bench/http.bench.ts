@@ -70,6 +70,7 @@ export async function httpBench(): Promise<{ lines: string[]; rows: HttpRow[] }>
   } finally {
     await Promise.all(stacks.map((stack) => stack.app.stop()));
     await Promise.all(stacks.map((stack) => stack.redis.dispose()));
+    pin(process.pid, 'all'); // children inherit affinity: later benchmarks must not start on CPU 1 only
   }
 
   const rows: HttpRow[] = stacks.map(({ stack, runs, commands }) => {

@@ -1,16 +1,47 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterHttpBench } from './cluster-http.bench';
 import { clusterBench } from './cluster.bench';
+import { httpBench } from './http.bench';
 import { localCacheBench } from './local-cache.bench';
+import { memoryBench } from './memory.bench';
 import { readYourWritesBench } from './read-your-writes.bench';
 import { sessionStoreBench } from './session-store.bench';
+import { httpChart } from './support/svg-chart';
 
-/** `npm run bench`: every benchmark, each printing ratios measured side by side in this run. */
+const RESULTS = join(__dirname, '..', '..', 'bench', 'results');
+
+/**
+ * `npm run bench`: every benchmark, each measuring what it compares side by side in this run.
+ * Prints the figures and writes bench/results/latest.md and bench/results/http.svg.
+ */
 async function main(): Promise<void> {
-  console.log(
-    `nestjs-cluster-session benchmarks — node ${process.version}, ${new Date().toISOString()}\n`,
+  const header = `nestjs-cluster-session benchmarks — node ${process.version}, ${new Date().toISOString()}`;
+  console.log(`${header}\n`);
+  const sections: string[] = [];
+  const emit = (title: string, lines: string[]) => {
+    console.log(`${lines.join('\n')}\n`);
+    sections.push(
+      `## ${title}\n\n${lines[0].startsWith('HTTP') ? lines.join('\n') : ['```', ...lines, '```'].join('\n')}`,
+    );
+  };
+  emit('Micro: local cache', await localCacheBench());
+  emit('Micro: session save', await sessionStoreBench());
+  const http = await httpBench();
+  emit('HTTP: against express-session + connect-redis and the no-session ceiling', http.lines);
+  emit('Cluster: three sample processes', await clusterHttpBench());
+  emit('Cluster: propagation between two processes, commands per read', await clusterBench());
+  emit('Read-your-writes across nodes (G9)', await readYourWritesBench());
+  emit('Memory', await memoryBench());
+
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'http.svg'), `${httpChart(http.rows)}\n`);
+  writeFileSync(
+    join(RESULTS, 'latest.md'),
+    `# Latest benchmark run\n\n${header}. Produced by \`npm run bench\`; method in BENCHMARKS.md.\n\n` +
+      `![HTTP figures](http.svg)\n\n${sections.join('\n\n')}\n`,
   );
-  for (const bench of [localCacheBench, sessionStoreBench, clusterBench, readYourWritesBench]) {
-    console.log((await bench()).join('\n'), '\n');
-  }
+  console.log(`written: ${join(RESULTS, 'latest.md')}, ${join(RESULTS, 'http.svg')}`);
 }
 
 main().catch((error: unknown) => {

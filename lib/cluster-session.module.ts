@@ -9,7 +9,27 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ConfigurableModuleClass } from './cluster-session.module-definition';
 import { EXPORTED_PROVIDERS, INTERNAL_PROVIDERS } from './cluster-session.providers';
+import { sessionOf, type HttpRequestLike } from './http/http-session.util';
+import { SessionCommitter } from './http/session-committer.service';
 import { SessionMiddleware } from './http/session.middleware';
+
+/** The part of the Fastify API this module uses. */
+interface FastifyInstanceLike {
+  hasRequestDecorator(name: string): boolean;
+  decorateRequest(
+    name: string,
+    value: { getter(this: { raw: { session?: unknown } }): unknown },
+  ): void;
+  addHook(
+    name: 'onSend',
+    hook: (request: HttpRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>,
+  ): void;
+}
+
+interface FastifyReplyLike {
+  code(status: number): unknown;
+  header(name: string, value: string): unknown;
+}
 
 /**
  * HTTP sessions shared by many nodes through Redis, with a local cache on each node kept
@@ -28,16 +48,17 @@ export class ClusterSessionModule
   constructor(
     private readonly runtime: ClusterSessionRuntime,
     private readonly adapterHost: HttpAdapterHost,
+    private readonly committer: SessionCommitter,
   ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(SessionMiddleware).forRoutes('{*path}');
+    this.setUpFastify(); // here: hooks apply to routes registered after them, and routes come next
   }
 
   async onModuleInit(): Promise<void> {
-    this.exposeOnFastifyRequest();
     await this.runtime.start();
   }
 
@@ -45,22 +66,30 @@ export class ClusterSessionModule
     await this.runtime.stop();
   }
 
-  /** On Fastify, middleware sees the raw request: make `request.session` (and Nest's `@Session()`) reach it. */
-  private exposeOnFastifyRequest(): void {
+  /**
+   * On Fastify, middleware sees the raw request: expose the handle as `request.session` (so
+   * Nest's `@Session()` finds it), and commit in `onSend`, before the reply is written.
+   */
+  private setUpFastify(): void {
     const adapter = this.adapterHost.httpAdapter;
     if (adapter?.getType() !== 'fastify') return;
-    const fastify = adapter.getInstance<{
-      hasRequestDecorator(name: string): boolean;
-      decorateRequest(
-        name: string,
-        value: { getter(this: { raw: { session?: unknown } }): unknown },
-      ): void;
-    }>();
+    const fastify = adapter.getInstance<FastifyInstanceLike>();
     if (fastify.hasRequestDecorator('session')) return;
     fastify.decorateRequest('session', {
       getter() {
         return this.raw.session;
       },
+    });
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      const handle = sessionOf(request);
+      if (!handle?.needsCommit()) return payload;
+      const { cookie, failure } = await this.committer.commit(handle, request.protocol === 'https');
+      if (cookie) reply.header('set-cookie', cookie);
+      if (!failure) return payload;
+      reply.code(failure.status);
+      reply.header('content-type', 'application/json; charset=utf-8');
+      if (failure.retryAfter) reply.header('retry-after', failure.retryAfter);
+      return failure.body;
     });
   }
 }

@@ -1,12 +1,13 @@
 import type { Provider } from '@nestjs/common';
-import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LocalCache } from './cache/local-cache.service';
 import { CLUSTER_SESSION_OPTIONS, CLUSTER_SESSION_REDIS } from './cluster-session.constants';
 import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
 import { ClusterSessionHealthIndicator } from './health/cluster-session.health';
-import { SessionCommitInterceptor } from './http/session-commit.interceptor';
+import { SessionCommitter } from './http/session-committer.service';
+import { SessionLoadGuard } from './http/session-load.guard';
 import { SessionCookieService } from './http/session-cookie.service';
 import { SessionUnavailableFilter } from './http/session-unavailable.filter';
 import { SessionMiddleware } from './http/session.middleware';
@@ -52,7 +53,8 @@ export const EXPORTED_PROVIDERS: Provider[] = [
 
 export const INTERNAL_PROVIDERS: Provider[] = [
   SessionMiddleware,
-  { provide: APP_INTERCEPTOR, useClass: SessionCommitInterceptor },
+  SessionCommitter,
+  { provide: APP_GUARD, useClass: SessionLoadGuard },
   { provide: APP_FILTER, useClass: SessionUnavailableFilter },
 ];
 

@@ -72,7 +72,10 @@ class ModuleController {
 
   @Post('login')
   @HttpCode(200)
-  async login(@Body() body: { username: string }, @Session() session: SessionHandle<{ username?: string }>) {
+  async login(
+    @Body() body: { username: string },
+    @Session() session: SessionHandle<{ username?: string }>,
+  ) {
     await session.regenerate();
     session.set('username', body.username);
     return { username: body.username };
@@ -81,14 +84,23 @@ class ModuleController {
   @Get('me')
   me(@Session() session: SessionHandle<{ username?: string; visits?: number }>) {
     if (session.isNew) throw new UnauthorizedException();
-    return { username: session.get('username'), visits: session.get('visits') ?? 0, node: 'module' };
+    return {
+      username: session.get('username'),
+      visits: session.get('visits') ?? 0,
+      node: 'module',
+    };
   }
 }
 
 @Module({
   imports:
     stack === 'cluster-session'
-      ? [ClusterSessionModule.forRoot({ secret: process.env.SESSION_SECRET ?? '', redis: process.env.REDIS_URL })]
+      ? [
+          ClusterSessionModule.forRoot({
+            secret: process.env.SESSION_SECRET ?? '',
+            redis: process.env.REDIS_URL,
+          }),
+        ]
       : [],
   controllers: [PeerController, ModuleController],
 })

@@ -1,33 +1,81 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { SessionHandle } from '../session/session-handle';
 import { SessionStore } from '../store/session-store';
+import { appendSetCookie } from './http-session.util';
+import { SessionCommitter, type CommitOutcome } from './session-committer.service';
 import { SessionCookieService } from './session-cookie.service';
+
+interface MiddlewareRequest {
+  headers: { cookie?: string };
+  protocol?: string;
+  session?: SessionHandle;
+}
 
 /**
  * Gives every request a lazy session handle (`req.session`) before guards run; reading Redis
- * waits until the session is used. Runs on Express and Fastify (where `req` is the raw request;
- * the module exposes it on the Fastify request too).
+ * waits until the session is used. On Express it also commits the session just before the
+ * response is sent, by wrapping `res.end` as express-session does (on Fastify the module's
+ * `onSend` hook does it; there `req` is the raw request, exposed on the Fastify request too).
  */
 @Injectable()
 export class SessionMiddleware implements NestMiddleware {
+  private readonly express: boolean;
+
   constructor(
     private readonly store: SessionStore,
     private readonly cookies: SessionCookieService,
+    private readonly committer: SessionCommitter,
     @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
-  ) {}
+    adapterHost: HttpAdapterHost,
+  ) {
+    this.express = adapterHost.httpAdapter?.getType() === 'express';
+  }
 
-  use(
-    request: { headers: { cookie?: string }; session?: SessionHandle },
-    _response: unknown,
-    next: () => void,
-  ): void {
+  use(request: MiddlewareRequest, response: ServerResponse, next: () => void): void {
     const { touchAfter, saveUninitialized } = this.options;
-    request.session = new SessionHandle(this.store, this.cookies.read(request.headers.cookie), {
+    const handle = new SessionHandle(this.store, this.cookies.read(request.headers.cookie), {
       touchAfter,
       saveUninitialized,
     });
+    request.session = handle;
+    if (this.express) this.commitBeforeEnd(response, handle, () => request.protocol === 'https');
     next();
   }
+
+  private commitBeforeEnd(
+    response: ServerResponse,
+    handle: SessionHandle,
+    secure: () => boolean,
+  ): void {
+    const end = response.end;
+    const committer = this.committer;
+    response.end = function endAfterCommit(this: ServerResponse, ...args: unknown[]) {
+      response.end = end; // once
+      if (!handle.needsCommit()) return end.apply(response, args as Parameters<typeof end>);
+      void committer.commit(handle, secure()).then((outcome) => {
+        const replaced = response.headersSent ? undefined : applyOutcome(response, outcome);
+        end.apply(response, (replaced ?? args) as Parameters<typeof end>);
+      });
+      return response;
+    } as typeof response.end;
+  }
+}
+
+/** Adds the cookie, or replaces the response when the commit failed; returns the new `end` arguments. */
+function applyOutcome(
+  response: ServerResponse,
+  { cookie, failure }: CommitOutcome,
+): unknown[] | undefined {
+  if (cookie) appendSetCookie(response, cookie);
+  if (!failure) return undefined;
+  response.statusCode = failure.status;
+  response.removeHeader('ETag');
+  response.setHeader('Content-Type', 'application/json; charset=utf-8');
+  response.setHeader('Content-Length', Buffer.byteLength(failure.body));
+  if (failure.retryAfter) response.setHeader('Retry-After', failure.retryAfter);
+  return [failure.body];
 }

@@ -161,6 +161,11 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
       expect(me.status).toBe(503);
       expect(me.headers.get('retry-after')).toBe('1');
       expect(Date.now() - started).toBeLessThan(2_500);
+      // a login needs Redis only in the commit, after the handler: the failure still becomes a 503
+      const login = await new HttpClient(url).post('/login', { username: 'nobody' });
+      expect(login.status).toBe(503);
+      expect(login.headers.get('retry-after')).toBe('1');
+      expect(login.setCookies).toEqual([]);
       const health = await client.get('/health');
       expect(health.status).toBe(503);
       expect(health.json.error.session).toMatchObject({ status: 'down', redis: 'down' });
