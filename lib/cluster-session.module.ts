@@ -6,6 +6,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ConfigurableModuleClass } from './cluster-session.module-definition';
 import { EXPORTED_PROVIDERS, INTERNAL_PROVIDERS } from './cluster-session.providers';
@@ -15,6 +16,14 @@ import { SessionMiddleware } from './http/session.middleware';
 
 /** The part of the Fastify API this module uses. */
 interface FastifyInstanceLike {
+  addHook(
+    name: 'onRequest',
+    hook: (
+      request: { raw: Parameters<SessionMiddleware['use']>[0] },
+      reply: { raw: ServerResponse },
+      done: () => void,
+    ) => void,
+  ): void;
   hasRequestDecorator(name: string): boolean;
   decorateRequest(
     name: string,
@@ -49,13 +58,28 @@ export class ClusterSessionModule
     private readonly runtime: ClusterSessionRuntime,
     private readonly adapterHost: HttpAdapterHost,
     private readonly committer: SessionCommitter,
+    private readonly middleware: SessionMiddleware,
   ) {
     super();
   }
 
+  /**
+   * Runs before routes are registered, so what it adds applies to every route. On Express and
+   * Fastify the session middleware goes straight onto the platform (Nest's middleware layer costs
+   * more per request than the middleware itself); elsewhere through Nest's consumer.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(SessionMiddleware).forRoutes('{*path}');
-    this.setUpFastify(); // here: hooks apply to routes registered after them, and routes come next
+    const adapter = this.adapterHost.httpAdapter;
+    const type = adapter?.getType();
+    if (type === 'express') {
+      adapter
+        .getInstance<{ use(fn: SessionMiddleware['use']): void }>()
+        .use((req, res, next) => this.middleware.use(req, res, next));
+    } else if (type === 'fastify') {
+      this.setUpFastify();
+    } else {
+      consumer.apply(SessionMiddleware).forRoutes('{*path}');
+    }
   }
 
   async onModuleInit(): Promise<void> {
@@ -80,6 +104,9 @@ export class ClusterSessionModule
         return this.raw.session;
       },
     });
+    fastify.addHook('onRequest', (request, reply, done) =>
+      this.middleware.use(request.raw, reply.raw, done),
+    );
     fastify.addHook('onSend', async (request, reply, payload) => {
       const handle = sessionOf(request);
       if (!handle?.needsCommit()) return payload;

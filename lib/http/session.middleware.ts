@@ -23,17 +23,16 @@ interface MiddlewareRequest {
  */
 @Injectable()
 export class SessionMiddleware implements NestMiddleware {
-  private readonly express: boolean;
+  /** Known at the first request: the adapter may not exist yet when this is constructed. */
+  private express?: boolean;
 
   constructor(
     private readonly store: SessionStore,
     private readonly cookies: SessionCookieService,
     private readonly committer: SessionCommitter,
     @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
-    adapterHost: HttpAdapterHost,
-  ) {
-    this.express = adapterHost.httpAdapter?.getType() === 'express';
-  }
+    private readonly adapterHost: HttpAdapterHost,
+  ) {}
 
   use(request: MiddlewareRequest, response: ServerResponse, next: () => void): void {
     const { touchAfter, saveUninitialized } = this.options;
@@ -42,6 +41,7 @@ export class SessionMiddleware implements NestMiddleware {
       saveUninitialized,
     });
     request.session = handle;
+    this.express ??= this.adapterHost.httpAdapter?.getType() === 'express';
     if (this.express) this.commitBeforeEnd(response, handle, () => request.protocol === 'https');
     next();
   }
