@@ -8,9 +8,16 @@ import {
   connectRedis,
   createRedisConnection,
   createSubscriberConnection,
+  isClusterConnection,
 } from './redis/redis-connection.factory';
 import type { RedisConnection } from './redis/redis-connection.interface';
 import { ClusteredRedisStore, type CachedSession } from './store/clustered-redis.store';
+
+/**
+ * On Redis Cluster one origin's messages travel through different shards: how long a missing
+ * one is awaited before the cache is flushed. Loopback cluster-bus delays are well under this.
+ */
+const CLUSTER_REORDER_WINDOW_MS = 250;
 
 /**
  * Everything one node runs, built from resolved options: the command connection, the local
@@ -42,6 +49,7 @@ export class ClusterSessionRuntime {
           secrets: options.secrets,
           subscribeTimeout: cluster.subscribeTimeout,
           heartbeatInterval: cluster.heartbeatInterval,
+          reorderWindowMs: isClusterConnection(options.redis) ? CLUSTER_REORDER_WINDOW_MS : 0,
         })
       : null;
     this.store = new ClusteredRedisStore(

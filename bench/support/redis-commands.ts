@@ -4,13 +4,13 @@ import { SAVE } from '../../lib/redis/scripts/save.lua';
 import { TOUCH } from '../../lib/redis/scripts/touch.lua';
 import { DESTROY } from '../../lib/redis/scripts/destroy.lua';
 import { REGENERATE } from '../../lib/redis/scripts/regenerate.lua';
-import { DESTROY_FOR_USER, LIST_FOR_USER } from '../../lib/redis/scripts/user-index.lua';
+import { INDEX_ADD, INDEX_LIST } from '../../lib/redis/scripts/user-index.lua';
 import type { RedisServer } from '../../test/support/redis-server';
 
 /** Commands our Lua scripts run: Redis 7 counts them in commandstats too, though they cost no round trip. */
 const INSIDE_SCRIPTS = new Set(
   [
-    ...[PRELUDE, READ, SAVE, TOUCH, DESTROY, REGENERATE, LIST_FOR_USER, DESTROY_FOR_USER]
+    ...[PRELUDE, READ, SAVE, TOUCH, DESTROY, REGENERATE, INDEX_ADD, INDEX_LIST]
       .join('\n')
       .matchAll(/redis\.call\('(\w+)'/g),
   ].map(([, name]) => name.toLowerCase()),

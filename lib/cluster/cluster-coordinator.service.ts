@@ -15,6 +15,12 @@ export interface ClusterCoordinatorOptions {
   secrets: readonly string[];
   subscribeTimeout: number;
   heartbeatInterval: number;
+  /**
+   * How long a missing sequence number may be awaited before it counts as lost: 0 where one
+   * Redis delivers an origin's messages in order; above 0 on Redis Cluster, where they may
+   * arrive out of order.
+   */
+  reorderWindowMs?: number;
 }
 
 /**
@@ -28,7 +34,7 @@ export class ClusterCoordinator implements Publisher {
   readonly epoch = randomBytes(8).toString('hex');
   private readonly logger = new Logger('ClusterSession');
   private readonly auth: MessageAuthenticator;
-  private readonly sequences = new SequenceTracker();
+  private readonly sequences: SequenceTracker;
   private readonly lag = new LagRecorder();
   private readonly listeners = new Set<(event: ClusterEvent) => void>();
   private seq = 0;
@@ -49,6 +55,7 @@ export class ClusterCoordinator implements Publisher {
     private readonly options: ClusterCoordinatorOptions,
   ) {
     this.auth = new MessageAuthenticator(options.secrets);
+    this.sequences = new SequenceTracker(options.reorderWindowMs);
   }
 
   get nodeId(): string {
@@ -196,6 +203,7 @@ export class ClusterCoordinator implements Publisher {
   };
 
   private readonly tick = (): void => {
+    if (this.subscribed && this.sequences.expired()) this.flush('sequence gap (overdue)');
     if (!this.subscribed || this.pingPending) return;
     this.pingPending = true;
     const connection = this.connectionSeq;

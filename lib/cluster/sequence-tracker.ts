@@ -1,25 +1,72 @@
 /** Origins remembered; beyond this the map is reset (the next message of each is a new baseline). */
 const MAX_ORIGINS = 1_024;
 
+interface OriginState {
+  /** Every number up to this one has arrived. */
+  contiguous: number;
+  /** Numbers above `contiguous` that arrived early. */
+  ahead: Set<number>;
+  /** When the oldest missing number was first noticed missing (0: nothing missing). */
+  missingSince: number;
+}
+
 /**
  * Per-origin sequence numbers: each origin (node id + epoch) numbers its messages 1, 2, 3…
- * A number other than the next one means a message was lost or reordered.
+ *
+ * With `reorderWindowMs` 0 (one Redis, which delivers one origin's messages in order) any
+ * number other than the next one is a gap. On Redis Cluster an origin's messages are published
+ * on different shards and reach a subscriber over different links, so they may arrive out of
+ * order: a missing number is then a gap only if it has not arrived `reorderWindowMs` after it
+ * was first missed (checked on every message and by {@link expired}).
  */
 export class SequenceTracker {
-  private readonly last = new Map<string, number>();
+  private readonly origins = new Map<string, OriginState>();
 
-  /** `first` for a new origin, `next` in order, `gap` when anything was skipped or reordered. */
-  observe(origin: string, epoch: string, seq: number): 'first' | 'next' | 'gap' {
+  constructor(private readonly reorderWindowMs = 0) {}
+
+  /** `first` for a new origin, `next` when nothing is missing (or not yet for long), `gap` otherwise. */
+  observe(origin: string, epoch: string, seq: number, now = Date.now()): 'first' | 'next' | 'gap' {
     const key = `${origin}|${epoch}`;
-    const previous = this.last.get(key);
-    if (previous === undefined && this.last.size >= MAX_ORIGINS) this.last.clear();
-    this.last.set(key, Math.max(seq, previous ?? 0));
-    if (previous === undefined) return 'first';
-    return seq === previous + 1 ? 'next' : 'gap';
+    const state = this.origins.get(key);
+    if (state === undefined) {
+      if (this.origins.size >= MAX_ORIGINS) this.origins.clear();
+      this.origins.set(key, { contiguous: seq, ahead: new Set(), missingSince: 0 });
+      return 'first';
+    }
+    if (seq <= state.contiguous) return this.reorderWindowMs > 0 ? 'next' : 'gap';
+    if (seq === state.contiguous + 1) {
+      state.contiguous = seq;
+      while (state.ahead.delete(state.contiguous + 1)) state.contiguous++;
+      state.missingSince = state.ahead.size > 0 ? now : 0;
+      return 'next';
+    }
+    if (this.reorderWindowMs === 0) {
+      state.contiguous = seq;
+      return 'gap';
+    }
+    state.ahead.add(seq);
+    if (state.missingSince === 0) state.missingSince = now;
+    return this.expire(state, now) ? 'gap' : 'next';
+  }
+
+  /** True when some origin's missing number is now overdue (each gap is reported once). */
+  expired(now = Date.now()): boolean {
+    let gap = false;
+    for (const state of this.origins.values()) gap = this.expire(state, now) || gap;
+    return gap;
   }
 
   /** Forgets every origin; after a resubscription every sequence starts a new baseline. */
   reset(): void {
-    this.last.clear();
+    this.origins.clear();
+  }
+
+  private expire(state: OriginState, now: number): boolean {
+    if (state.missingSince === 0 || now - state.missingSince < this.reorderWindowMs) return false;
+    // give up on what is missing: continue from the highest number seen
+    state.contiguous = Math.max(...state.ahead);
+    state.ahead.clear();
+    state.missingSince = 0;
+    return true;
   }
 }

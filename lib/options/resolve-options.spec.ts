@@ -64,6 +64,16 @@ describe('resolveOptions', () => {
     redis.disconnect();
   });
 
+  it('accepts Sentinel and Cluster configurations', () => {
+    const sentinel = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'primary' };
+    expect(resolveOptions({ secret, redis: sentinel }).redis).toBe(sentinel);
+    const cluster = {
+      clusterNodes: ['127.0.0.1:7000'],
+      clusterOptions: { scaleReads: 'master' as const },
+    };
+    expect(resolveOptions({ secret, redis: cluster }).redis).toBe(cluster);
+  });
+
   it.each<[string, unknown, RegExp]>([
     [
       'no secret',
@@ -115,6 +125,21 @@ describe('resolveOptions', () => {
       /cluster.localCacheMaxSize: got 0/,
     ],
     ['cluster as a string', { secret, cluster: 'on' }, /cluster: got "on"; expected an object/],
+    [
+      'a keyPrefix with a hash tag',
+      { secret, keyPrefix: 'app{1}:' },
+      /keyPrefix: got "app\{1\}:"; expected .*without spaces or braces/,
+    ],
+    [
+      'an empty cluster node list',
+      { secret, redis: { clusterNodes: [] } },
+      /redis.clusterNodes: got an array of 0; expected a non-empty array of nodes/,
+    ],
+    [
+      'sentinels without a primary name',
+      { secret, redis: { sentinels: [{ host: '127.0.0.1', port: 26379 }] } },
+      /redis.name: got undefined; expected the name of the primary/,
+    ],
   ])('rejects %s with a clear message', (_name, options, message) => {
     expect(() => resolveOptions(options as ClusterSessionOptions)).toThrow(InvalidOptionsError);
     expect(() => resolveOptions(options as ClusterSessionOptions)).toThrow(message);

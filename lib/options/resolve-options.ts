@@ -24,8 +24,8 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       'keyPrefix',
       options.keyPrefix,
       'sess:',
-      /^[^\s]{0,64}$/,
-      'up to 64 characters without spaces',
+      /^[^\s{}]{0,64}$/,
+      'up to 64 characters without spaces or braces (braces would change the Redis Cluster hash slot)',
     ),
     ttl,
     absoluteTimeout,
@@ -104,11 +104,45 @@ function secrets(value: unknown): string[] {
 function redis(value: unknown): RedisConnectionOption {
   if (value === undefined) return 'redis://127.0.0.1:6379';
   if (typeof value === 'string' && /^rediss?:\/\//.test(value)) return value;
-  if (isRedisInstance(value) || isPlainObject(value)) return value as RedisConnectionOption;
+  if (isRedisInstance(value)) return value;
+  if (isPlainObject(value)) {
+    if ('clusterNodes' in value) {
+      const { clusterNodes, clusterOptions } = value;
+      if (!Array.isArray(clusterNodes) || clusterNodes.length === 0)
+        throw new InvalidOptionsError(
+          'redis.clusterNodes',
+          clusterNodes,
+          'a non-empty array of nodes',
+        );
+      if (clusterOptions !== undefined && !isPlainObject(clusterOptions))
+        throw new InvalidOptionsError(
+          'redis.clusterOptions',
+          clusterOptions,
+          'ioredis Cluster options',
+        );
+    }
+    if ('sentinels' in value) {
+      const { sentinels, name } = value;
+      if (!Array.isArray(sentinels) || sentinels.length === 0)
+        throw new InvalidOptionsError(
+          'redis.sentinels',
+          sentinels,
+          'a non-empty array of { host, port }',
+        );
+      if (typeof name !== 'string' || name.length === 0)
+        throw new InvalidOptionsError(
+          'redis.name',
+          name,
+          'the name of the primary the sentinels monitor',
+        );
+    }
+    return value as RedisConnectionOption;
+  }
   throw new InvalidOptionsError(
     'redis',
     value,
-    'a redis:// or rediss:// URL, ioredis options, or an ioredis Redis or Cluster instance',
+    'a redis:// or rediss:// URL, ioredis options, { sentinels, name }, { clusterNodes }, ' +
+      'or an ioredis Redis or Cluster instance',
   );
 }
 

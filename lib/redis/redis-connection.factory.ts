@@ -1,5 +1,9 @@
-import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConnection, RedisConnectionOption } from './redis-connection.interface';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type {
+  RedisClusterOptions,
+  RedisConnection,
+  RedisConnectionOption,
+} from './redis-connection.interface';
 
 /**
  * Defaults under the user's own options. A dead Redis must fail a request fast, with a typed
@@ -13,8 +17,30 @@ export const COMMAND_CONNECTION_DEFAULTS: RedisOptions = {
   connectTimeout: 2_000,
   // ioredis arms this timer even when the socket is already closed; keep shutdown short
   disconnectTimeout: 200,
-  retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
+  retryStrategy: (attempt: number) => retryDelay(attempt),
+  // a primary demoted by a Sentinel failover answers writes with READONLY: reconnect, and
+  // Sentinel names the new primary (the failed command is not resent: the request gets a 503)
+  reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
 };
+
+/**
+ * Cluster defaults: fail fast like a single connection (no offline queue), follow MOVED/ASK and
+ * wait out TRYAGAIN during slot migrations, refresh the slot map when nodes come and go.
+ */
+export const CLUSTER_CONNECTION_DEFAULTS: ClusterOptions = {
+  lazyConnect: true,
+  enableOfflineQueue: false,
+  maxRedirections: 16,
+  retryDelayOnMoved: 0,
+  retryDelayOnTryAgain: 50,
+  retryDelayOnClusterDown: 100,
+  retryDelayOnFailover: 100,
+  clusterRetryStrategy: (attempt: number) => retryDelay(attempt),
+};
+
+function retryDelay(attempt: number): number {
+  return Math.min(50 * 2 ** attempt, 1_000);
+}
 
 /**
  * The subscriber only subscribes and pings. It does not resubscribe by itself: the coordinator
@@ -32,11 +58,37 @@ export function isRedisInstance(value: unknown): value is Redis | Cluster {
   return value instanceof Redis || value instanceof Cluster;
 }
 
+export function isClusterOptions(value: unknown): value is RedisClusterOptions {
+  return typeof value === 'object' && value !== null && 'clusterNodes' in value;
+}
+
+/** True when the option names a Redis Cluster (an ioredis `Cluster`, or `clusterNodes`). */
+export function isClusterConnection(option: RedisConnectionOption): boolean {
+  return option instanceof Cluster || isClusterOptions(option);
+}
+
 /** The command connection: a user's instance as it is (not owned), or a new one (owned). */
 export function createRedisConnection(option: RedisConnectionOption): RedisConnection {
   if (isRedisInstance(option)) return { client: option, owned: false };
+  if (isClusterOptions(option)) {
+    const { clusterNodes, clusterOptions = {} } = option;
+    const client = new Cluster(clusterNodes, {
+      ...CLUSTER_CONNECTION_DEFAULTS,
+      ...clusterOptions,
+      redisOptions: { ...NODE_DEFAULTS, ...clusterOptions.redisOptions },
+    });
+    return { client, owned: true };
+  }
   return { client: build(option, COMMAND_CONNECTION_DEFAULTS), owned: true };
 }
+
+/** Per-node options inside a Cluster: the command defaults the Cluster does not manage itself. */
+const NODE_DEFAULTS: RedisOptions = {
+  commandTimeout: COMMAND_CONNECTION_DEFAULTS.commandTimeout,
+  connectTimeout: COMMAND_CONNECTION_DEFAULTS.connectTimeout,
+  disconnectTimeout: COMMAND_CONNECTION_DEFAULTS.disconnectTimeout,
+  maxRetriesPerRequest: 1,
+};
 
 /**
  * The dedicated subscriber connection, always owned. Built from the same input as the command
@@ -44,16 +96,17 @@ export function createRedisConnection(option: RedisConnectionOption): RedisConne
  * configuration (TLS, password, db, Sentinel, Cluster nodes), not a partial copy.
  */
 export function createSubscriberConnection(option: RedisConnectionOption): RedisConnection {
-  // A duplicate connects when this module says so, not at construction.
   if (option instanceof Cluster) {
+    return { client: clusterSubscriber(option, startupNodes(option)), owned: true };
+  }
+  if (isClusterOptions(option)) {
+    const { clusterNodes, clusterOptions = {} } = option;
     return {
-      client: option.duplicate(undefined, {
-        lazyConnect: true,
-        redisOptions: { autoResubscribe: false },
-      }),
+      client: clusterSubscriber(undefined, clusterNodes, clusterOptions.redisOptions),
       owned: true,
     };
   }
+  // A duplicate connects when this module says so, not at construction.
   if (option instanceof Redis) {
     return {
       client: option.duplicate({
@@ -65,6 +118,53 @@ export function createSubscriberConnection(option: RedisConnectionOption): Redis
     };
   }
   return { client: build(option, SUBSCRIBER_CONNECTION_DEFAULTS), owned: true };
+}
+
+/**
+ * The subscriber for a Redis Cluster: one plain connection to any node, since a classic
+ * `PUBLISH` reaches every node of the cluster. When it drops it reconnects to the next node
+ * (those the cluster knows now, else the seeds), so losing one node loses the subscription only
+ * until the next attempt; the coordinator resubscribes and flushes as after any reconnection.
+ */
+function clusterSubscriber(
+  cluster: Cluster | undefined,
+  seeds: ClusterNode[],
+  redisOptions: RedisOptions = cluster?.options.redisOptions ?? {},
+): Redis {
+  const fallback = seeds.map(hostAndPort);
+  const nodes = () => {
+    const known = cluster?.nodes('all').map(({ options }) => hostAndPort(options)) ?? [];
+    return known.length > 0 ? known : fallback;
+  };
+  let turn = 0;
+  const first = nodes()[0] ?? { host: '127.0.0.1', port: 6379 };
+  const client: Redis = new Redis({
+    ...SUBSCRIBER_CONNECTION_DEFAULTS,
+    ...redisOptions,
+    ...first,
+    // ioredis reads host and port when it connects: each retry goes to the next node
+    retryStrategy: (attempt: number) => {
+      const list = nodes();
+      Object.assign(client.options, list[++turn % list.length]);
+      return retryDelay(attempt);
+    },
+  });
+  return client;
+}
+
+function hostAndPort(node: ClusterNode | RedisOptions): { host: string; port: number } {
+  if (typeof node === 'number') return { host: '127.0.0.1', port: node };
+  if (typeof node === 'string') {
+    const { hostname, port } = new URL(node.includes('://') ? node : `redis://${node}`);
+    return { host: hostname || '127.0.0.1', port: Number(port) || 6379 };
+  }
+  return { host: node.host ?? '127.0.0.1', port: node.port ?? 6379 };
+}
+
+/** The seeds an ioredis Cluster was built with (not part of its typed API). */
+function startupNodes(cluster: Cluster): ClusterNode[] {
+  const seeds = (cluster as unknown as { startupNodes?: ClusterNode[] }).startupNodes;
+  return Array.isArray(seeds) ? seeds : [];
 }
 
 function build(option: string | RedisOptions, defaults: RedisOptions): Redis {

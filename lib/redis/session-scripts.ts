@@ -5,7 +5,7 @@ import { SAVE } from './scripts/save.lua';
 import { TOUCH } from './scripts/touch.lua';
 import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
-import { DESTROY_FOR_USER, LIST_FOR_USER } from './scripts/user-index.lua';
+import { INDEX_ADD, INDEX_LIST } from './scripts/user-index.lua';
 import { PUBLISH } from './scripts/publish.lua';
 
 type Arg = string | number | Buffer;
@@ -17,8 +17,8 @@ export interface SessionScripts {
   ncsTouch(key: string, ...args: Arg[]): Promise<unknown>;
   ncsDestroy(key: string, ...args: Arg[]): Promise<unknown>;
   ncsRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
-  ncsListForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
-  ncsDestroyForUser(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  ncsIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  ncsIndexList(indexKey: string): Promise<unknown>;
   ncsPublish(...args: Arg[]): Promise<unknown>;
 }
 
@@ -28,8 +28,8 @@ const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string 
   ncsTouch: { numberOfKeys: 1, lua: TOUCH },
   ncsDestroy: { numberOfKeys: 1, lua: DESTROY },
   ncsRegenerate: { numberOfKeys: 2, lua: REGENERATE },
-  ncsListForUser: { numberOfKeys: 1, lua: LIST_FOR_USER },
-  ncsDestroyForUser: { numberOfKeys: 1, lua: DESTROY_FOR_USER },
+  ncsIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
+  ncsIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
   ncsPublish: { numberOfKeys: 0, lua: PUBLISH },
 };
 

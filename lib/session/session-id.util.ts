@@ -5,6 +5,15 @@ export function generateSessionId(): string {
   return randomBytes(32).toString('base64url');
 }
 
+/**
+ * A fresh id that keeps the first `tagLength` characters of `id` (its Redis Cluster hash tag) and
+ * draws the rest anew: 43 characters, over 230 random bits for a tag of 4.
+ */
+export function generateSessionIdLike(id: string, tagLength: number): string {
+  const fresh = randomBytes(32).toString('base64url');
+  return id.slice(0, tagLength) + fresh.slice(tagLength);
+}
+
 const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
 
 /** True for strings shaped like an id from {@link generateSessionId}. */

@@ -9,7 +9,7 @@ import { NO_PUBLISHER, type Publisher } from '../cluster/publisher.interface';
 import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
-import { generateSessionId, isSessionId } from '../session/session-id.util';
+import { generateSessionId, generateSessionIdLike, isSessionId } from '../session/session-id.util';
 import {
   CorruptSessionData,
   decodeSnapshot,
@@ -19,6 +19,7 @@ import {
   type SessionSnapshot,
 } from './session-codec';
 import { SessionStore, type GetSessionOptions } from './session-store';
+import { SLOT_TAG_LENGTH, sessionKey, userIndexKey } from './session-keys';
 
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
@@ -83,7 +84,9 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     const user = session.userId;
     if (user !== null) assertUserId(user);
     const userOp = user === stored.userId ? '' : user === null ? 'clear' : 'set';
-    const { ttl, absoluteTimeout, keyPrefix } = this.options;
+    const { ttl, absoluteTimeout } = this.options;
+    // the index entry first: a failure in between leaves an entry to prune, not a session unindexed
+    if (userOp === 'set') await this.indexAdd(user!, session.id);
     const reply = await this.run('save', () =>
       this.scripts.ncsSave(
         this.key(session.id),
@@ -91,7 +94,6 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         session.isNew ? 'create' : 'update',
         ttl,
         absoluteTimeout,
-        keyPrefix,
         session.id,
         userOp,
         user ?? '',
@@ -119,21 +121,16 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   async destroy(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
     const deleted = await this.run('destroy', () =>
-      this.scripts.ncsDestroy(
-        this.key(id),
-        ...this.publisher.nextHeader(),
-        this.options.keyPrefix,
-        id,
-      ),
+      this.scripts.ncsDestroy(this.key(id), ...this.publisher.nextHeader(), id),
     );
     return deleted === 1;
   }
 
   async touch(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
-    const { ttl, touchAfter, keyPrefix } = this.options;
+    const { ttl, touchAfter } = this.options;
     const reply = await this.run('touch', () =>
-      this.scripts.ncsTouch(this.key(id), ttl, touchAfter, keyPrefix, id),
+      this.scripts.ncsTouch(this.key(id), ttl, touchAfter),
     );
     return numbers(reply)[0] !== 0;
   }
@@ -148,16 +145,13 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     id: string,
   ): Promise<{ id: string; snapshot: SessionSnapshot } | null> {
     if (!isSessionId(id)) return null;
-    const newId = generateSessionId();
+    // same hash tag, same slot: the move is one script on Redis Cluster too
+    const newId = generateSessionIdLike(id, SLOT_TAG_LENGTH);
+    // index the new id before it exists, as save does; the old entry is pruned when read
+    const owner = await this.run('regenerate', () => this.redis.hget(this.key(id), 'user'));
+    if (owner !== null) await this.indexAdd(owner, newId);
     const reply = await this.run('regenerate', () =>
-      this.scripts.ncsRegenerate(
-        this.key(id),
-        this.key(newId),
-        ...this.publisher.nextHeader(),
-        this.options.keyPrefix,
-        id,
-        newId,
-      ),
+      this.scripts.ncsRegenerate(this.key(id), this.key(newId), ...this.publisher.nextHeader(), id),
     );
     if (!Array.isArray(reply) || !Array.isArray(reply[0])) {
       if (numbers(reply)[0] === -1)
@@ -165,6 +159,10 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       return null;
     }
     const snapshot = this.decode(newId, reply);
+    // the owner changed between the two steps (a concurrent login): index the actual one
+    if (snapshot?.userId != null && snapshot.userId !== owner) {
+      await this.indexAdd(snapshot.userId, newId);
+    }
     return snapshot && { id: newId, snapshot };
   }
 
@@ -175,23 +173,42 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   /** Deletes every session of the user; resolves to their ids. */
   protected async destroySessionsOfUser(userId: string): Promise<string[]> {
     assertUserId(userId);
-    const ids = await this.run('destroyAllForUser', () =>
-      this.scripts.ncsDestroyForUser(
-        this.userKey(userId),
-        ...this.publisher.nextHeader(),
-        this.options.keyPrefix,
-        userId,
-      ),
-    );
-    return ids as string[];
+    return this.run('destroyAllForUser', async () => {
+      const indexed = await this.indexList(userId);
+      // one script per session, each in its own slot: deleted only while the user owns it
+      const deleted = await Promise.all(
+        indexed.map((id) =>
+          this.scripts.ncsDestroy(this.key(id), ...this.publisher.nextHeader(), id, userId),
+        ),
+      );
+      // only the entries read: a session indexed meanwhile (a new login) keeps its entry
+      if (indexed.length > 0) await this.redis.zrem(this.userKey(userId), ...indexed);
+      return indexed.filter((_, i) => deleted[i] === 1);
+    });
   }
 
   async listForUser(userId: string): Promise<string[]> {
     assertUserId(userId);
-    const ids = await this.run('listForUser', () =>
-      this.scripts.ncsListForUser(this.userKey(userId), this.options.keyPrefix, userId),
+    return this.run('listForUser', async () => {
+      const indexed = await this.indexList(userId);
+      const owners = await Promise.all(indexed.map((id) => this.redis.hget(this.key(id), 'user')));
+      const live = indexed.filter((_, i) => owners[i] === userId);
+      const stale = indexed.filter((_, i) => owners[i] !== userId);
+      if (stale.length > 0) await this.redis.zrem(this.userKey(userId), ...stale);
+      return live;
+    });
+  }
+
+  private async indexAdd(userId: string, id: string): Promise<void> {
+    await this.run('index', () =>
+      this.scripts.ncsIndexAdd(this.userKey(userId), this.options.absoluteTimeout, id),
     );
-    return ids as string[];
+  }
+
+  /** The ids in a user's index (well-formed ones: the index is Redis content, not trusted). */
+  private async indexList(userId: string): Promise<string[]> {
+    const ids = await this.scripts.ncsIndexList(this.userKey(userId));
+    return (Array.isArray(ids) ? ids : []).filter(isSessionId);
   }
 
   cacheStats(): CacheStats {
@@ -206,7 +223,12 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
           match: `${escapeGlob(this.options.keyPrefix)}*`,
           count: 500,
         })) {
-          if ((keys as string[]).length > 0) await node.unlink(...(keys as string[]));
+          // one key per UNLINK: on Redis Cluster one node's keys span many slots
+          if ((keys as string[]).length > 0) {
+            const pipeline = node.pipeline();
+            for (const key of keys as string[]) pipeline.unlink(key);
+            await pipeline.exec();
+          }
         }
       }
       // one message tells every node to drop its whole cache
@@ -215,11 +237,11 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   }
 
   protected key(id: string): string {
-    return this.options.keyPrefix + id;
+    return sessionKey(this.options.keyPrefix, id);
   }
 
   private userKey(userId: string): string {
-    return `${this.options.keyPrefix}user:${userId}`;
+    return userIndexKey(this.options.keyPrefix, userId);
   }
 
   /** Runs a Redis call, turning connection failures and timeouts into a typed, retryable error. */

@@ -6,6 +6,7 @@ import { SessionCookieSigner } from '../../lib/session/session-cookie.signer';
 import { generateSessionId } from '../../lib/session/session-id.util';
 import { RedisServer } from '../support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
+import { sessionKey } from '../../lib/store/session-keys';
 
 type Data = Record<string, unknown>;
 
@@ -73,7 +74,7 @@ describe('RedisSessionStore: bad input', () => {
 
     const fresh = new Session(generateSessionId(), { blob: 'x'.repeat(2_000) });
     await expect(fixture.store.save(fresh)).rejects.toThrow(SessionTooLargeError);
-    expect(await fixture.redis.exists(`sess:${fresh.id}`)).toBe(0);
+    expect(await fixture.redis.exists(sessionKey('sess:', fresh.id))).toBe(0);
   });
 
   it('unserializable data and bad user ids fail with a typed error and write nothing', async () => {
@@ -92,7 +93,7 @@ describe('RedisSessionStore: bad input', () => {
       const { redis, store } = fixture;
       const badJson = generateSessionId();
       await redis.hset(
-        `sess:${badJson}`,
+        sessionKey('sess:', badJson),
         'v',
         '1',
         'created',
@@ -104,12 +105,12 @@ describe('RedisSessionStore: bad input', () => {
         'd:x',
         '{oops',
       );
-      await redis.pexpire(`sess:${badJson}`, 60_000);
+      await redis.pexpire(sessionKey('sess:', badJson), 60_000);
       const noVersion = generateSessionId();
-      await redis.hset(`sess:${noVersion}`, 'd:x', '1');
-      await redis.pexpire(`sess:${noVersion}`, 60_000);
+      await redis.hset(sessionKey('sess:', noVersion), 'd:x', '1');
+      await redis.pexpire(sessionKey('sess:', noVersion), 60_000);
       const notAHash = generateSessionId();
-      await redis.set(`sess:${notAHash}`, 'hello', 'PX', 60_000);
+      await redis.set(sessionKey('sess:', notAHash), 'hello', 'PX', 60_000);
 
       for (const id of [badJson, noVersion, notAHash, badJson, notAHash]) {
         await expect(store.get(id)).resolves.toBeNull();
@@ -119,7 +120,7 @@ describe('RedisSessionStore: bad input', () => {
       expect(logged.join('\n')).toMatch(/corrupt session .* \(field d:x is not JSON\)/);
       expect(logged.join('\n')).toMatch(/\(bad version\)/);
       expect(logged.join('\n')).toMatch(/\(not a hash\)/);
-      expect(await redis.exists(`sess:${badJson}`)).toBe(1); // nothing is lost: left for inspection
+      expect(await redis.exists(sessionKey('sess:', badJson))).toBe(1); // nothing is lost: left for inspection
     } finally {
       warn.mockRestore();
     }

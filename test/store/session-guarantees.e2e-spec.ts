@@ -1,6 +1,7 @@
 import { RedisServer } from '../support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 import { waitFor } from '../support/wait-for';
+import { sessionKey } from '../../lib/store/session-keys';
 
 type Data = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ describe('RedisSessionStore: guarantees G5, G6, G7', () => {
     inFlight!.data.user = 'resurrected?';
     expect(await nodeB.store.save(inFlight!)).toBe(false);
     expect(await nodeA.store.get(created.id)).toBeNull();
-    expect(await nodeA.redis.exists(`sess:${created.id}`)).toBe(0);
+    expect(await nodeA.redis.exists(sessionKey('sess:', created.id))).toBe(0);
   });
 
   it('G5: saves racing destroys on two connections never resurrect a session', async () => {
@@ -45,7 +46,9 @@ describe('RedisSessionStore: guarantees G5, G6, G7', () => {
         return i % 2 ? [save, destroy] : [destroy, save];
       }),
     );
-    const survivors = await Promise.all(ids.map((id) => nodeA.redis.exists(`sess:${id}`)));
+    const survivors = await Promise.all(
+      ids.map((id) => nodeA.redis.exists(sessionKey('sess:', id))),
+    );
     expect(survivors.filter(Boolean)).toHaveLength(0);
   });
 
@@ -113,7 +116,7 @@ describe('RedisSessionStore: guarantees G5, G6, G7', () => {
 
   it('G7: a hash whose absolute deadline has passed is not served, whatever its TTL', async () => {
     const session = await nodeA.store.create({ user: 'late' });
-    await nodeA.redis.hset(`sess:${session.id}`, 'expires', String(Date.now() - 1_000));
+    await nodeA.redis.hset(sessionKey('sess:', session.id), 'expires', String(Date.now() - 1_000));
     expect(await nodeA.store.get(session.id)).toBeNull();
   });
 });

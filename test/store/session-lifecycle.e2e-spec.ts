@@ -1,6 +1,7 @@
 import { RedisServer } from '../support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 import { waitFor } from '../support/wait-for';
+import { sessionKey, userIndexKey } from '../../lib/store/session-keys';
 
 interface Data {
   username?: string;
@@ -46,12 +47,12 @@ describe('RedisSessionStore: lifecycle', () => {
     const read = await store.get(session.id);
     expect(read?.data).toEqual({ username: 'bob', cart: { items: ['book'] } });
     expect(read?.version).toBe(2);
-    expect(await redis.hexists(`sess:${session.id}`, 'd:theme')).toBe(0);
+    expect(await redis.hexists(sessionKey('sess:', session.id), 'd:theme')).toBe(0);
   });
 
   it('create() stores the session at once', async () => {
     const session = await fixture.store.create();
-    expect(await fixture.redis.exists(`sess:${session.id}`)).toBe(1);
+    expect(await fixture.redis.exists(sessionKey('sess:', session.id))).toBe(1);
     expect(await fixture.store.get(session.id)).not.toBeNull();
   });
 
@@ -72,7 +73,7 @@ describe('RedisSessionStore: lifecycle', () => {
 
   it('sets the idle timeout as the key TTL', async () => {
     const session = await fixture.store.create({ username: 'ttl' });
-    const pttl = await fixture.redis.pttl(`sess:${session.id}`);
+    const pttl = await fixture.redis.pttl(sessionKey('sess:', session.id));
     expect(pttl).toBeGreaterThan(59_000);
     expect(pttl).toBeLessThanOrEqual(60_000);
     expect(session.expiresAt - Date.now()).toBeGreaterThan(59_000);
@@ -81,7 +82,7 @@ describe('RedisSessionStore: lifecycle', () => {
   it('touches at most once per touchAfter', async () => {
     const { store, redis } = fixture;
     const session = await store.create({ username: 'touch' });
-    const key = `sess:${session.id}`;
+    const key = sessionKey('sess:', session.id);
     await redis.pexpire(key, 30_000); // shorten, so a refresh is visible
 
     expect(await store.touch(session.id)).toBe(true);
@@ -106,7 +107,7 @@ describe('RedisSessionStore: lifecycle', () => {
     expect(fresh?.data).toEqual({ username: 'fixation' });
     expect(fresh?.version).toBe(2);
     expect(await store.get(session.id)).toBeNull();
-    expect(await redis.exists(`sess:${session.id}`)).toBe(0);
+    expect(await redis.exists(sessionKey('sess:', session.id))).toBe(0);
     expect((await store.get(fresh!.id))?.data).toEqual({ username: 'fixation' });
     expect(await store.regenerate(session.id)).toBeNull();
   });
@@ -163,7 +164,7 @@ describe('RedisSessionStore: lifecycle', () => {
         what: 'idle expiry',
       });
       expect(await short.store.listForUser('eve')).toEqual([]);
-      expect(await short.redis.zcard('short:user:eve')).toBe(0);
+      expect(await short.redis.zcard(userIndexKey('short:', 'eve'))).toBe(0);
     } finally {
       await short.close();
     }

@@ -1,13 +1,13 @@
-import type { RedisOptions } from 'ioredis';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../../lib/options/resolve-options';
+import type { RedisConnectionOption } from '../../lib/redis/redis-connection.interface';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
 
 /** One node (cache, coordinator, store) in this process, started. */
 export async function startNode(
-  redis: string | RedisOptions,
+  redis: RedisConnectionOption,
   overrides: Partial<ClusterSessionOptions> & { cluster?: ClusterSessionOptions['cluster'] } = {},
 ): Promise<ClusterSessionRuntime> {
   const runtime = new ClusterSessionRuntime(

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ export interface RedisServerOptions {
   port?: number;
   /** Extra `redis-server` arguments, e.g. `['--maxmemory', '10mb']`. */
   args?: string[];
+  /** Runs a Sentinel instead, with these lines in its (rewritable) configuration file. */
+  sentinel?: string[];
 }
 
 const running = new Set<ChildProcess>();
@@ -31,12 +33,14 @@ export class RedisServer {
     readonly port: number,
     private readonly bin: string,
     private readonly args: string[],
+    private readonly sentinel?: string[],
   ) {}
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const bin = findRedisServer();
     for (let attempt = 1; ; attempt++) {
-      const server = new RedisServer(options.port ?? (await freePort()), bin, options.args ?? []);
+      const port = options.port ?? (await freePort());
+      const server = new RedisServer(port, bin, options.args ?? [], options.sentinel);
       try {
         await server.launch();
         return server;
@@ -125,26 +129,24 @@ export class RedisServer {
     this.removeDir();
   }
 
+  /** The working directory: Cluster and Sentinel keep their state files here. */
+  get directory(): string {
+    return this.dir;
+  }
+
+  private launchArgs(): string[] {
+    const common = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir];
+    if (!this.sentinel) {
+      return [...common, '--save', '', '--appendonly', 'no', '--loglevel', 'warning', ...this.args];
+    }
+    // Sentinel rewrites its configuration file: written once, kept across restarts
+    const config = join(this.dir, 'sentinel.conf');
+    if (!existsSync(config)) writeFileSync(config, `${this.sentinel.join('\n')}\n`);
+    return [config, '--sentinel', ...common, '--loglevel', 'warning', ...this.args];
+  }
+
   private async launch(): Promise<void> {
-    const child = spawn(
-      this.bin,
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--dir',
-        this.dir,
-        '--loglevel',
-        'warning',
-        ...this.args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(this.bin, this.launchArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-2_000));
     child.stdout?.on('data', collect);

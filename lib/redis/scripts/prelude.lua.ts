@@ -2,8 +2,8 @@
  * Lua shared by the session scripts.
  *
  * - Times come from the Redis clock (TIME), so nodes with skewed clocks agree on expiry.
- * - Sessions are hashes under `<prefix><id>`; the per-user index is a sorted set under
- *   `<prefix>user:<userId>` scored by each session's expiry time.
+ * - Every script touches one key, or two keys of one hash slot (regenerate), so each runs
+ *   unchanged on Redis Cluster. Key layout: `lib/store/session-keys.ts`.
  * - ARGV[1..6] of every writing script is the publish header: channel (empty: no Pub/Sub),
  *   origin node id, origin epoch, sequence number, and the HMAC inner and outer padded keys.
  *   A writing script publishes exactly one message, also when it changed nothing (kind 'n'),
@@ -31,17 +31,6 @@ local function call_argv(cmd, key, from, to)
   for i = from, to, 1000 do
     redis.call(cmd, key, unpack(ARGV, i, math.min(i + 999, to)))
   end
-end
-
-local function index_key(prefix, user)
-  return prefix .. 'user:' .. user
-end
-
--- records (or refreshes) a session in its user's index; the index outlives its longest session
-local function index_add(prefix, user, id, now, ttl)
-  local ikey = index_key(prefix, user)
-  redis.call('ZADD', ikey, now + ttl, id)
-  if redis.call('PTTL', ikey) < ttl then redis.call('PEXPIRE', ikey, ttl) end
 end
 
 local function unhex(hex)

@@ -3,9 +3,10 @@
  * cost one round trip.
  *
  * KEYS[1] session key.
- * ARGV: publish header (1..6), then mode ('create' | 'update'), idle ms, absolute ms,
- *       key prefix, id, user op ('' unchanged | 'clear' | 'set'), user id, number of changed
- *       fields N, N field/value pairs, then the removed fields.
+ * ARGV: publish header (1..6), then mode ('create' | 'update'), idle ms, absolute ms, id,
+ *       user op ('' unchanged | 'clear' | 'set'), user id, number of changed fields N,
+ *       N field/value pairs, then the removed fields. (The user's index is kept by the caller:
+ *       it lives in another slot.)
  * Returns { version, remaining ttl ms, createdAt, Redis time } and publishes 'i' ('n' for a create), or
  *         { 0 } when an update finds no session: a save never resurrects a destroyed one (G5),
  *         { -1 } when a create finds the id taken; both publish 'n'.
@@ -13,20 +14,20 @@
 export const SAVE = `
 local key, mode = KEYS[1], ARGV[PUB + 1]
 local idle, absolute = tonumber(ARGV[PUB + 2]), tonumber(ARGV[PUB + 3])
-local prefix, id, user_op, user = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6], ARGV[PUB + 7]
-local first_pair = PUB + 9
-local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 8])
+local id, user_op, user = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6]
+local first_pair = PUB + 8
+local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 7])
 local now = now_ms()
 
 -- one read for everything the script needs; a session without a version does not exist
-local meta = redis.call('HMGET', key, 'v', 'created', 'expires', 'user')
-local version, created, expires, owner = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), meta[4]
+local meta = redis.call('HMGET', key, 'v', 'created', 'expires')
+local version, created, expires = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
 if mode == 'create' then
   if version or redis.call('EXISTS', key) == 1 then
     publish('n', '', 0)
     return { -1 }
   end
-  version, created, expires, owner = 0, now, now + absolute, false
+  version, created, expires = 0, now, now + absolute
 elseif not version then
   publish('n', '', 0)
   return { 0 }
@@ -44,18 +45,10 @@ redis.call('HSET', key, 'v', version, 'created', created, 'expires', expires, 't
 call_argv('HSET', key, first_pair, first_removed - 1) -- pairs: slices keep an even length
 call_argv('HDEL', key, first_removed, #ARGV)
 
-if owner and (user_op == 'clear' or (user_op == 'set' and owner ~= user)) then
-  redis.call('ZREM', index_key(prefix, owner), id)
-  redis.call('HDEL', key, 'user')
-  owner = false
-end
-if user_op == 'set' then
-  redis.call('HSET', key, 'user', user)
-  owner = user
-end
+if user_op == 'clear' then redis.call('HDEL', key, 'user') end
+if user_op == 'set' then redis.call('HSET', key, 'user', user) end
 
 redis.call('PEXPIRE', key, ttl)
-if owner then index_add(prefix, owner, id, now, ttl) end
 -- no node can hold a copy of a brand-new session: a create only keeps the sequence going
 if mode == 'create' then publish('n', '', 0) else publish('i', id, version) end
 return { version, ttl, created, now }

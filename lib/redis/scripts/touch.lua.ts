@@ -2,13 +2,14 @@
  * Sliding expiry, throttled: refreshes the TTL only when the last save or touch is at least
  * `touchAfter` old, so a busy session costs one write per `touchAfter`, not one per request.
  * Publishes nothing: the data did not change, and cached copies expire no later than before.
+ * (The user's index needs no refresh: its entries are scored by the absolute deadline.)
  *
- * KEYS[1] session key. ARGV: idle ms, touchAfter ms, key prefix, id.
+ * KEYS[1] session key. ARGV: idle ms, touchAfter ms.
  * Returns { 0 } when absent, { 1, pttl } when throttled, { 2, ttl } when refreshed.
  */
 export const TOUCH = `
 local key = KEYS[1]
-local idle, touch_after, prefix, id = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4]
+local idle, touch_after = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('EXISTS', key) == 0 then return { 0 } end
 local now = now_ms()
 local touched = tonumber(redis.call('HGET', key, 'touched'))
@@ -22,7 +23,5 @@ if ttl <= 0 then
 end
 redis.call('HSET', key, 'touched', now)
 redis.call('PEXPIRE', key, ttl)
-local owner = redis.call('HGET', key, 'user')
-if owner then index_add(prefix, owner, id, now, ttl) end
 return { 2, ttl }
 `;

@@ -1,37 +1,26 @@
 /**
- * KEYS[1] user index. ARGV: key prefix, user id. (Reads only: no publish header.)
- * Prunes expired and foreign entries (lazily, here rather than on every write) and returns the
- * ids of the user's live sessions.
+ * The per-user index: a sorted set of session ids scored by a deadline no earlier than the
+ * session's absolute timeout. It lives in its own hash slot, so it is kept in steps separate
+ * from the session scripts: an id is added before its session names the user (a failure in
+ * between leaves an entry without a session, never a session missing from the index), and
+ * entries whose session is gone or owned by someone else are pruned when the index is read.
  */
-export const LIST_FOR_USER = `
-local ikey, prefix, user = KEYS[1], ARGV[1], ARGV[2]
-redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now_ms())
-local live = {}
-for _, id in ipairs(redis.call('ZRANGE', ikey, 0, -1)) do
-  if redis.call('HGET', prefix .. id, 'user') == user then
-    table.insert(live, id)
-  else
-    redis.call('ZREM', ikey, id)
-  end
-end
-return live
-`;
 
 /**
- * KEYS[1] user index. ARGV: publish header (1..6), key prefix, user id.
- * Deletes every session of the user and the index; publishes one 'd' naming them all and
- * returns the deleted ids.
+ * KEYS[1] user index. ARGV: absolute timeout ms, id. Adds the id, drops entries past their
+ * deadline, and keeps the index alive as long as its newest entry.
  */
-export const DESTROY_FOR_USER = `
-local ikey, prefix, user = KEYS[1], ARGV[PUB + 1], ARGV[PUB + 2]
-local deleted = {}
-for _, id in ipairs(redis.call('ZRANGE', ikey, 0, -1)) do
-  if redis.call('HGET', prefix .. id, 'user') == user then
-    redis.call('DEL', prefix .. id)
-    table.insert(deleted, id)
-  end
-end
-redis.call('DEL', ikey)
-if #deleted == 0 then publish('n', '', 0) else publish('d', table.concat(deleted, ','), 0) end
-return deleted
+export const INDEX_ADD = `
+local ikey, absolute, id = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+local now = now_ms()
+redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now)
+redis.call('ZADD', ikey, now + absolute, id)
+if redis.call('PTTL', ikey) < absolute then redis.call('PEXPIRE', ikey, absolute) end
+return 1
+`;
+
+/** KEYS[1] user index. Drops entries past their deadline; returns the ids left. */
+export const INDEX_LIST = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
+return redis.call('ZRANGE', KEYS[1], 0, -1)
 `;

@@ -1,0 +1,46 @@
+import { SequenceTracker } from './sequence-tracker';
+
+describe('SequenceTracker', () => {
+  it('in order only (one Redis): anything but the next number is a gap', () => {
+    const tracker = new SequenceTracker();
+    expect(tracker.observe('a', 'e', 1)).toBe('first');
+    expect(tracker.observe('a', 'e', 2)).toBe('next');
+    expect(tracker.observe('a', 'e', 4)).toBe('gap');
+    expect(tracker.observe('a', 'e', 5)).toBe('next');
+    expect(tracker.observe('a', 'e', 3)).toBe('gap'); // late counts as lost
+    expect(tracker.observe('b', 'e', 9)).toBe('first');
+    expect(tracker.observe('a', 'f', 1)).toBe('first'); // a new epoch is a new origin
+  });
+
+  it('with a reorder window (Redis Cluster): reordering within the window is no gap', () => {
+    const tracker = new SequenceTracker(100);
+    expect(tracker.observe('a', 'e', 1, 0)).toBe('first');
+    expect(tracker.observe('a', 'e', 3, 10)).toBe('next');
+    expect(tracker.observe('a', 'e', 4, 20)).toBe('next');
+    expect(tracker.expired(50)).toBe(false);
+    expect(tracker.observe('a', 'e', 2, 60)).toBe('next'); // 2 arrived late: nothing missing now
+    expect(tracker.expired(1_000)).toBe(false);
+    expect(tracker.observe('a', 'e', 5, 1_000)).toBe('next');
+  });
+
+  it('with a reorder window: a number still missing after the window is one gap', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('a', 'e', 1, 0);
+    expect(tracker.observe('a', 'e', 3, 10)).toBe('next');
+    expect(tracker.expired(109)).toBe(false);
+    expect(tracker.expired(110)).toBe(true);
+    expect(tracker.expired(500)).toBe(false); // reported once
+    expect(tracker.observe('a', 'e', 4, 600)).toBe('next'); // continues after the highest seen
+    expect(tracker.observe('a', 'e', 6, 700)).toBe('next');
+    expect(tracker.observe('a', 'e', 7, 900)).toBe('gap'); // 5 overdue, noticed on a message
+  });
+
+  it('reset forgets every origin', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('a', 'e', 1, 0);
+    tracker.observe('a', 'e', 3, 0);
+    tracker.reset();
+    expect(tracker.expired(1_000)).toBe(false);
+    expect(tracker.observe('a', 'e', 7, 1_000)).toBe('first');
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * Where sessions live in Redis. A session is one hash under `<prefix>{<tag>}<id>`, where the
+ * hash tag is the first {@link SLOT_TAG_LENGTH} characters of the id: in Redis Cluster the tag
+ * alone picks the slot, so a regenerated id that keeps the tag lands in the same slot and the
+ * move stays one atomic script. A user's index is a sorted set under `<prefix>user:{<userId>}`,
+ * in its own slot.
+ */
+export const SLOT_TAG_LENGTH = 4;
+
+export function sessionKey(prefix: string, id: string): string {
+  return `${prefix}{${id.slice(0, SLOT_TAG_LENGTH)}}${id}`;
+}
+
+export function userIndexKey(prefix: string, userId: string): string {
+  return `${prefix}user:{${userId}}`;
+}

@@ -1,0 +1,228 @@
+import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
+import { resolveOptions } from '../../lib/options/resolve-options';
+import type { Session } from '../../lib/session/session';
+import { RedisSessionStore } from '../../lib/store/redis-session.store';
+import { startNode, TEST_SECRET } from '../support/cluster-fixture';
+import { startTopology, TOPOLOGIES, type RedisTopology } from '../support/redis-topology';
+import { waitFor } from '../support/wait-for';
+
+type Data = Record<string, unknown>;
+
+/**
+ * G1–G8 on a standalone Redis, a Redis Cluster of three primaries and a Sentinel setup, each
+ * with two nodes in this process. (The standalone-only suites in test/cluster and test/store go
+ * further with a TCP proxy in front of one server, to order replies and messages at will.)
+ */
+describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
+  let topology: RedisTopology;
+  let a: ClusterSessionRuntime;
+  let b: ClusterSessionRuntime;
+
+  beforeAll(async () => {
+    topology = await startTopology(kind);
+  }, 60_000);
+
+  beforeEach(async () => {
+    a = await startNode(topology.connection, { cluster: { nodeId: 'node-a' } });
+    b = await startNode(topology.connection, { cluster: { nodeId: 'node-b' } });
+    await waitFor(() => a.coordinator!.isTrusted() && b.coordinator!.isTrusted(), {
+      what: 'both nodes to subscribe',
+    });
+  });
+
+  afterEach(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  afterAll(async () => {
+    await topology.dispose();
+  });
+
+  async function cachedOn(node: ClusterSessionRuntime, id: string): Promise<Session> {
+    return waitFor<Session | false | null>(
+      async () => {
+        const hits = node.store.cacheStats().hits;
+        const session = await node.store.get(id);
+        return node.store.cacheStats().hits === hits + 1 && session;
+      },
+      { what: `a cache hit for ${id.slice(0, 8)}…` },
+    ) as Promise<Session>;
+  }
+
+  /** Waits until `node` has received every message `writer` sent since `sentBefore`. */
+  function caughtUp(node: ClusterSessionRuntime, receivedBefore: number, count: number) {
+    return waitFor(() => node.coordinator!.stats().received >= receivedBefore + count, {
+      what: `${count} messages to reach ${node.options.cluster.nodeId}`,
+    });
+  }
+
+  it('G1/G2: the writer never serves the old state; the other node stops once told', async () => {
+    const sessions = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.store.create({ n: i })),
+    );
+    for (const session of sessions) await cachedOn(b, session.id);
+    const before = b.coordinator!.stats().received;
+    for (const created of sessions) {
+      const session = (await a.store.get(created.id))!;
+      session.data.n = -1;
+      await a.store.save(session);
+      expect((await a.store.get(created.id))?.data.n).toBe(-1);
+    }
+    await caughtUp(b, before, sessions.length);
+    for (const { id } of sessions) expect((await b.store.get(id))?.data.n).toBe(-1);
+
+    await Promise.all(sessions.map(({ id }) => a.store.destroy(id)));
+    for (const { id } of sessions) expect(await a.store.get(id)).toBeNull();
+    await caughtUp(b, before, 2 * sessions.length);
+    for (const { id } of sessions) expect(await b.store.get(id)).toBeNull();
+  });
+
+  it('G3: reads racing saves never leave an older version cached', async () => {
+    const created = await a.store.create({ n: 0 });
+    const session = (await a.store.get(created.id))!;
+    const before = b.coordinator!.stats().received;
+    let writing = true;
+    const reads = (async () => {
+      while (writing) {
+        await b.store.get(created.id);
+        await new Promise(setImmediate); // cache hits alone would never let the writer run
+      }
+    })();
+    for (let n = 1; n <= 100; n++) {
+      session.data.n = n;
+      await a.store.save(session);
+    }
+    writing = false;
+    await reads;
+    await caughtUp(b, before, 100);
+    expect((await cachedOn(b, created.id)).data.n).toBe(100);
+  });
+
+  it('G4: with the subscriber cut, nothing is served from the cache; after resubscribing, a flush', async () => {
+    const created = await a.store.create({ n: 1 });
+    await cachedOn(b, created.id);
+    const flushes = b.coordinator!.stats().flushes;
+    expect(await topology.killPubSubClients()).toBeGreaterThanOrEqual(2);
+    await waitFor(() => !b.coordinator!.isTrusted(), { what: 'b to distrust its cache' });
+    const session = (await a.store.get(created.id))!;
+    session.data.n = 2;
+    await a.store.save(session);
+    expect((await b.store.get(created.id))?.data.n).toBe(2);
+    await waitFor(() => b.coordinator!.isTrusted(), {
+      timeoutMs: 10_000,
+      what: 'b to resubscribe',
+    });
+    expect(b.coordinator!.stats().flushes).toBeGreaterThan(flushes);
+    expect((await b.store.get(created.id))?.data.n).toBe(2);
+  });
+
+  it('G5/G6: saves racing destroys never resurrect; concurrent saves of different keys both persist', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 30 }, async () => (await a.store.create({ n: 0 })).id),
+    );
+    await Promise.all(
+      ids.map(async (id) => {
+        const session = (await b.store.get(id))!;
+        session.data.late = true;
+        await Promise.all([a.store.destroy(id), b.store.save(session)]);
+      }),
+    );
+    for (const id of ids) {
+      expect(await a.store.get(id)).toBeNull();
+      expect(await b.store.get(id)).toBeNull();
+    }
+
+    const shared = await a.store.create({ base: 1 });
+    const onA = (await a.store.get(shared.id))!;
+    const onB = (await b.store.get(shared.id))!;
+    onA.data.fromA = 'a';
+    onB.data.fromB = 'b';
+    await Promise.all([a.store.save(onA), b.store.save(onB)]);
+    await waitFor(async () => (await b.store.get(shared.id))?.data.fromA === 'a', {
+      what: 'both saves on b',
+    });
+    expect((await a.store.get(shared.id))?.data).toEqual({ base: 1, fromA: 'a', fromB: 'b' });
+    expect((await b.store.get(shared.id))?.data).toEqual({ base: 1, fromA: 'a', fromB: 'b' });
+  });
+
+  it('G7: no node serves a session past its idle timeout', async () => {
+    const short = await startNode(topology.connection, {
+      ttl: 300,
+      touchAfter: 0,
+      cluster: { nodeId: 'node-short' },
+    });
+    try {
+      const created = await short.store.create({ n: 1 });
+      await cachedOn(short, created.id);
+      const createdAt = Date.now();
+      const goneAt = await waitFor(
+        async () => ((await short.store.get(created.id)) === null ? Date.now() : 0),
+        { what: 'the idle timeout' },
+      );
+      expect(goneAt - createdAt).toBeLessThan(300 + 200);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('G8: a stale copy lives at most localCacheTtl when an invalidation is lost without a sign', async () => {
+    const ttl = 400;
+    const c = await startNode(topology.connection, {
+      cluster: { nodeId: 'node-c', localCacheTtl: ttl },
+    });
+    // a writer that does not publish: the worst case, a message lost with no gap and no disconnect
+    const silent = new RedisSessionStore<Data>(a.redis, resolveOptions({ secret: TEST_SECRET }));
+    try {
+      const created = await a.store.create({ n: 1 });
+      await c.store.get(created.id);
+      const cachedAt = Date.now();
+      const session = (await silent.get(created.id))!;
+      session.data.n = 2;
+      await silent.save(session);
+      const freshAt = await waitFor(
+        async () => ((await c.store.get(created.id))?.data.n === 2 ? Date.now() : 0),
+        { what: 'the stale copy to expire' },
+      );
+      expect(freshAt - cachedAt).toBeLessThanOrEqual(ttl + 100);
+    } finally {
+      await c.stop();
+    }
+  });
+
+  it('per-user index across slots: list, regenerate, log out everywhere on every node', async () => {
+    const user = `user-${kind}`;
+    const sessions = await Promise.all(
+      Array.from({ length: 8 }, async (_, i) => {
+        const session = await a.store.create({ i });
+        session.setUser(user);
+        await a.store.save(session);
+        return session;
+      }),
+    );
+    const regenerated = (await b.store.regenerate(sessions[0].id))!;
+    expect(regenerated.id.slice(0, 4)).toBe(sessions[0].id.slice(0, 4)); // same hash slot
+    expect(regenerated.data).toEqual({ i: 0 });
+    expect(await b.store.get(sessions[0].id)).toBeNull();
+    const expected = [regenerated.id, ...sessions.slice(1).map(({ id }) => id)].sort();
+    expect((await a.store.listForUser(user)).sort()).toEqual(expected);
+    for (const id of expected) await cachedOn(b, id);
+
+    const before = b.coordinator!.stats().received;
+    expect(await a.store.destroyAllForUser(user)).toBe(expected.length);
+    await caughtUp(b, before, expected.length);
+    for (const id of expected) expect(await b.store.get(id)).toBeNull();
+    expect(await b.store.listForUser(user)).toEqual([]);
+  });
+
+  it('clear empties Redis and every node', async () => {
+    const created = await Promise.all(Array.from({ length: 10 }, () => a.store.create({ n: 1 })));
+    for (const { id } of created) await cachedOn(b, id);
+    const flushes = b.coordinator!.stats().flushes;
+    await a.store.clear();
+    await waitFor(() => b.coordinator!.stats().flushes > flushes, { what: 'the clear to arrive' });
+    for (const { id } of created) {
+      expect(await b.store.get(id)).toBeNull();
+      expect(await a.store.get(id)).toBeNull();
+    }
+  });
+});
