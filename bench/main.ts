@@ -6,6 +6,7 @@ import { httpBench } from './http.bench';
 import { localCacheBench } from './local-cache.bench';
 import { memoryBench } from './memory.bench';
 import { readYourWritesBench } from './read-your-writes.bench';
+import { redisClusterBench } from './redis-cluster.bench';
 import { sessionStoreBench } from './session-store.bench';
 import { httpChart } from './support/svg-chart';
 
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   emit('Cluster: three sample processes', await clusterHttpBench());
   emit('Cluster: propagation between two processes, commands per read', await clusterBench());
   emit('Read-your-writes across nodes (G9)', await readYourWritesBench());
+  emit('Redis Cluster: classic PUBLISH', await redisClusterBench());
   emit('Memory', await memoryBench());
 
   mkdirSync(RESULTS, { recursive: true });

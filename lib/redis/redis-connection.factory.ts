@@ -168,9 +168,11 @@ function startupNodes(cluster: Cluster): ClusterNode[] {
 }
 
 function build(option: string | RedisOptions, defaults: RedisOptions): Redis {
-  return typeof option === 'string'
-    ? new Redis(option, { ...defaults })
-    : new Redis({ ...defaults, ...option });
+  if (typeof option === 'string') return new Redis(option, { ...defaults });
+  // With Sentinel, a failover must end every connection to the old primary, the subscriber's
+  // too (it would otherwise stay on a replica): listen for +switch-master and reconnect.
+  const sentinel: RedisOptions = option.sentinels ? { failoverDetector: true } : {};
+  return new Redis({ ...defaults, ...sentinel, ...option });
 }
 
 /** Connects a lazily-created client; a no-op when it is already connecting or connected. */
@@ -196,4 +198,7 @@ export async function closeRedis({ client, owned }: RedisConnection): Promise<vo
     client.disconnect();
   }
   await ended;
+  // ioredis closes the Sentinel failover detector's connections only from disconnect(), not
+  // when QUIT ends the connection: without this they would keep the process alive
+  if (client instanceof Redis && client.options.sentinels) client.disconnect();
 }

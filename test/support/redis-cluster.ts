@@ -69,7 +69,11 @@ export class RedisCluster {
    * IMPORTING/MIGRATING, then MIGRATE a few keys at a time (clients meanwhile get ASK and
    * TRYAGAIN replies), then the new owner is announced to every node.
    */
-  async migrateSlot(slot: number, to: number, keysPerStep = 1): Promise<number> {
+  async migrateSlot(
+    slot: number,
+    to: number,
+    { keysPerStep = 1, afterStep = async () => {} } = {},
+  ): Promise<number> {
     const from = await this.ownerOf(slot);
     if (from === to) return 0;
     const source = this.servers[from];
@@ -89,6 +93,7 @@ export class RedisCluster {
       if (keys.length === 0) break;
       await source.command('MIGRATE', '127.0.0.1', target.port, '', 0, 5_000, 'KEYS', ...keys);
       moved += keys.length;
+      await afterStep(); // e.g. let clients run against the half-moved slot
     }
     await target.command('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
     await source.command('CLUSTER', 'SETSLOT', slot, 'NODE', targetId);
