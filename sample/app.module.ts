@@ -1,7 +1,6 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClusterSessionModule } from '../lib';
 import { HealthController } from './health.controller';
 import { NODE_ID } from './sample.constants';
@@ -31,17 +30,4 @@ import { SessionController } from './session.controller';
     },
   ],
 })
-export class AppModule implements NestModule {
-  constructor(private readonly config: ConfigService) {}
-
-  /** Every response, errors and 404s included, names the node that served it. */
-  configure(consumer: MiddlewareConsumer): void {
-    const nodeId = this.config.getOrThrow<string>('NODE_ID');
-    consumer
-      .apply((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
-        res.setHeader('X-Node-Id', nodeId);
-        next();
-      })
-      .forRoutes('{*path}');
-  }
-}
+export class AppModule {}

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { RedisServer } from '../test/support/redis-server';
 import { AppModule } from './app.module';
@@ -70,6 +71,13 @@ async function primary(): Promise<void> {
 async function worker(): Promise<() => Promise<void>> {
   const env = readSampleEnv();
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  // every response, errors and 404s included, names the node that served it (a plain Express
+  // middleware: Nest's middleware layer would cost more per request than setting the header)
+  const nodeId = process.env.NODE_ID ?? 'node';
+  app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    res.setHeader('X-Node-Id', nodeId);
+    next();
+  });
   if (cluster.isWorker) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(env.port);
   console.log(
