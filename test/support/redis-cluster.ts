@@ -10,6 +10,9 @@ const CLUSTER_ARGS = [
   'nodes.conf',
   '--cluster-node-timeout',
   '2000',
+  // with no replicas, a stopped primary would otherwise take the whole cluster down
+  '--cluster-require-full-coverage',
+  'no',
 ];
 
 /**

@@ -3,6 +3,7 @@ import { Session } from '../../lib/session/session';
 import { generateSessionId, generateSessionIdLike } from '../../lib/session/session-id.util';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
 import { SLOT_TAG_LENGTH, sessionKey } from '../../lib/store/session-keys';
+import type { Cluster, Redis } from 'ioredis';
 import { startNode } from '../support/cluster-fixture';
 import { RedisCluster } from '../support/redis-cluster';
 import { waitFor } from '../support/wait-for';
@@ -19,15 +20,19 @@ describe('Redis Cluster: moving a slot under load', () => {
   let cluster: RedisCluster;
   let writer: ClusterSessionRuntime;
   let reader: ClusterSessionRuntime;
+  let readerCluster: Cluster;
 
   beforeAll(async () => {
     cluster = await RedisCluster.start(3);
     writer = await startNode({ clusterNodes: cluster.nodes }, { cluster: { nodeId: 'writer' } });
-    reader = await startNode({ clusterNodes: cluster.nodes }, { cluster: { nodeId: 'reader' } });
+    // the reader runs on an ioredis Cluster its application owns (the writer on seed nodes)
+    readerCluster = cluster.client({ lazyConnect: true });
+    reader = await startNode(readerCluster, { cluster: { nodeId: 'reader' } });
   }, 60_000);
 
   afterAll(async () => {
     await Promise.all([writer?.stop(), reader?.stop()]);
+    readerCluster?.disconnect();
     await cluster?.dispose();
   });
 
@@ -109,5 +114,26 @@ describe('Redis Cluster: moving a slot under load', () => {
       });
     }
     console.log(`slot migration under load: ${JSON.stringify({ moved, ...counts })}`);
+  });
+
+  it('when the node under a subscriber dies, the subscriber moves to another node, then flushes', async () => {
+    const subscriber = (reader.coordinator as unknown as { subscriber: { client: Redis } })
+      .subscriber.client;
+    const victim = cluster.servers.find(({ port }) => port === subscriber.options.port)!;
+    const flushes = reader.coordinator!.stats().flushes;
+    await victim.stop();
+    try {
+      await waitFor(() => !reader.coordinator!.isTrusted(), {
+        what: 'the reader to distrust its cache',
+      });
+      await waitFor(() => reader.coordinator!.isTrusted(), {
+        timeoutMs: 15_000,
+        what: 'the subscriber to come back on another node',
+      });
+      expect(subscriber.options.port).not.toBe(victim.port);
+      expect(reader.coordinator!.stats().flushes).toBeGreaterThan(flushes);
+    } finally {
+      await victim.restart(); // rejoins with its nodes.conf (its keys are gone: no persistence)
+    }
   });
 });
