@@ -64,6 +64,11 @@ describe('resolveOptions', () => {
     redis.disconnect();
   });
 
+  it('accepts a __Host- cookie that is secure, on "/", without a domain', () => {
+    const { cookie } = resolveOptions({ secret, cookie: { name: '__Host-sid', secure: true } });
+    expect(cookie).toMatchObject({ name: '__Host-sid', secure: true, path: '/' });
+  });
+
   it('accepts Sentinel and Cluster configurations', () => {
     const sentinel = { sentinels: [{ host: '127.0.0.1', port: 26379 }], name: 'primary' };
     expect(resolveOptions({ secret, redis: sentinel }).redis).toBe(sentinel);
@@ -125,6 +130,26 @@ describe('resolveOptions', () => {
       /cluster.localCacheMaxSize: got 0/,
     ],
     ['cluster as a string', { secret, cluster: 'on' }, /cluster: got "on"; expected an object/],
+    [
+      'a __Host- cookie that is not always secure',
+      { secret, cookie: { name: '__Host-sid' } },
+      /cookie.secure: got "auto"; expected true for a cookie named __Host-sid/,
+    ],
+    [
+      'a __Host- cookie with a domain',
+      { secret, cookie: { name: '__Host-sid', secure: true, domain: 'example.com' } },
+      /cookie.domain: got "example.com"; expected no domain/,
+    ],
+    [
+      'a __Host- cookie on a sub-path',
+      { secret, cookie: { name: '__Host-sid', secure: true, path: '/app' } },
+      /cookie.path: got "\/app"; expected "\/" for a cookie named __Host-sid/,
+    ],
+    [
+      'a __Secure- cookie that is not secure',
+      { secret, cookie: { name: '__Secure-sid', secure: false } },
+      /cookie.secure: got false; expected true/,
+    ],
     [
       'a keyPrefix with a hash tag',
       { secret, keyPrefix: 'app{1}:' },

@@ -17,7 +17,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
   const enabled = bool('cluster.enabled', cluster.enabled, true);
   const ttl = duration('ttl', options.ttl, 3_600_000);
   const absoluteTimeout = duration('absoluteTimeout', options.absoluteTimeout, 86_400_000);
-  return {
+  const resolved: ResolvedClusterSessionOptions = {
     secrets: secrets(options.secret),
     redis: redis(options.redis),
     keyPrefix: text(
@@ -76,6 +76,34 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       heartbeatInterval: duration('cluster.heartbeatInterval', cluster.heartbeatInterval, 1_000),
     },
   };
+  checkCookiePrefix(resolved.cookie);
+  return resolved;
+}
+
+/**
+ * Browsers drop `__Host-` cookies unless Secure, on path `/` and without Domain, and `__Secure-`
+ * cookies unless Secure: refuse such a configuration at startup rather than lose every session.
+ */
+function checkCookiePrefix({
+  name,
+  path,
+  domain,
+  secure,
+}: ResolvedClusterSessionOptions['cookie']) {
+  if (name.startsWith('__Host-') || name.startsWith('__Secure-')) {
+    if (secure !== true)
+      throw new InvalidOptionsError('cookie.secure', secure, `true for a cookie named ${name}`);
+  }
+  if (name.startsWith('__Host-')) {
+    if (path !== '/')
+      throw new InvalidOptionsError('cookie.path', path, `"/" for a cookie named ${name}`);
+    if (domain !== undefined)
+      throw new InvalidOptionsError(
+        'cookie.domain',
+        domain,
+        `no domain for a cookie named ${name}`,
+      );
+  }
 }
 
 function secrets(value: unknown): string[] {

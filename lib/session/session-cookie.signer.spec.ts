@@ -36,7 +36,13 @@ describe('SessionCookieSigner', () => {
   it('signs with the first secret and verifies with every secret (rotation)', () => {
     const old = new SessionCookieSigner(B).sign(id);
     const rotated = new SessionCookieSigner([A, B]);
-    expect(rotated.unsign(old)).toEqual({ id, version: 0 });
+    expect(rotated.unsign(old)).toEqual({ id, version: 0, resign: true }); // re-signed by the response
+    expect(rotated.unsign(new SessionCookieSigner(B).sign(id, 4))).toEqual({
+      id,
+      version: 4,
+      resign: true,
+    });
+    expect(rotated.unsign(rotated.sign(id, 4))).toEqual({ id, version: 4 });
     expect(rotated.sign(id)).toBe(new SessionCookieSigner(A).sign(id));
     expect(new SessionCookieSigner(A).unsign(old)).toBeNull();
   });

@@ -9,6 +9,8 @@ const VERSION = /^[1-9]\d{0,15}$/;
 export interface SessionCookieValue {
   id: string;
   version: number;
+  /** Signed with a secret other than the newest: the response re-signs it with the newest. */
+  resign?: boolean;
 }
 
 /**
@@ -42,13 +44,14 @@ export class SessionCookieSigner {
     ) {
       return null;
     }
-    for (const secret of this.secrets) {
+    for (const [index, secret] of this.secrets.entries()) {
       const signed = unsign(value, secret);
       if (signed === false) continue;
       const [id, version, ...rest] = signed.split(':');
       if (!isSessionId(id) || rest.length > 0) return null;
-      if (version === undefined) return { id, version: 0 };
-      return VERSION.test(version) ? { id, version: Number(version) } : null;
+      if (version !== undefined && !VERSION.test(version)) return null;
+      const parsed = { id, version: version === undefined ? 0 : Number(version) };
+      return index === 0 ? parsed : { ...parsed, resign: true };
     }
     return null;
   }

@@ -144,7 +144,10 @@ export class SessionHandle<T extends SessionData = SessionData> {
     if (session.isNew)
       return this.cookie !== null || this.options.saveUninitialized || this.isModified;
     return (
-      this.regenerated || now - session.touchedAt >= this.options.touchAfter || this.isModified
+      this.regenerated ||
+      now - session.touchedAt >= this.options.touchAfter ||
+      this.isModified ||
+      this.cookie?.resign === true
     );
   }
 
@@ -165,6 +168,8 @@ export class SessionHandle<T extends SessionData = SessionData> {
     if (!session.isNew && now - session.touchedAt >= this.options.touchAfter) {
       await this.store.touch(session.id);
     }
+    // signed with a retired secret: the same cookie, signed with the newest
+    if (!session.isNew && this.cookie?.resign) return { set: session.id, version: session.version };
     // a cookie naming a session that no longer exists is dropped
     return this.cookie && session.isNew ? { clear: true } : null;
   }

@@ -39,6 +39,35 @@ describe('ClusterSessionModule configuration and lifecycle', () => {
     expect((await client.get('/me')).json).toEqual({ username: 'cfg' });
   }
 
+  it('rotates secrets end to end: an old-secret cookie works and comes back signed with the newest', async () => {
+    const OLD = 'the-old-secret-of-at-least-32-characters';
+    const NEW = 'the-new-secret-of-at-least-32-characters';
+    const before = await start(ClusterSessionModule.forRoot({ secret: OLD, redis: server.url }));
+    await before.client.post('/login', { username: 'rotating' });
+    const oldCookie = before.client.cookie!;
+
+    // deployed with [newest, retired]: the old cookie still logs in, and is re-signed
+    const during = await start(
+      ClusterSessionModule.forRoot({ secret: [NEW, OLD], redis: server.url }),
+    );
+    during.client.cookie = oldCookie;
+    const me = await during.client.get('/me');
+    expect(me.json).toEqual({ username: 'rotating' });
+    expect(me.setCookies).toHaveLength(1);
+    const newCookie = during.client.cookie!;
+    expect(newCookie).not.toBe(oldCookie);
+    expect(newCookie.split('.')[0]).toBe(oldCookie.split('.')[0]); // same id and version
+    const again = await during.client.get('/me'); // signed with the newest: nothing more to do
+    expect(again.setCookies).toHaveLength(0);
+
+    // the retired secret removed: the re-signed cookie still works, the old one does not
+    const after = await start(ClusterSessionModule.forRoot({ secret: NEW, redis: server.url }));
+    after.client.cookie = newCookie;
+    expect((await after.client.get('/me')).json).toEqual({ username: 'rotating' });
+    after.client.cookie = oldCookie;
+    expect((await after.client.get('/me')).status).toBe(401);
+  });
+
   it('forRootAsync with ConfigModule and ConfigService', async () => {
     const config = () => ({
       SESSION_SECRET: TEST_SECRET,
