@@ -95,9 +95,12 @@ export function decodeSnapshot(
   localNow = Date.now(),
 ): SessionSnapshot | CorruptSessionData | null {
   const { hash, pttl, now } = raw;
-  if (!Array.isArray(hash) || hash.length % 2 !== 0) return new CorruptSessionData('not a hash');
+  if (!Array.isArray(hash) || hash.length % 2 !== 0 || !hash.every((x) => typeof x === 'string'))
+    return new CorruptSessionData('not a hash');
   if (!Number.isInteger(pttl) || pttl <= 0)
-    return new CorruptSessionData(`key has no expiry (PTTL ${pttl})`);
+    return new CorruptSessionData(
+      `key has no expiry (PTTL ${typeof pttl === 'number' ? pttl : typeof pttl})`,
+    );
   const fields: [string, string][] = [];
   const meta = new Map<string, string>();
   for (let i = 0; i < hash.length; i += 2) {

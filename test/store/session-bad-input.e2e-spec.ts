@@ -1,9 +1,10 @@
 import { Logger } from '@nestjs/common';
+import fc from 'fast-check';
 import { InvalidSessionDataError } from '../../lib/errors/invalid-session-data.error';
 import { SessionTooLargeError } from '../../lib/errors/session-too-large.error';
 import { Session } from '../../lib/session/session';
 import { SessionCookieSigner } from '../../lib/session/session-cookie.signer';
-import { generateSessionId } from '../../lib/session/session-id.util';
+import { generateSessionId, isSessionId } from '../../lib/session/session-id.util';
 import { RedisServer } from '../support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 import { sessionKey } from '../../lib/store/session-keys';
@@ -28,6 +29,42 @@ describe('RedisSessionStore: bad input', () => {
     const info = await fixture.redis.info('commandstats');
     return Number(/cmdstat_(?:evalsha|eval):calls=(\d+)/.exec(info)?.[1] ?? 0);
   }
+
+  /** Every command Redis has run, from INFO commandstats (INFO itself excluded). */
+  async function allCommands(): Promise<number> {
+    const info = await fixture.redis.info('commandstats');
+    let calls = 0;
+    for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g))
+      if (name !== 'info') calls += Number(count);
+    return calls;
+  }
+
+  it('100,000 generated ids that are not session ids cause no Redis command at all', async () => {
+    const valid = generateSessionId();
+    const notAnId = fc
+      .oneof(
+        fc.string(),
+        fc.string({ minLength: 43, maxLength: 43 }),
+        fc
+          .tuple(fc.nat(42), fc.string({ minLength: 1, maxLength: 2 }))
+          .map(([at, s]) => valid.slice(0, at) + s + valid.slice(at + 1)),
+      )
+      .filter((id) => !isSessionId(id));
+    const before = await allCommands();
+    await fc.assert(
+      fc.asyncProperty(notAnId, async (id) => {
+        const { store } = fixture;
+        return (
+          (await store.get(id)) === null &&
+          (await store.destroy(id)) === false &&
+          (await store.touch(id)) === false &&
+          (await store.regenerate(id)) === null
+        );
+      }),
+      { numRuns: 100_000 },
+    );
+    expect(await allCommands()).toBe(before);
+  });
 
   it('a tampered or malformed cookie never reaches Redis', async () => {
     const signer = new SessionCookieSigner('k'.repeat(32));
