@@ -58,6 +58,12 @@ export interface ClusterSessionOptions {
   maxSessionBytes?: number;
   /** Cross-node coordination and the local cache. */
   cluster?: ClusterOptions;
+  /**
+   * Encrypts session values in Redis with AES-256-GCM. `true`: keys derived (HKDF) from the
+   * secrets, rotating with them; `{ keys }`: your own 32-byte keys as 64 hex characters or base64,
+   * the first encrypts, all decrypt. Default `false`.
+   */
+  encryption?: boolean | { keys: string[] };
 }
 
 /** Options with every default filled in. */
@@ -72,4 +78,6 @@ export interface ResolvedClusterSessionOptions {
   maxSessionBytes: number;
   cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
   cluster: Required<ClusterOptions>;
+  /** AES-256 keys for values at rest (the first encrypts), or null: stored in clear. */
+  encryptionKeys: Buffer[] | null;
 }

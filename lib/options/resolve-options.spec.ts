@@ -151,6 +151,16 @@ describe('resolveOptions', () => {
       /cookie.secure: got false; expected true/,
     ],
     [
+      'encryption without keys',
+      { secret, encryption: { keys: [] } },
+      /encryption: got an object with no keys; expected true, false, or \{ keys: \[...\] \}/,
+    ],
+    [
+      'an encryption key of the wrong size (not printed)',
+      { secret, encryption: { keys: ['c2hvcnQta2V5'] } },
+      /encryption.keys\[0\]: got a string of 12 characters; expected a 32-byte key/,
+    ],
+    [
       'a keyPrefix with a hash tag',
       { secret, keyPrefix: 'app{1}:' },
       /keyPrefix: got "app\{1\}:"; expected .*without spaces or braces/,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { deriveEncryptionKeys } from '../crypto/field-cipher';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { isRedisInstance } from '../redis/redis-connection.factory';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
@@ -53,6 +54,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       secure: oneOf('cookie.secure', cookie.secure, 'auto', [true, false, 'auto']),
       sameSite: oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none']),
     },
+    encryptionKeys: encryption(options.encryption, options.secret),
     cluster: {
       enabled,
       nodeId: text(
@@ -104,6 +106,35 @@ function checkCookiePrefix({
         `no domain for a cookie named ${name}`,
       );
   }
+}
+
+function encryption(value: unknown, secret: unknown): Buffer[] | null {
+  if (value === undefined || value === false) return null;
+  if (value === true) return deriveEncryptionKeys(secrets(secret));
+  const allowed =
+    'true, false, or { keys: [...] } with 32-byte keys as 64 hex characters or base64';
+  const keys = isPlainObject(value) ? value.keys : undefined;
+  if (!Array.isArray(keys) || keys.length === 0)
+    throw new InvalidOptionsError('encryption', undefined, allowed, describeKind(value));
+  return keys.map((key: unknown, index) => {
+    const bytes =
+      typeof key !== 'string'
+        ? undefined
+        : /^[0-9a-fA-F]{64}$/.test(key)
+          ? Buffer.from(key, 'hex')
+          : Buffer.from(key, 'base64');
+    if (!bytes || bytes.length !== 32) {
+      // never print a key, even a rejected one
+      const given = typeof key === 'string' ? `a string of ${key.length} characters` : typeof key;
+      throw new InvalidOptionsError(`encryption.keys[${index}]`, undefined, 'a 32-byte key', given);
+    }
+    return bytes;
+  });
+}
+
+function describeKind(value: unknown): string {
+  if (isPlainObject(value)) return 'an object with no keys';
+  return Array.isArray(value) ? 'an array' : typeof value;
 }
 
 function secrets(value: unknown): string[] {

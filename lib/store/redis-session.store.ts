@@ -10,8 +10,10 @@ import { defineSessionScripts, type SessionScripts } from '../redis/session-scri
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { generateSessionId, generateSessionIdLike, isSessionId } from '../session/session-id.util';
+import { FieldCipher } from '../crypto/field-cipher';
 import {
   CorruptSessionData,
+  DATA_FIELD_PREFIX,
   decodeSnapshot,
   encodeDelta,
   toSession,
@@ -24,7 +26,7 @@ import { SLOT_TAG_LENGTH, sessionKey, userIndexKey } from './session-keys';
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
   'keyPrefix' | 'ttl' | 'absoluteTimeout' | 'touchAfter' | 'maxSessionBytes'
->;
+> & { encryptionKeys?: Buffer[] | null };
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -42,6 +44,7 @@ const MAX_REPORTED = 1_000;
  */
 export class RedisSessionStore<T extends SessionData = SessionData> extends SessionStore<T> {
   protected readonly scripts: SessionScripts;
+  private readonly cipher: FieldCipher | null;
   private readonly logger = new Logger('ClusterSession');
   private readonly reportedCorrupt = new Set<string>();
 
@@ -52,6 +55,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   ) {
     super();
     this.scripts = defineSessionScripts(redis);
+    this.cipher = options.encryptionKeys ? new FieldCipher(options.encryptionKeys) : null;
   }
 
   async create(data: T = {} as T): Promise<Session<T>> {
@@ -98,7 +102,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         userOp,
         user ?? '',
         delta.set.length,
-        ...delta.set.flat(),
+        ...this.encrypted(session.id, delta.set).flat(),
         ...delta.removed,
       ),
     );
@@ -253,10 +257,32 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     }
   }
 
+  private encrypted(id: string, pairs: [string, string][]): [string, string][] {
+    const { cipher } = this;
+    return cipher ? pairs.map(([field, json]) => [field, cipher.encrypt(id, field, json)]) : pairs;
+  }
+
   private decode(id: string, reply: unknown): SessionSnapshot | null {
-    const [hash, pttl, now] = Array.isArray(reply) ? reply : [];
+    const [stored, pttl, now] = Array.isArray(reply) ? reply : [];
+    const hash = this.cipher ? this.decrypted(id, stored) : stored;
+    if (hash === null)
+      return this.corrupt(id, 'a value does not decrypt (tampered, or an unknown key)');
     const snapshot = decodeSnapshot({ hash, pttl, now } as RawSession);
     return snapshot instanceof CorruptSessionData ? this.corrupt(id, snapshot.reason) : snapshot;
+  }
+
+  /** The hash with every data value decrypted; null when one does not decrypt. */
+  private decrypted(id: string, hash: unknown): unknown[] | null {
+    if (!Array.isArray(hash)) return null;
+    const out = [...(hash as unknown[])];
+    for (let i = 0; i + 1 < out.length; i += 2) {
+      const field = out[i];
+      if (typeof field !== 'string' || !field.startsWith(DATA_FIELD_PREFIX)) continue;
+      const plain = this.cipher!.decrypt(id, field, out[i + 1]);
+      if (plain === null) return null;
+      out[i + 1] = plain;
+    }
+    return out;
   }
 
   /** Corrupt data in Redis is no session: logged once per id, never thrown into a request. */
