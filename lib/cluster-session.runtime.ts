@@ -58,6 +58,7 @@ export class ClusterSessionRuntime {
       this.cache,
       this.coordinator,
       cluster.localCacheTtl,
+      options.serveStaleOnError,
     );
   }
 

@@ -91,10 +91,10 @@ export class ClusterCoordinator implements Publisher {
   }
 
   /** Drops every cached copy on this node now (a local `clear`). */
-  flush(reason: string): void {
+  flush(reason: string, cleared = false): void {
     this.gen++;
     this.counters.flushes++;
-    this.emit({ type: 'flush', reason });
+    this.emit({ type: 'flush', reason, cleared });
   }
 
   /**
@@ -253,7 +253,7 @@ export class ClusterCoordinator implements Publisher {
         this.emit({ type: 'destroy', ids: message.ids, own });
         break;
       case 'clear':
-        if (!own) this.flush(`clear from ${message.origin}`);
+        if (!own) this.flush(`clear from ${message.origin}`, true);
         break;
       case 'noop':
         break;

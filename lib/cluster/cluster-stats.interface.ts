@@ -25,4 +25,5 @@ export interface ClusterStats {
 export type ClusterEvent =
   | { type: 'invalidate'; ids: string[]; version: number; own: boolean }
   | { type: 'destroy'; ids: string[]; own: boolean }
-  | { type: 'flush'; reason: string };
+  /** `cleared`: every session was deleted (a `clear`), not only trust lost. */
+  | { type: 'flush'; reason: string; cleared?: boolean };

@@ -64,6 +64,12 @@ export interface ClusterSessionOptions {
    * the first encrypts, all decrypt. Default `false`.
    */
   encryption?: boolean | { keys: string[] };
+  /**
+   * While Redis is unreachable, answer reads with locally cached copies no older than
+   * `cluster.localCacheTtl` (never one known destroyed or superseded) instead of failing.
+   * Writes still fail. Default `false`.
+   */
+  serveStaleOnError?: boolean;
 }
 
 /** Options with every default filled in. */
@@ -80,4 +86,5 @@ export interface ResolvedClusterSessionOptions {
   cluster: Required<ClusterOptions>;
   /** AES-256 keys for values at rest (the first encrypts), or null: stored in clear. */
   encryptionKeys: Buffer[] | null;
+  serveStaleOnError: boolean;
 }

@@ -55,6 +55,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       sameSite: oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none']),
     },
     encryptionKeys: encryption(options.encryption, options.secret),
+    serveStaleOnError: bool('serveStaleOnError', options.serveStaleOnError, false),
     cluster: {
       enabled,
       nodeId: text(

@@ -7,6 +7,7 @@ import type { ClusterEvent } from '../cluster/cluster-stats.interface';
 import { NO_PUBLISHER } from '../cluster/publisher.interface';
 import type { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
+import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
 import type { GetSessionOptions } from './session-store';
@@ -44,7 +45,7 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   private readonly newest: LRUCache<string, number>;
   private localFlushes = 0;
   /** Reads served from the local cache, and reads that went to Redis. */
-  private readonly reads = { hits: 0, misses: 0 };
+  private readonly reads = { hits: 0, misses: 0, staleServed: 0 };
 
   constructor(
     redis: Redis | Cluster,
@@ -52,6 +53,7 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     private readonly cache: LocalCache<CachedSession> | null,
     private readonly coordinator: ClusterCoordinator | null,
     private readonly localCacheTtl: number,
+    private readonly serveStaleOnError = false,
   ) {
     super(redis, options, coordinator ?? NO_PUBLISHER);
     this.newest = new LRUCache({ max: 100_000 });
@@ -71,8 +73,35 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
       return toSession<T>(id, cached);
     }
     this.reads.misses++;
-    const snapshot = await this.load(id);
-    return snapshot && toSession<T>(id, snapshot);
+    try {
+      const snapshot = await this.load(id);
+      return snapshot && toSession<T>(id, snapshot);
+    } catch (error) {
+      const stale =
+        error instanceof SessionStoreUnavailableError && (await this.stale(id, minVersion));
+      if (!stale) throw error;
+      this.reads.staleServed++;
+      return toSession<T>(id, stale);
+    }
+  }
+
+  /**
+   * With `serveStaleOnError`, while Redis is unreachable: the cached copy, whatever its
+   * generation, if still within `localCacheTtl` of its fill (the cache's own TTL), unexpired, not
+   * older than the cookie's version, and not superseded or destroyed as far as this node knows.
+   */
+  private async stale(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
+    if (!this.serveStaleOnError || !this.cache) return undefined;
+    const snapshot = (await this.cache.get(id))?.snapshot;
+    if (
+      !snapshot ||
+      snapshot.version < minVersion ||
+      !this.isCurrent(id, snapshot.version) ||
+      snapshot.expiresAt <= Date.now()
+    ) {
+      return undefined;
+    }
+    return snapshot as SessionSnapshot;
   }
 
   override async save(session: Session<T>): Promise<boolean> {
@@ -150,7 +179,13 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   resetCacheStats(): void {
     this.reads.hits = 0;
     this.reads.misses = 0;
+    this.reads.staleServed = 0;
     this.cache?.resetStats();
+  }
+
+  /** Reads answered with a stale cached copy because Redis was unreachable (`serveStaleOnError`). */
+  get staleReadsServed(): number {
+    return this.reads.staleServed;
   }
 
   /** Number of sessions read from Redis right now (for tests and statistics). */
@@ -247,10 +282,10 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
 
   private flushLocal(reason: string): void {
     if (this.coordinator) {
-      this.coordinator.flush(reason); // bumps the generation and comes back as a 'flush' event
+      this.coordinator.flush(reason, true); // bumps the generation, comes back as a 'flush' event
     } else {
       this.localFlushes++;
-      this.apply({ type: 'flush', reason });
+      this.apply({ type: 'flush', reason, cleared: true });
     }
   }
 
@@ -272,7 +307,9 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
       case 'flush':
         for (const reservation of this.reservations.values()) reservation.cancelled = true;
         this.reservations.clear();
-        this.cache?.clear().catch(() => undefined);
+        // the generation bump already makes every copy unservable; with serveStaleOnError they
+        // are kept as a fallback for while Redis is unreachable, unless every session was deleted
+        if (!this.serveStaleOnError || event.cleared) this.cache?.clear().catch(() => undefined);
         break;
     }
   }
