@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { LocalCache } from './cache/local-cache.service';
+import { ClusterSessionMetrics } from './metrics/cluster-session-metrics';
 import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
 import type { ResolvedClusterSessionOptions } from './options/cluster-session-options.interface';
 import {
@@ -29,6 +30,8 @@ export class ClusterSessionRuntime {
   readonly cache: LocalCache<CachedSession> | null;
   readonly coordinator: ClusterCoordinator | null;
   readonly store: ClusteredRedisStore;
+  /** Prometheus metrics, when prom-client is installed and `metrics` is not false. */
+  readonly metrics: ClusterSessionMetrics | null;
   private stopped?: Promise<void>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly logger = new Logger('ClusterSession');
@@ -60,6 +63,7 @@ export class ClusterSessionRuntime {
       cluster.localCacheTtl,
       options.serveStaleOnError,
     );
+    this.metrics = options.metrics ? ClusterSessionMetrics.create(this, options.metrics) : null;
   }
 
   get redis(): Redis | Cluster {
@@ -91,6 +95,7 @@ export class ClusterSessionRuntime {
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       await Promise.allSettled([...this.inFlight]);
+      this.metrics?.remove();
       await this.coordinator?.stop();
       await closeRedis(this.connection);
     })();

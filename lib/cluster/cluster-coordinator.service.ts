@@ -37,6 +37,7 @@ export class ClusterCoordinator implements Publisher {
   private readonly sequences: SequenceTracker;
   private readonly lag = new LagRecorder();
   private readonly listeners = new Set<(event: ClusterEvent) => void>();
+  private readonly lagListeners = new Set<(lagMs: number) => void>();
   private seq = 0;
   private gen = 0;
   private connectionSeq = 0;
@@ -70,6 +71,12 @@ export class ClusterCoordinator implements Publisher {
   /** True while the local cache may be served. */
   isTrusted(): boolean {
     return this.subscribed && this.heartbeatOk && this.stopped === undefined;
+  }
+
+  /** Called with the propagation lag (ms) of every valid message from another node. */
+  onLag(listener: (lagMs: number) => void): () => void {
+    this.lagListeners.add(listener);
+    return () => this.lagListeners.delete(listener);
   }
 
   onEvent(listener: (event: ClusterEvent) => void): () => void {
@@ -240,7 +247,9 @@ export class ClusterCoordinator implements Publisher {
     }
     const own = message.origin === this.options.nodeId && message.epoch === this.epoch;
     if (!own) {
-      this.lag.record(performance.timeOrigin + performance.now() - message.sentAtUs / 1_000);
+      const lagMs = performance.timeOrigin + performance.now() - message.sentAtUs / 1_000;
+      this.lag.record(lagMs);
+      for (const listener of this.lagListeners) listener(lagMs);
       if (this.sequences.observe(message.origin, message.epoch, message.seq) === 'gap') {
         this.flush(`sequence gap from ${message.origin}`);
       }

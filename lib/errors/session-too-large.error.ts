@@ -1,3 +1,4 @@
+import { sessionRef } from '../session/session-id.util';
 import { ClusterSessionError } from './cluster-session.error';
 
 /** A save would store more than `maxSessionBytes`; nothing was written. */
@@ -8,7 +9,7 @@ export class SessionTooLargeError extends ClusterSessionError {
     readonly limit: number,
   ) {
     super(
-      `session ${sessionId.slice(0, 8)}… is ${kb(bytes)}, limit ${kb(limit)} (option maxSessionBytes); ` +
+      `session ${sessionRef(sessionId)} is ${kb(bytes)}, limit ${kb(limit)} (option maxSessionBytes); ` +
         'nothing was written: store less in the session or raise the limit',
     );
   }

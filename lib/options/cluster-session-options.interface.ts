@@ -1,3 +1,4 @@
+import type { MetricsOptions } from '../metrics/cluster-session-metrics';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 
 /** The session cookie. */
@@ -70,6 +71,11 @@ export interface ClusterSessionOptions {
    * Writes still fail. Default `false`.
    */
   serveStaleOnError?: boolean;
+  /**
+   * Prometheus metrics through `prom-client`, when it is installed: on by default (its global
+   * registry, names prefixed `cluster_session_`); `false` turns them off; or `{ registry, prefix }`.
+   */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** Options with every default filled in. */
@@ -87,4 +93,5 @@ export interface ResolvedClusterSessionOptions {
   /** AES-256 keys for values at rest (the first encrypts), or null: stored in clear. */
   encryptionKeys: Buffer[] | null;
   serveStaleOnError: boolean;
+  metrics: MetricsOptions | false;
 }

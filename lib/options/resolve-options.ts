@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { deriveEncryptionKeys } from '../crypto/field-cipher';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
+import type { MetricsOptions } from '../metrics/cluster-session-metrics';
 import { isRedisInstance } from '../redis/redis-connection.factory';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 import type {
@@ -56,6 +57,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
     },
     encryptionKeys: encryption(options.encryption, options.secret),
     serveStaleOnError: bool('serveStaleOnError', options.serveStaleOnError, false),
+    metrics: metrics(options.metrics),
     cluster: {
       enabled,
       nodeId: text(
@@ -131,6 +133,21 @@ function encryption(value: unknown, secret: unknown): Buffer[] | null {
     }
     return bytes;
   });
+}
+
+function metrics(value: unknown): MetricsOptions | false {
+  if (value === undefined || value === true) return {};
+  if (value === false) return false;
+  if (!isPlainObject(value)) {
+    throw new InvalidOptionsError('metrics', value, 'true, false, or { registry, prefix }');
+  }
+  const prefix = value.prefix;
+  if (
+    prefix !== undefined &&
+    (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
+  )
+    throw new InvalidOptionsError('metrics.prefix', prefix, 'a Prometheus metric name prefix');
+  return value as MetricsOptions;
 }
 
 function describeKind(value: unknown): string {

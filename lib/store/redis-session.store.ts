@@ -9,7 +9,12 @@ import { NO_PUBLISHER, type Publisher } from '../cluster/publisher.interface';
 import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
-import { generateSessionId, generateSessionIdLike, isSessionId } from '../session/session-id.util';
+import {
+  generateSessionId,
+  generateSessionIdLike,
+  isSessionId,
+  sessionRef,
+} from '../session/session-id.util';
 import { FieldCipher } from '../crypto/field-cipher';
 import {
   CorruptSessionData,
@@ -45,6 +50,7 @@ const MAX_REPORTED = 1_000;
 export class RedisSessionStore<T extends SessionData = SessionData> extends SessionStore<T> {
   protected readonly scripts: SessionScripts;
   private readonly cipher: FieldCipher | null;
+  private redisErrorCount = 0;
   private readonly logger = new Logger('ClusterSession');
   private readonly reportedCorrupt = new Set<string>();
 
@@ -77,6 +83,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       reply = await this.scripts.ncsRead(this.key(id));
     } catch (error) {
       if (isWrongType(error)) return this.corrupt(id, 'not a hash');
+      this.redisErrorCount++;
       throw new SessionStoreUnavailableError('get', error);
     }
     return reply === null ? null : this.decode(id, reply);
@@ -108,7 +115,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     );
     const [version, life, createdAt] = numbers(reply);
     if (version === -1)
-      throw new ClusterSessionError(`session id ${session.id.slice(0, 8)}… is already taken`);
+      throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     if (version === 0) return false;
     const now = Date.now();
     session.markStored({
@@ -159,7 +166,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     );
     if (!Array.isArray(reply) || !Array.isArray(reply[0])) {
       if (numbers(reply)[0] === -1)
-        throw new ClusterSessionError(`session id ${newId.slice(0, 8)}… is already taken`);
+        throw new ClusterSessionError(`session id ${sessionRef(newId)} is already taken`);
       return null;
     }
     const snapshot = this.decode(newId, reply);
@@ -253,8 +260,14 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     try {
       return await call();
     } catch (error) {
+      this.redisErrorCount++;
       throw new SessionStoreUnavailableError(operation, error);
     }
+  }
+
+  /** Redis calls that failed (connection, timeout, server error) since this store was created. */
+  get redisErrors(): number {
+    return this.redisErrorCount;
   }
 
   private encrypted(id: string, pairs: [string, string][]): [string, string][] {
@@ -291,7 +304,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       if (this.reportedCorrupt.size >= MAX_REPORTED) this.reportedCorrupt.clear();
       this.reportedCorrupt.add(id);
       this.logger.warn(
-        `ignoring corrupt session ${id.slice(0, 8)}… in Redis (${reason}); treated as no session`,
+        `ignoring corrupt session ${sessionRef(id)} in Redis (${reason}); treated as no session`,
       );
     }
     return null;

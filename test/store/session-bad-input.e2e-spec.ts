@@ -4,7 +4,7 @@ import { InvalidSessionDataError } from '../../lib/errors/invalid-session-data.e
 import { SessionTooLargeError } from '../../lib/errors/session-too-large.error';
 import { Session } from '../../lib/session/session';
 import { SessionCookieSigner } from '../../lib/session/session-cookie.signer';
-import { generateSessionId, isSessionId } from '../../lib/session/session-id.util';
+import { generateSessionId, isSessionId, sessionRef } from '../../lib/session/session-id.util';
 import { RedisServer } from '../support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 import { sessionKey } from '../../lib/store/session-keys';
@@ -157,6 +157,11 @@ describe('RedisSessionStore: bad input', () => {
       expect(logged.join('\n')).toMatch(/corrupt session .* \(field d:x is not JSON\)/);
       expect(logged.join('\n')).toMatch(/\(bad version\)/);
       expect(logged.join('\n')).toMatch(/\(not a hash\)/);
+      // sessions are named by a hash of the id: no id, nor any piece of one, in the logs
+      for (const id of [badJson, noVersion, notAHash]) {
+        expect(logged.join('\n')).not.toContain(id.slice(0, 6));
+        expect(logged.join('\n')).toContain(sessionRef(id));
+      }
       expect(await redis.exists(sessionKey('sess:', badJson))).toBe(1); // nothing is lost: left for inspection
     } finally {
       warn.mockRestore();
