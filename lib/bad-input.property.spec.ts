@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { MessageAuthenticator } from './cluster/message-auth';
 import { parseClusterMessage } from './cluster/cluster-message';
+import { SessionCookieService } from './http/session-cookie.service';
+import { resolveOptions } from './options/resolve-options';
 import { SessionCookieSigner } from './session/session-cookie.signer';
 import { generateSessionId, isSessionId } from './session/session-id.util';
 import { CorruptSessionData, decodeSnapshot } from './store/session-codec';
@@ -39,6 +41,21 @@ describe('bad input, property-tested (100,000 inputs each)', () => {
           (signer.sign(result.id, result.version) === value ||
             new SessionCookieSigner(`${SECRET}-old`).sign(result.id, result.version) === value)
         );
+      }),
+      RUNS,
+    );
+  });
+
+  it('Cookie headers: parsing and verification never throw; only a valid signed cookie is read', () => {
+    const options = resolveOptions({ secret: SECRET });
+    const cookies = new SessionCookieService(options);
+    const signed = new SessionCookieSigner(SECRET).sign(generateSessionId(), 3);
+    const header = `theme=dark; sid=${encodeURIComponent(signed)}; other=1`;
+    expect(cookies.read(header)?.version).toBe(3);
+    fc.assert(
+      fc.property(fc.oneof(mutated(header), fc.anything()), (value) => {
+        const read = cookies.read(value as string);
+        return read === null || (typeof value === 'string' && isSessionId(read.id));
       }),
       RUNS,
     );

@@ -161,6 +161,11 @@ describe('resolveOptions', () => {
       /encryption.keys\[0\]: got a string of 12 characters; expected a 32-byte key/,
     ],
     [
+      'a cookie too long for browsers',
+      { secret, cookie: { path: `/${'p'.repeat(4_000)}` } },
+      /cookie: got 4\d{3} bytes at most; expected a name, path and domain short enough/,
+    ],
+    [
       'a keyPrefix with a hash tag',
       { secret, keyPrefix: 'app{1}:' },
       /keyPrefix: got "app\{1\}:"; expected .*without spaces or braces/,

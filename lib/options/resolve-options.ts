@@ -95,6 +95,17 @@ function checkCookiePrefix({
   domain,
   secure,
 }: ResolvedClusterSessionOptions['cookie']) {
+  // browsers ignore a Set-Cookie over 4,096 bytes; ours is the name, a value of at most
+  // 150 characters (id, version, signature) and the attributes
+  const longest = name.length + 150 + path.length + (domain?.length ?? 0) + 80;
+  if (longest > 4_096) {
+    throw new InvalidOptionsError(
+      'cookie',
+      undefined,
+      'a name, path and domain short enough for a Set-Cookie under 4,096 bytes',
+      `${longest} bytes at most`,
+    );
+  }
   if (name.startsWith('__Host-') || name.startsWith('__Secure-')) {
     if (secure !== true)
       throw new InvalidOptionsError('cookie.secure', secure, `true for a cookie named ${name}`);
