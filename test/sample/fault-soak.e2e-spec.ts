@@ -86,7 +86,12 @@ describe('fault soak: three sample processes, Redis restarts and Pub/Sub kills u
         what: `${n} requests served`,
       });
     };
+    const subscribers = async () =>
+      String(await redis.command('CLIENT', 'LIST', 'TYPE', 'pubsub'))
+        .split('\n')
+        .filter((line) => line.trim()).length;
     const killPubSub = async () => {
+      await waitFor(async () => (await subscribers()) === 3, { what: 'three subscribers' });
       expect(await redis.killPubSubClients()).toBe(3);
       await servedAfter(300);
     };
