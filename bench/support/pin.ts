@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 
 /**
  * Pins a process (all its threads) and the children it already has (the sample's node:cluster
- * worker) to CPUs with `taskset`, so that the app under test and the load generator with Redis
+ * workers, when WORKERS > 1) to CPUs with `taskset`, so that the app under test and the load generator with Redis
  * do not compete for a core. Children started later inherit it. False when that is not possible
  * (one CPU, or no taskset).
  */
