@@ -95,9 +95,7 @@ export class ClusterSessionModule
    * Nest's `@Session()` finds it), and commit in `onSend`, before the reply is written.
    */
   private setUpFastify(): void {
-    const adapter = this.adapterHost.httpAdapter;
-    if (adapter?.getType() !== 'fastify') return;
-    const fastify = adapter.getInstance<FastifyInstanceLike>();
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstanceLike>();
     if (fastify.hasRequestDecorator('session')) return;
     fastify.decorateRequest('session', {
       getter() {

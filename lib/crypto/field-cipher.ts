@@ -29,7 +29,7 @@ export class FieldCipher {
   encrypt(sessionId: string, field: string, plaintext: string): string {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
-    cipher.setAAD(Buffer.from(`${sessionId}|${field}`));
+    cipher.setAAD(additionalData(sessionId, field));
     const body = Buffer.concat([
       iv,
       cipher.update(plaintext, 'utf8'),
@@ -49,7 +49,7 @@ export class FieldCipher {
     if (body.length < IV_BYTES + TAG_BYTES) return null;
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, IV_BYTES));
-      decipher.setAAD(Buffer.from(`${sessionId}|${field}`));
+      decipher.setAAD(additionalData(sessionId, field));
       decipher.setAuthTag(body.subarray(body.length - TAG_BYTES));
       const plain = Buffer.concat([
         decipher.update(body.subarray(IV_BYTES, body.length - TAG_BYTES)),
@@ -60,6 +60,11 @@ export class FieldCipher {
       return null; // tampered, truncated, or for another session or field
     }
   }
+}
+
+/** Binds a value to its place: a ciphertext copied to another session or field fails. */
+function additionalData(sessionId: string, field: string): Buffer {
+  return Buffer.from(`${sessionId}|${field}`);
 }
 
 function keyId(key: Buffer): string {

@@ -107,19 +107,17 @@ function checkCookiePrefix({
     );
   }
   if (name.startsWith('__Host-') || name.startsWith('__Secure-')) {
-    if (secure !== true)
-      throw new InvalidOptionsError('cookie.secure', secure, `true for a cookie named ${name}`);
+    check(secure === true, ['cookie.secure', secure, `true for a cookie named ${name}`]);
   }
   if (name.startsWith('__Host-')) {
-    if (path !== '/')
-      throw new InvalidOptionsError('cookie.path', path, `"/" for a cookie named ${name}`);
-    if (domain !== undefined)
-      throw new InvalidOptionsError(
-        'cookie.domain',
-        domain,
-        `no domain for a cookie named ${name}`,
-      );
+    check(path === '/', ['cookie.path', path, `"/" for a cookie named ${name}`]);
+    check(domain === undefined, ['cookie.domain', domain, `no domain for a cookie named ${name}`]);
   }
+}
+
+/** Throws the InvalidOptionsError described by `error` unless `ok`. */
+function check(ok: boolean, error: ConstructorParameters<typeof InvalidOptionsError>): void {
+  if (!ok) throw new InvalidOptionsError(...error);
 }
 
 function encryption(value: unknown, secret: unknown): Buffer[] | null {
@@ -196,33 +194,29 @@ function redis(value: unknown): RedisConnectionOption {
   if (isPlainObject(value)) {
     if ('clusterNodes' in value) {
       const { clusterNodes, clusterOptions } = value;
-      if (!Array.isArray(clusterNodes) || clusterNodes.length === 0)
-        throw new InvalidOptionsError(
-          'redis.clusterNodes',
-          clusterNodes,
-          'a non-empty array of nodes',
-        );
-      if (clusterOptions !== undefined && !isPlainObject(clusterOptions))
-        throw new InvalidOptionsError(
-          'redis.clusterOptions',
-          clusterOptions,
-          'ioredis Cluster options',
-        );
+      check(Array.isArray(clusterNodes) && clusterNodes.length > 0, [
+        'redis.clusterNodes',
+        clusterNodes,
+        'a non-empty array of nodes',
+      ]);
+      check(clusterOptions === undefined || isPlainObject(clusterOptions), [
+        'redis.clusterOptions',
+        clusterOptions,
+        'ioredis Cluster options',
+      ]);
     }
     if ('sentinels' in value) {
       const { sentinels, name } = value;
-      if (!Array.isArray(sentinels) || sentinels.length === 0)
-        throw new InvalidOptionsError(
-          'redis.sentinels',
-          sentinels,
-          'a non-empty array of { host, port }',
-        );
-      if (typeof name !== 'string' || name.length === 0)
-        throw new InvalidOptionsError(
-          'redis.name',
-          name,
-          'the name of the primary the sentinels monitor',
-        );
+      check(Array.isArray(sentinels) && sentinels.length > 0, [
+        'redis.sentinels',
+        sentinels,
+        'a non-empty array of { host, port }',
+      ]);
+      check(typeof name === 'string' && name.length > 0, [
+        'redis.name',
+        name,
+        'the name of the primary the sentinels monitor',
+      ]);
     }
     return value as RedisConnectionOption;
   }

@@ -93,15 +93,9 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   private async stale(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
     if (!this.serveStaleOnError || !this.cache) return undefined;
     const snapshot = (await this.cache.get(id))?.snapshot;
-    if (
-      !snapshot ||
-      snapshot.version < minVersion ||
-      !this.isCurrent(id, snapshot.version) ||
-      snapshot.expiresAt <= Date.now()
-    ) {
-      return undefined;
-    }
-    return snapshot as SessionSnapshot;
+    return snapshot && this.servable(id, snapshot, minVersion)
+      ? (snapshot as SessionSnapshot)
+      : undefined;
   }
 
   override async save(session: Session<T>): Promise<boolean> {
@@ -220,14 +214,20 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
       return undefined;
     }
     const { snapshot } = entry;
-    if (
-      snapshot.version < minVersion ||
-      !this.isCurrent(id, snapshot.version) ||
-      snapshot.expiresAt <= Date.now()
-    ) {
-      return undefined;
-    }
-    return snapshot as SessionSnapshot;
+    return this.servable(id, snapshot, minVersion) ? (snapshot as SessionSnapshot) : undefined;
+  }
+
+  /** Not older than the cookie's version nor than any version seen, and not expired. */
+  private servable(
+    id: string,
+    snapshot: Pick<SessionSnapshot, 'version' | 'expiresAt'>,
+    minVersion: number,
+  ): boolean {
+    return (
+      snapshot.version >= minVersion &&
+      this.isCurrent(id, snapshot.version) &&
+      snapshot.expiresAt > Date.now()
+    );
   }
 
   /** Reads Redis once for every concurrent miss of `id`, and caches the reply if nothing newer was seen. */

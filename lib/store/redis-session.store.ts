@@ -83,8 +83,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       reply = await this.scripts.ncsRead(this.key(id));
     } catch (error) {
       if (isWrongType(error)) return this.corrupt(id, 'not a hash');
-      this.redisErrorCount++;
-      throw new SessionStoreUnavailableError('get', error);
+      this.unavailable('get', error);
     }
     return reply === null ? null : this.decode(id, reply);
   }
@@ -260,9 +259,14 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     try {
       return await call();
     } catch (error) {
-      this.redisErrorCount++;
-      throw new SessionStoreUnavailableError(operation, error);
+      this.unavailable(operation, error);
     }
+  }
+
+  /** Counts a failed Redis call and throws it as a typed, retryable error. */
+  private unavailable(operation: string, error: unknown): never {
+    this.redisErrorCount++;
+    throw new SessionStoreUnavailableError(operation, error);
   }
 
   /** Redis calls that failed (connection, timeout, server error) since this store was created. */

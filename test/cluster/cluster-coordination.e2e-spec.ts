@@ -1,9 +1,14 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { MessageAuthenticator } from '../../lib/cluster/message-auth';
 import { resolveOptions } from '../../lib/options/resolve-options';
-import type { Session } from '../../lib/session/session';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
-import { scriptCalls, startNode, TEST_SECRET } from '../support/cluster-fixture';
+import {
+  cachedOn,
+  received,
+  scriptCalls,
+  startNode,
+  TEST_SECRET,
+} from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
@@ -32,25 +37,6 @@ describe('cluster coordination (several nodes in one process)', () => {
   afterAll(async () => {
     await server.dispose();
   });
-
-  /** Reads on `node` until it serves the session from its cache (a hit), and returns that copy. */
-  async function cachedOn(node: ClusterSessionRuntime, id: string): Promise<Session> {
-    return waitFor<Session | false | null>(
-      async () => {
-        const hits = node.store.cacheStats().hits;
-        const session = await node.store.get(id);
-        return node.store.cacheStats().hits === hits + 1 && session;
-      },
-      { what: `node ${node.options.cluster.nodeId} to serve ${id.slice(0, 8)}… from its cache` },
-    ) as Promise<Session>;
-  }
-
-  /** Waits until `node` has received `count` more messages than `before`. */
-  function received(node: ClusterSessionRuntime, before: number, count = 1) {
-    return waitFor(() => node.coordinator!.stats().received >= before + count, {
-      what: 'the invalidation',
-    });
-  }
 
   it('serves repeated reads from the local cache, without Redis', async () => {
     const created = await a.store.create({ user: 'ann' });

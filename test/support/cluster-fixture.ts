@@ -1,6 +1,8 @@
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../../lib/options/resolve-options';
+import type { Session } from '../../lib/session/session';
+import { waitFor } from './wait-for';
 import type { RedisConnectionOption } from '../../lib/redis/redis-connection.interface';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';
@@ -33,4 +35,23 @@ export async function scriptCalls(runtime: ClusterSessionRuntime): Promise<numbe
   for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g))
     calls += Number(match[1]);
   return calls;
+}
+
+/** Reads on `node` until it serves the session from its cache (a hit), and returns that copy. */
+export async function cachedOn(node: ClusterSessionRuntime, id: string): Promise<Session> {
+  return waitFor<Session | false | null>(
+    async () => {
+      const hits = node.store.cacheStats().hits;
+      const session = await node.store.get(id);
+      return node.store.cacheStats().hits === hits + 1 && session;
+    },
+    { what: `node ${node.options.cluster.nodeId} to serve ${id.slice(0, 8)}… from its cache` },
+  ) as Promise<Session>;
+}
+
+/** Waits until `node` has received `count` more messages than `before`. */
+export function received(node: ClusterSessionRuntime, before: number, count = 1) {
+  return waitFor(() => node.coordinator!.stats().received >= before + count, {
+    what: `${count} more messages at ${node.options.cluster.nodeId}`,
+  });
 }

@@ -1,8 +1,7 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { resolveOptions } from '../../lib/options/resolve-options';
-import type { Session } from '../../lib/session/session';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
-import { startNode, TEST_SECRET } from '../support/cluster-fixture';
+import { cachedOn, received, startNode, TEST_SECRET } from '../support/cluster-fixture';
 import { startTopology, TOPOLOGIES, type RedisTopology } from '../support/redis-topology';
 import { waitFor } from '../support/wait-for';
 
@@ -38,24 +37,6 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
     await topology.dispose();
   });
 
-  async function cachedOn(node: ClusterSessionRuntime, id: string): Promise<Session> {
-    return waitFor<Session | false | null>(
-      async () => {
-        const hits = node.store.cacheStats().hits;
-        const session = await node.store.get(id);
-        return node.store.cacheStats().hits === hits + 1 && session;
-      },
-      { what: `a cache hit for ${id.slice(0, 8)}…` },
-    ) as Promise<Session>;
-  }
-
-  /** Waits until `node` has received every message `writer` sent since `sentBefore`. */
-  function caughtUp(node: ClusterSessionRuntime, receivedBefore: number, count: number) {
-    return waitFor(() => node.coordinator!.stats().received >= receivedBefore + count, {
-      what: `${count} messages to reach ${node.options.cluster.nodeId}`,
-    });
-  }
-
   it('G1/G2: the writer never serves the old state; the other node stops once told', async () => {
     const sessions = await Promise.all(
       Array.from({ length: 20 }, (_, i) => a.store.create({ n: i })),
@@ -68,12 +49,12 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
       await a.store.save(session);
       expect((await a.store.get(created.id))?.data.n).toBe(-1);
     }
-    await caughtUp(b, before, sessions.length);
+    await received(b, before, sessions.length);
     for (const { id } of sessions) expect((await b.store.get(id))?.data.n).toBe(-1);
 
     await Promise.all(sessions.map(({ id }) => a.store.destroy(id)));
     for (const { id } of sessions) expect(await a.store.get(id)).toBeNull();
-    await caughtUp(b, before, 2 * sessions.length);
+    await received(b, before, 2 * sessions.length);
     for (const { id } of sessions) expect(await b.store.get(id)).toBeNull();
   });
 
@@ -94,7 +75,7 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
     }
     writing = false;
     await reads;
-    await caughtUp(b, before, 100);
+    await received(b, before, 100);
     expect((await cachedOn(b, created.id)).data.n).toBe(100);
   });
 
@@ -219,7 +200,7 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
 
     const before = b.coordinator!.stats().received;
     expect(await a.store.destroyAllForUser(user)).toBe(expected.length);
-    await caughtUp(b, before, expected.length);
+    await received(b, before, expected.length);
     for (const id of expected) expect(await b.store.get(id)).toBeNull();
     expect(await b.store.listForUser(user)).toEqual([]);
   });
