@@ -62,7 +62,7 @@ describe('bad input, property-tested (100,000 inputs each)', () => {
   });
 
   it('Pub/Sub messages: never throws; a forged or malformed message is rejected', () => {
-    const auth = new MessageAuthenticator([SECRET]);
+    const auth = new MessageAuthenticator([SECRET], { channel: 'c', keyPrefix: 'sess:' });
     const body = `ncs1|i|${generateSessionId()}|3|node-a|${'ab'.repeat(8)}|12|1700000000000000`;
     const valid = `${body}|${auth.sign(body)}`;
     expect(parseClusterMessage(valid, auth)?.kind).toBe('invalidate');

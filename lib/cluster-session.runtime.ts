@@ -48,6 +48,7 @@ export class ClusterSessionRuntime {
     this.coordinator = cluster.enabled
       ? new ClusterCoordinator(createSubscriberConnection(options.redis), {
           channel: cluster.channel,
+          keyPrefix: options.keyPrefix,
           nodeId: cluster.nodeId,
           secrets: options.secrets,
           subscribeTimeout: cluster.subscribeTimeout,

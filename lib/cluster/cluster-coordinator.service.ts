@@ -11,6 +11,8 @@ import { SequenceTracker } from './sequence-tracker';
 
 export interface ClusterCoordinatorOptions {
   channel: string;
+  /** The store's key prefix: part of what messages are authenticated for. */
+  keyPrefix: string;
   nodeId: string;
   secrets: readonly string[];
   subscribeTimeout: number;
@@ -55,7 +57,7 @@ export class ClusterCoordinator implements Publisher {
     private readonly subscriber: RedisConnection,
     private readonly options: ClusterCoordinatorOptions,
   ) {
-    this.auth = new MessageAuthenticator(options.secrets);
+    this.auth = new MessageAuthenticator(options.secrets, options);
     this.sequences = new SequenceTracker(options.reorderWindowMs);
   }
 
@@ -214,14 +216,17 @@ export class ClusterCoordinator implements Publisher {
     if (!this.subscribed || this.pingPending) return;
     this.pingPending = true;
     const connection = this.connectionSeq;
-    this.pingTimer = setTimeout(() => {
+    const missed = () => {
+      clearTimeout(this.pingTimer);
+      this.pingPending = false;
       if (connection !== this.connectionSeq || !this.heartbeatOk) return;
       this.heartbeatOk = false;
       this.flush('missed heartbeat');
       this.logger.warn(
         `heartbeat not answered within ${this.options.heartbeatInterval} ms: serving every read from Redis until it is`,
       );
-    }, this.options.heartbeatInterval);
+    };
+    this.pingTimer = setTimeout(missed, this.options.heartbeatInterval);
     this.subscriber.client.ping().then(
       () => {
         clearTimeout(this.pingTimer);
@@ -230,10 +235,8 @@ export class ClusterCoordinator implements Publisher {
         this.heartbeatOk = true;
         this.flush('heartbeat answered');
       },
-      () => {
-        clearTimeout(this.pingTimer);
-        this.pingPending = false;
-      },
+      // rejected (a commandTimeout below heartbeatInterval, a broken link): no answer is a miss (G4)
+      missed,
     );
   };
 

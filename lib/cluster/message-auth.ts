@@ -3,9 +3,16 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 /** SHA-1's block size: a key of exactly this length is used by HMAC as it is. */
 const BLOCK = 64;
 
+/** What a message is for: apps sharing a secret (and a Redis) but not a channel or key prefix reject each other's messages. */
+export interface MessageScope {
+  channel: string;
+  keyPrefix: string;
+}
+
 /**
  * Authenticates Pub/Sub messages with HMAC-SHA1 under a key derived from each session secret
- * (HKDF-SHA256), so the cookie secret itself never leaves the process. SHA-1 because the
+ * and the message scope (HKDF-SHA256), so the cookie secret itself never leaves the process and
+ * a message replayed on another channel, or to an app with another key prefix, fails. SHA-1 because the
  * message is MACed inside the Lua script, where `redis.sha1hex` is the only hash; HMAC-SHA1 is
  * still a sound MAC. The first secret signs; every secret verifies (rotation).
  */
@@ -15,9 +22,11 @@ export class MessageAuthenticator {
   readonly innerKey: Buffer;
   readonly outerKey: Buffer;
 
-  constructor(secrets: readonly string[]) {
+  constructor(secrets: readonly string[], { channel, keyPrefix }: MessageScope) {
+    // JSON keeps the two parts apart: no channel/prefix pair can imitate another
+    const info = `pubsub-mac-v2${JSON.stringify([channel, keyPrefix])}`;
     this.keys = secrets.map((secret) =>
-      Buffer.from(hkdfSync('sha256', secret, 'nestjs-cluster-session', 'pubsub-mac-v1', BLOCK)),
+      Buffer.from(hkdfSync('sha256', secret, 'nestjs-cluster-session', info, BLOCK)),
     );
     this.innerKey = xor(this.keys[0], 0x36);
     this.outerKey = xor(this.keys[0], 0x5c);

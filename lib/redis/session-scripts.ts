@@ -22,15 +22,18 @@ export interface SessionScripts {
   ncsPublish(...args: Arg[]): Promise<unknown>;
 }
 
+/** The scripts that take a publish header run `guarded` (see the prelude): a failure still publishes. */
+const publishing = (lua: string) => `return guarded(function()\n${lua}\nend)`;
+
 const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string }> = {
   ncsRead: { numberOfKeys: 1, lua: READ },
-  ncsSave: { numberOfKeys: 1, lua: SAVE },
+  ncsSave: { numberOfKeys: 1, lua: publishing(SAVE) },
   ncsTouch: { numberOfKeys: 1, lua: TOUCH },
-  ncsDestroy: { numberOfKeys: 1, lua: DESTROY },
-  ncsRegenerate: { numberOfKeys: 2, lua: REGENERATE },
+  ncsDestroy: { numberOfKeys: 1, lua: publishing(DESTROY) },
+  ncsRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
   ncsIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
   ncsIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
-  ncsPublish: { numberOfKeys: 0, lua: PUBLISH },
+  ncsPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
 };
 
 /** Registers the session scripts on a client (idempotent) and returns it typed with them. */

@@ -11,6 +11,11 @@ export interface SessionState {
   /** Last save or touch, epoch ms (this node's clock). */
   touchedAt: number;
   userId: string | null;
+  /**
+   * The id the session was created under (its id until a regenerate moves it): encrypted values
+   * stay bound to it, so a regenerate need not re-encrypt them.
+   */
+  originId?: string;
   /** Serialized top-level keys as stored, to compute the delta of the next save. */
   fields: ReadonlyMap<string, string>;
 }

@@ -17,6 +17,8 @@ import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
 export interface CachedSession {
   snapshot: SessionSnapshot;
   generation: number;
+  /** When it was read from or written to Redis (epoch ms): it is served for `localCacheTtl` after. */
+  filledAt: number;
 }
 
 /** A Redis read in flight for one id, shared by concurrent misses; cancelled by an invalidation. */
@@ -41,6 +43,8 @@ const DESTROYED = Number.POSITIVE_INFINITY;
  */
 export class ClusteredRedisStore<T extends SessionData = SessionData> extends RedisSessionStore<T> {
   private readonly reservations = new Map<string, Reservation>();
+  /** Touches in flight per id: concurrent requests on one session share one. */
+  private readonly touching = new Map<string, Promise<boolean>>();
   /** Newest version seen per id, from this node's writes and from invalidations. */
   private readonly newest: LRUCache<string, number>;
   private localFlushes = 0;
@@ -56,7 +60,14 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     private readonly serveStaleOnError = false,
   ) {
     super(redis, options, coordinator ?? NO_PUBLISHER);
-    this.newest = new LRUCache({ max: 100_000 });
+    // Losing this bookkeeping must never turn into serving a stale copy: an id it forgets is
+    // evicted from the cache too, so the next read goes to Redis.
+    this.newest = new LRUCache({
+      max: 100_000,
+      dispose: (_version, id, reason) => {
+        if (reason === 'evict') this.cache?.delete(id).catch(() => undefined);
+      },
+    });
     coordinator?.onEvent((event) => this.apply(event));
   }
 
@@ -74,7 +85,7 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     }
     this.reads.misses++;
     try {
-      const snapshot = await this.load(id);
+      const snapshot = await this.load(id, minVersion);
       return snapshot && toSession<T>(id, snapshot);
     } catch (error) {
       const stale =
@@ -115,8 +126,9 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
       return false;
     }
     this.forget(session.id, session.version);
-    // Cache the new state only if it is exactly what Redis holds: no other write in between.
-    if (session.version === loaded + 1) {
+    // Cache the new state only if it is exactly what Redis holds: no other write in between, and
+    // no newer version announced meanwhile (its message can arrive before this reply).
+    if (session.version === loaded + 1 && this.isCurrent(session.id, session.version)) {
       await this.remember(session.id, snapshotOf(session), generation);
     }
     return true;
@@ -141,6 +153,39 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     } finally {
       if (isSessionId(id)) this.forget(id, DESTROYED);
     }
+  }
+
+  /**
+   * Extends the idle timeout, and records on the cached copy when Redis last refreshed it, so
+   * that the next hits do not touch again before `touchAfter` has passed (one touch per session
+   * per `touchAfter` on a node, whatever the hit rate).
+   */
+  override touch(id: string): Promise<boolean> {
+    const pending = this.touching.get(id);
+    if (pending) return pending;
+    const generation = this.generation();
+    const touch = this.refresh(id)
+      .then(async (refreshed) => {
+        if (refreshed) await this.updateCached(id, refreshed, generation);
+        return refreshed !== null;
+      })
+      .finally(() => this.touching.delete(id));
+    this.touching.set(id, touch);
+    return touch;
+  }
+
+  /** Replaces the cached copy of `id` by one with new times, if it is still servable. */
+  private async updateCached(
+    id: string,
+    times: Pick<SessionSnapshot, 'touchedAt' | 'expiresAt'>,
+    generation: number,
+  ): Promise<void> {
+    const entry = await this.cache?.get(id);
+    if (!entry || entry.generation !== generation || !this.isCurrent(id, entry.snapshot.version)) {
+      return;
+    }
+    const snapshot = { ...(entry.snapshot as SessionSnapshot), ...times };
+    await this.remember(id, snapshot, generation, entry.filledAt); // no longer than the first fill's TTL (G8)
   }
 
   override async destroyAllForUser(userId: string): Promise<number> {
@@ -230,10 +275,19 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     );
   }
 
-  /** Reads Redis once for every concurrent miss of `id`, and caches the reply if nothing newer was seen. */
-  private load(id: string): Promise<SessionSnapshot | null> {
+  /**
+   * Reads Redis once for every concurrent miss of `id`, and caches the reply if nothing newer was
+   * seen. A caller whose cookie names a newer version than the shared read returned reads again:
+   * that read may have been sent before the write the cookie comes from (G9).
+   */
+  private async load(id: string, minVersion: number): Promise<SessionSnapshot | null> {
     const pending = this.reservations.get(id);
-    if (pending) return pending.promise;
+    if (!pending) return this.reserve(id);
+    const snapshot = await pending.promise;
+    return snapshot && snapshot.version < minVersion ? this.reserve(id) : snapshot;
+  }
+
+  private reserve(id: string): Promise<SessionSnapshot | null> {
     const reservation: Reservation = {
       promise: undefined!,
       generation: this.generation(),
@@ -260,10 +314,17 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
   }
 
   /** Caches a snapshot filled in `generation`, unless a flush came since. Resolves once stored. */
-  private async remember(id: string, snapshot: SessionSnapshot, generation: number): Promise<void> {
+  private async remember(
+    id: string,
+    snapshot: SessionSnapshot,
+    generation: number,
+    filledAt = Date.now(),
+  ): Promise<void> {
     if (!this.cache || generation !== this.generation()) return;
-    const ttl = Math.min(this.localCacheTtl, snapshot.expiresAt - Date.now());
-    await this.cache.set(id, { snapshot, generation }, ttl).catch(() => undefined);
+    const now = Date.now();
+    const ttl = Math.min(this.localCacheTtl - (now - filledAt), snapshot.expiresAt - now);
+    if (ttl <= 0) return;
+    await this.cache.set(id, { snapshot, generation, filledAt }, ttl).catch(() => undefined);
   }
 
   /**

@@ -5,7 +5,7 @@ import { ClusterSessionError } from '../errors/cluster-session.error';
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
-import { NO_PUBLISHER, type Publisher } from '../cluster/publisher.interface';
+import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
 import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
@@ -78,6 +78,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
 
   /** One Redis read of a well-formed id; `null` when absent, expired or corrupt. */
   protected async readSnapshot(id: string): Promise<SessionSnapshot | null> {
+    const sentAt = Date.now();
     let reply: unknown;
     try {
       reply = await this.scripts.ncsRead(this.key(id));
@@ -85,7 +86,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       if (isWrongType(error)) return this.corrupt(id, 'not a hash');
       this.unavailable('get', error);
     }
-    return reply === null ? null : this.decode(id, reply);
+    return reply === null ? null : this.decode(id, reply, sentAt);
   }
 
   async save(session: Session<T>): Promise<boolean> {
@@ -95,12 +96,13 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     if (user !== null) assertUserId(user);
     const userOp = user === stored.userId ? '' : user === null ? 'clear' : 'set';
     const { ttl, absoluteTimeout } = this.options;
-    // the index entry first: a failure in between leaves an entry to prune, not a session unindexed
+    // the index entry before and after the write: see indexOwner
     if (userOp === 'set') await this.indexAdd(user!, session.id);
+    const sentAt = Date.now();
     const reply = await this.run('save', () =>
       this.scripts.ncsSave(
         this.key(session.id),
-        ...this.publisher.nextHeader(),
+        ...this.header(),
         session.isNew ? 'create' : 'update',
         ttl,
         absoluteTimeout,
@@ -108,7 +110,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         userOp,
         user ?? '',
         delta.set.length,
-        ...this.encrypted(session.id, delta.set).flat(),
+        ...this.encrypted(stored.originId ?? session.id, delta.set).flat(),
         ...delta.removed,
       ),
     );
@@ -116,33 +118,46 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     if (version === -1)
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     if (version === 0) return false;
-    const now = Date.now();
+    // anchored at the send time: the copy never outlives the key in Redis (G7)
     session.markStored({
       version,
       createdAt,
-      expiresAt: now + life,
-      touchedAt: now,
+      expiresAt: sentAt + life,
+      touchedAt: sentAt,
       userId: user,
+      originId: stored.originId,
       fields: delta.fields,
     });
+    if (userOp === 'set') await this.indexAdd(user!, session.id);
     return true;
   }
 
   async destroy(id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
     const deleted = await this.run('destroy', () =>
-      this.scripts.ncsDestroy(this.key(id), ...this.publisher.nextHeader(), id),
+      this.scripts.ncsDestroy(this.key(id), ...this.header(), id),
     );
     return deleted === 1;
   }
 
   async touch(id: string): Promise<boolean> {
-    if (!isSessionId(id)) return false;
+    return (await this.refresh(id)) !== null;
+  }
+
+  /**
+   * The touch script; `null` when the session is gone, else when it was last saved or touched
+   * and when it now expires (this node's clock, anchored at the send time).
+   */
+  protected async refresh(id: string): Promise<{ touchedAt: number; expiresAt: number } | null> {
+    if (!isSessionId(id)) return null;
     const { ttl, touchAfter } = this.options;
+    const sentAt = Date.now();
     const reply = await this.run('touch', () =>
       this.scripts.ncsTouch(this.key(id), ttl, touchAfter),
     );
-    return numbers(reply)[0] !== 0;
+    const [status, life, age] = numbers(reply);
+    if (!(status > 0) || !(life > 0) || !(age >= 0)) return null;
+    return { touchedAt: sentAt - age, expiresAt: sentAt + life };
   }
 
   async regenerate(id: string): Promise<Session<T> | null> {
@@ -157,22 +172,20 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     if (!isSessionId(id)) return null;
     // same hash tag, same slot: the move is one script on Redis Cluster too
     const newId = generateSessionIdLike(id, SLOT_TAG_LENGTH);
-    // index the new id before it exists, as save does; the old entry is pruned when read
+    // the new id is indexed before and after it exists, as save does (see indexOwner)
     const owner = await this.run('regenerate', () => this.redis.hget(this.key(id), 'user'));
-    if (owner !== null) await this.indexAdd(owner, newId);
+    if (owner !== null && isUserId(owner)) await this.indexAdd(owner, newId);
+    const sentAt = Date.now();
     const reply = await this.run('regenerate', () =>
-      this.scripts.ncsRegenerate(this.key(id), this.key(newId), ...this.publisher.nextHeader(), id),
+      this.scripts.ncsRegenerate(this.key(id), this.key(newId), ...this.header(), id),
     );
     if (!Array.isArray(reply) || !Array.isArray(reply[0])) {
       if (numbers(reply)[0] === -1)
         throw new ClusterSessionError(`session id ${sessionRef(newId)} is already taken`);
       return null;
     }
-    const snapshot = this.decode(newId, reply);
-    // the owner changed between the two steps (a concurrent login): index the actual one
-    if (snapshot?.userId != null && snapshot.userId !== owner) {
-      await this.indexAdd(snapshot.userId, newId);
-    }
+    const snapshot = this.decode(newId, reply, sentAt);
+    if (snapshot?.userId != null) await this.indexAdd(snapshot.userId, newId);
     return snapshot && { id: newId, snapshot };
   }
 
@@ -180,20 +193,29 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     return (await this.destroySessionsOfUser(userId)).length;
   }
 
-  /** Deletes every session of the user; resolves to their ids. */
+  /**
+   * Deletes every session of the user; resolves to their ids.
+   *
+   * The index lives in another slot than the sessions, so it cannot change in one step with
+   * them. What keeps "log out everywhere" whole (G10): a write that makes a user the owner of a
+   * session adds the index entry before and again after it; an entry is removed only for a
+   * session deleted here (it cannot come back, G5), or by pruning, which re-reads the owners
+   * after removing and restores any entry whose session has meanwhile become the user's. So a
+   * session owned by the user is always listed, whatever the interleaving: the last step to
+   * touch its entry is an add.
+   */
   protected async destroySessionsOfUser(userId: string): Promise<string[]> {
     assertUserId(userId);
     return this.run('destroyAllForUser', async () => {
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it
       const deleted = await Promise.all(
-        indexed.map((id) =>
-          this.scripts.ncsDestroy(this.key(id), ...this.publisher.nextHeader(), id, userId),
-        ),
+        indexed.map((id) => this.scripts.ncsDestroy(this.key(id), ...this.header(), id, userId)),
       );
-      // only the entries read: a session indexed meanwhile (a new login) keeps its entry
-      if (indexed.length > 0) await this.redis.zrem(this.userKey(userId), ...indexed);
-      return indexed.filter((_, i) => deleted[i] === 1);
+      const gone = indexed.filter((_, i) => deleted[i] === 1);
+      // entries skipped (a login not yet saved, another owner) are left to pruning
+      if (gone.length > 0) await this.redis.zrem(this.userKey(userId), ...gone);
+      return gone;
     });
   }
 
@@ -201,12 +223,26 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     assertUserId(userId);
     return this.run('listForUser', async () => {
       const indexed = await this.indexList(userId);
-      const owners = await Promise.all(indexed.map((id) => this.redis.hget(this.key(id), 'user')));
+      const owners = await this.owners(indexed);
       const live = indexed.filter((_, i) => owners[i] === userId);
       const stale = indexed.filter((_, i) => owners[i] !== userId);
-      if (stale.length > 0) await this.redis.zrem(this.userKey(userId), ...stale);
+      if (stale.length > 0) {
+        await this.redis.zrem(this.userKey(userId), ...stale);
+        // a session that became the user's between the read and the removal gets its entry back
+        const now = await this.owners(stale);
+        for (const [i, id] of stale.entries()) {
+          if (now[i] === userId) {
+            await this.indexAdd(userId, id);
+            live.push(id);
+          }
+        }
+      }
       return live;
     });
+  }
+
+  private owners(ids: string[]): Promise<(string | null)[]> {
+    return Promise.all(ids.map((id) => this.redis.hget(this.key(id), 'user')));
   }
 
   private async indexAdd(userId: string, id: string): Promise<void> {
@@ -242,7 +278,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         }
       }
       // one message tells every node to drop its whole cache
-      await this.scripts.ncsPublish(...this.publisher.nextHeader(), 'c', '');
+      await this.scripts.ncsPublish(...this.header(), 'c', '');
     });
   }
 
@@ -254,11 +290,29 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     return userIndexKey(this.options.keyPrefix, userId);
   }
 
+  /**
+   * The publish header of the next writing script. Each takes a sequence number, and a number
+   * that is never published looks like a lost message to every other node, which flushes its
+   * cache: so none is taken for a command the client would reject unsent (not connected, no
+   * offline queue). A script that runs and fails still publishes its number (see the prelude).
+   */
+  protected header(): PublishHeader {
+    const { status, options } = this.redis as {
+      status: string;
+      options: { enableOfflineQueue?: boolean };
+    };
+    if (status !== 'ready' && options.enableOfflineQueue === false) {
+      this.unavailable('write', new Error(`Redis connection is ${status}`));
+    }
+    return this.publisher.nextHeader();
+  }
+
   /** Runs a Redis call, turning connection failures and timeouts into a typed, retryable error. */
   protected async run<R>(operation: string, call: () => Promise<R>): Promise<R> {
     try {
       return await call();
     } catch (error) {
+      if (error instanceof SessionStoreUnavailableError) throw error; // counted already
       this.unavailable(operation, error);
     }
   }
@@ -279,23 +333,29 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     return cipher ? pairs.map(([field, json]) => [field, cipher.encrypt(id, field, json)]) : pairs;
   }
 
-  private decode(id: string, reply: unknown): SessionSnapshot | null {
+  /** A read or regenerate reply as a snapshot; `sentAt` is when the command was sent. */
+  private decode(id: string, reply: unknown, sentAt: number): SessionSnapshot | null {
     const [stored, pttl, now] = Array.isArray(reply) ? reply : [];
     const hash = this.cipher ? this.decrypted(id, stored) : stored;
     if (hash === null)
       return this.corrupt(id, 'a value does not decrypt (tampered, or an unknown key)');
-    const snapshot = decodeSnapshot({ hash, pttl, now } as RawSession);
+    const snapshot = decodeSnapshot({ hash, pttl, now } as RawSession, sentAt);
     return snapshot instanceof CorruptSessionData ? this.corrupt(id, snapshot.reason) : snapshot;
   }
 
-  /** The hash with every data value decrypted; null when one does not decrypt. */
+  /**
+   * The hash with every data value decrypted; null when one does not decrypt. Values are bound
+   * to the id the session was created under (field `o`, set by a regenerate), else to `id`.
+   */
   private decrypted(id: string, hash: unknown): unknown[] | null {
     if (!Array.isArray(hash)) return null;
     const out = [...(hash as unknown[])];
+    const origin = out.findIndex((field, i) => i % 2 === 0 && field === 'o');
+    const boundTo = origin >= 0 && isSessionId(out[origin + 1]) ? (out[origin + 1] as string) : id;
     for (let i = 0; i + 1 < out.length; i += 2) {
       const field = out[i];
       if (typeof field !== 'string' || !field.startsWith(DATA_FIELD_PREFIX)) continue;
-      const plain = this.cipher!.decrypt(id, field, out[i + 1]);
+      const plain = this.cipher!.decrypt(boundTo, field, out[i + 1]);
       if (plain === null) return null;
       out[i + 1] = plain;
     }
@@ -323,8 +383,12 @@ function isWrongType(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('WRONGTYPE');
 }
 
+function isUserId(userId: unknown): userId is string {
+  return typeof userId === 'string' && userId.length > 0 && userId.length <= 256;
+}
+
 function assertUserId(userId: unknown): asserts userId is string {
-  if (typeof userId !== 'string' || userId.length === 0 || userId.length > 256) {
+  if (!isUserId(userId)) {
     throw new InvalidSessionDataError(
       'userId',
       'a user id must be a string of 1 to 256 characters',

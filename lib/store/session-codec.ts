@@ -2,6 +2,7 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
 import { Session, type SessionState } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
+import { isSessionId } from '../session/session-id.util';
 
 /** Hash fields holding data are `d:<top-level key>`; everything else is metadata. */
 export const DATA_FIELD_PREFIX = 'd:';
@@ -50,6 +51,29 @@ export function hasChanges(session: Session): boolean {
   return kept !== baseline.size;
 }
 
+/**
+ * Carries the changes a request made to `from` (keys that differ from what it was read with,
+ * keys it removed, a new owner) over to `to`, a newer copy of the same session, and returns
+ * `to`. Keys the request did not change keep `to`'s values: what other nodes wrote meanwhile
+ * survives (G6 across a regenerate).
+ */
+export function applyChanges<T extends SessionData>(from: Session<T>, to: Session<T>): Session<T> {
+  const baseline = from.storedState.fields;
+  const data = to.data as SessionData;
+  const kept = new Set<string>();
+  for (const key of Object.keys(from.data)) {
+    const json = serialize(key, from.data[key]);
+    if (json === undefined) continue;
+    kept.add(DATA_FIELD_PREFIX + key);
+    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) data[key] = from.data[key];
+  }
+  for (const field of baseline.keys()) {
+    if (!kept.has(field)) delete data[field.slice(DATA_FIELD_PREFIX.length)];
+  }
+  if (from.userId !== from.storedState.userId) to.setUser(from.userId);
+  return to;
+}
+
 function serialize(key: string, value: unknown): string | undefined {
   if (key === '__proto__') throw new InvalidSessionDataError(key, 'the key is reserved');
   try {
@@ -85,6 +109,8 @@ export interface SessionSnapshot {
   expiresAt: number;
   touchedAt: number;
   userId: string | null;
+  /** The id its values are bound to when encrypted, when not its own (after a regenerate). */
+  originId?: string;
   /** `[hash field, JSON]` of every data field. */
   fields: [string, string][];
 }
@@ -121,6 +147,9 @@ export function decodeSnapshot(
   const createdAt = integer(meta.get('created'));
   const expires = integer(meta.get('expires'));
   const touched = integer(meta.get('touched'));
+  const originId = meta.get('o');
+  if (originId !== undefined && !isSessionId(originId))
+    return new CorruptSessionData('bad origin id');
   if (version === undefined || version < 1) return new CorruptSessionData('bad version');
   if (createdAt === undefined || expires === undefined || touched === undefined) {
     return new CorruptSessionData('bad timestamps');
@@ -133,6 +162,7 @@ export function decodeSnapshot(
     expiresAt: localNow + Math.min(pttl, expires - now),
     touchedAt: localNow - Math.max(0, now - touched),
     userId: meta.get('user') ?? null,
+    ...(originId === undefined ? {} : { originId }),
     fields,
   };
 }
@@ -152,13 +182,14 @@ export function toSession<T extends SessionData>(
       configurable: true,
     });
   }
-  const { version, createdAt, expiresAt, touchedAt, userId } = snapshot;
+  const { version, createdAt, expiresAt, touchedAt, userId, originId } = snapshot;
   const state: SessionState = {
     version,
     createdAt,
     expiresAt,
     touchedAt,
     userId,
+    originId,
     fields: new Map(snapshot.fields),
   };
   return new Session(id, data as T, state);
@@ -166,8 +197,17 @@ export function toSession<T extends SessionData>(
 
 /** The snapshot of a session as it was last stored. */
 export function snapshotOf(session: Session): SessionSnapshot {
-  const { version, createdAt, expiresAt, touchedAt, userId, fields } = session.storedState;
-  return { version, createdAt, expiresAt, touchedAt, userId, fields: [...fields] };
+  const { version, createdAt, expiresAt, touchedAt, userId, originId, fields } =
+    session.storedState;
+  return {
+    version,
+    createdAt,
+    expiresAt,
+    touchedAt,
+    userId,
+    ...(originId === undefined ? {} : { originId }),
+    fields: [...fields],
+  };
 }
 
 /** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */

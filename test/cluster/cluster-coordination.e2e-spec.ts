@@ -15,6 +15,7 @@ import { waitFor } from '../support/wait-for';
 
 type Data = Record<string, unknown>;
 const CHANNEL = 'session:cluster:invalidate';
+const SCOPE = { channel: CHANNEL, keyPrefix: 'sess:' };
 
 describe('cluster coordination (several nodes in one process)', () => {
   let server: RedisServer;
@@ -228,7 +229,7 @@ describe('cluster coordination (several nodes in one process)', () => {
   it('G4: a gap in an origin sequence flushes the cache', async () => {
     const created = await a.store.create({ n: 1 });
     await cachedOn(b, created.id);
-    const auth = new MessageAuthenticator([TEST_SECRET]);
+    const auth = new MessageAuthenticator([TEST_SECRET], SCOPE);
     const publish = async (seq: number) => {
       const body = `ncs1|n||0|forger|${'0'.repeat(16)}|${seq}|${Date.now() * 1000}`;
       await a.redis.publish(CHANNEL, `${body}|${auth.sign(body)}`);
@@ -250,7 +251,7 @@ describe('cluster coordination (several nodes in one process)', () => {
   it('ignores and counts forged, foreign and malformed messages', async () => {
     const created = await a.store.create({ n: 1 });
     await cachedOn(b, created.id);
-    const forger = new MessageAuthenticator(['another-secret-of-at-least-32-characters']);
+    const forger = new MessageAuthenticator(['another-secret-of-at-least-32-characters'], SCOPE);
     const body = `ncs1|d|${created.id}|0|forger|${'1'.repeat(16)}|1|${Date.now() * 1000}`;
     const before = b.coordinator!.stats();
     for (const message of [

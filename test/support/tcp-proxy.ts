@@ -15,6 +15,8 @@ interface Link {
 export class TcpProxy {
   private readonly links = new Set<Link>();
   private holding = false;
+  /** Drops everything Redis sends to Pub/Sub subscribers (a black-holed link: no reply, no close). */
+  blackholeSubscribers = false;
   /** Delay added to everything Redis sends to Pub/Sub subscribers (late invalidations). */
   subscriberDelayMs = 0;
 
@@ -70,6 +72,7 @@ export class TcpProxy {
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
+      if (link.subscriber && this.blackholeSubscribers) return;
       if (this.holding && !link.subscriber) link.held.push(chunk);
       else if (link.subscriber && this.subscriberDelayMs > 0) {
         setTimeout(() => client.write(chunk), this.subscriberDelayMs); // equal delays keep the order

@@ -8,6 +8,10 @@
  *   origin node id, origin epoch, sequence number, and the HMAC inner and outer padded keys.
  *   A writing script publishes exactly one message, also when it changed nothing (kind 'n'),
  *   so receivers can tell a lost message from a no-op by the sequence numbers.
+ * - A writing script that fails (a type error at its first read, OOM at its first write: Redis
+ *   checks memory only before a script's first write) has written nothing; \`guarded\` still
+ *   publishes its sequence number, as a no-op, so other nodes see no gap and do not flush their
+ *   caches for it, then returns the error.
  * - Messages read `ncs1|kind|ids|version|origin|epoch|seq|ts_us|mac`, where mac is
  *   HMAC-SHA1 (built from redis.sha1hex; Lua has no HMAC-SHA256) over everything before it.
  */
@@ -45,5 +49,13 @@ local function publish(kind, ids, version)
     ARGV[4] .. '|' .. t[1] .. string.format('%06d', tonumber(t[2]))
   local mac = redis.sha1hex(ARGV[6] .. unhex(redis.sha1hex(ARGV[5] .. body)))
   redis.call('PUBLISH', ARGV[1], body .. '|' .. mac)
+end
+
+local function guarded(main)
+  local ok, result = pcall(main)
+  if ok then return result end
+  publish('n', '', 0)
+  if type(result) == 'table' and result.err then return result end
+  return redis.error_reply(tostring(result))
 end
 `;

@@ -5,7 +5,9 @@
  * (The user's index needs no refresh: its entries are scored by the absolute deadline.)
  *
  * KEYS[1] session key. ARGV: idle ms, touchAfter ms.
- * Returns { 0 } when absent, { 1, pttl } when throttled, { 2, ttl } when refreshed.
+ * Returns { 0 } when absent, { 1, pttl, ms since the last save or touch } when throttled,
+ * { 2, ttl, 0 } when refreshed: the node records when the session was last refreshed, so its
+ * cached copy asks again only `touchAfter` after that, not on every hit.
  */
 export const TOUCH = `
 local key = KEYS[1]
@@ -14,7 +16,7 @@ if redis.call('EXISTS', key) == 0 then return { 0 } end
 local now = now_ms()
 local touched = tonumber(redis.call('HGET', key, 'touched'))
 if touched and now - touched < touch_after then
-  return { 1, redis.call('PTTL', key) }
+  return { 1, redis.call('PTTL', key), now - touched }
 end
 local ttl = life(key, idle, now)
 if ttl <= 0 then
@@ -23,5 +25,5 @@ if ttl <= 0 then
 end
 redis.call('HSET', key, 'touched', now)
 redis.call('PEXPIRE', key, ttl)
-return { 2, ttl }
+return { 2, ttl, 0 }
 `;
