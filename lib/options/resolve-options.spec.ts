@@ -171,6 +171,11 @@ describe('resolveOptions', () => {
       /keyPrefix: got "app\{1\}:"; expected .*without spaces or braces/,
     ],
     [
+      '#14.14 an empty keyPrefix (clear() would delete the whole database)',
+      { secret, keyPrefix: '' },
+      /keyPrefix: got ""; expected 1 to 64 characters.*clear\(\) delete the whole database/,
+    ],
+    [
       'an empty cluster node list',
       { secret, redis: { clusterNodes: [] } },
       /redis.clusterNodes: got an array of 0; expected a non-empty array of nodes/,
