@@ -1,5 +1,6 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { resolveOptions } from '../../lib/options/resolve-options';
+import { SessionHandle } from '../../lib/session/session-handle';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
 import { cachedOn, received, startNode, TEST_SECRET } from '../support/cluster-fixture';
 import { startTopology, TOPOLOGIES, type RedisTopology } from '../support/redis-topology';
@@ -12,7 +13,11 @@ type Data = Record<string, unknown>;
  * with two nodes in this process. (The standalone-only suites in test/cluster and test/store go
  * further with a TCP proxy in front of one server, to order replies and messages at will.)
  */
-describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
+const CASES = TOPOLOGIES.flatMap((kind) =>
+  [false, true].map((encryption) => [kind, encryption] as const),
+);
+
+describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption) => {
   let topology: RedisTopology;
   let a: ClusterSessionRuntime;
   let b: ClusterSessionRuntime;
@@ -22,8 +27,8 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
   }, 60_000);
 
   beforeEach(async () => {
-    a = await startNode(topology.connection, { cluster: { nodeId: 'node-a' } });
-    b = await startNode(topology.connection, { cluster: { nodeId: 'node-b' } });
+    a = await startNode(topology.connection, { encryption, cluster: { nodeId: 'node-a' } });
+    b = await startNode(topology.connection, { encryption, cluster: { nodeId: 'node-b' } });
     await waitFor(() => a.coordinator!.isTrusted() && b.coordinator!.isTrusted(), {
       what: 'both nodes to subscribe',
     });
@@ -141,6 +146,7 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
 
   it('G7: no node serves a session past its idle timeout', async () => {
     const short = await startNode(topology.connection, {
+      encryption,
       ttl: 300,
       touchAfter: 0,
       cluster: { nodeId: 'node-short' },
@@ -162,10 +168,14 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
   it('G8: a stale copy lives at most localCacheTtl when an invalidation is lost without a sign', async () => {
     const ttl = 400;
     const c = await startNode(topology.connection, {
+      encryption,
       cluster: { nodeId: 'node-c', localCacheTtl: ttl },
     });
     // a writer that does not publish: the worst case, a message lost with no gap and no disconnect
-    const silent = new RedisSessionStore<Data>(a.redis, resolveOptions({ secret: TEST_SECRET }));
+    const silent = new RedisSessionStore<Data>(
+      a.redis,
+      resolveOptions({ secret: TEST_SECRET, encryption }),
+    );
     try {
       const created = await a.store.create({ n: 1 });
       await c.store.get(created.id);
@@ -206,6 +216,37 @@ describe.each(TOPOLOGIES)('guarantees on %s Redis', (kind) => {
     await received(b, before, expected.length);
     for (const id of expected) expect(await b.store.get(id)).toBeNull();
     expect(await b.store.listForUser(user)).toEqual([]);
+  });
+
+  it('G6/G10 on the login path: regenerate keeps what another node wrote meanwhile; a regenerate of a destroyed session stores nothing', async () => {
+    const session = await a.store.create({ a: 0, b: 0 });
+    session.setUser(`login-${kind}`);
+    await a.store.save(session);
+    const login = await new SessionHandle(
+      a.store,
+      { id: session.id, version: session.version },
+      { touchAfter: a.options.touchAfter, saveUninitialized: false },
+    ).load();
+    const other = (await b.store.get(session.id))!;
+    other.data.b = 2;
+    await b.store.save(other);
+    login.set('a', 1);
+    await login.regenerate();
+    const action = await login.commit();
+    expect(action).toMatchObject({ set: login.id });
+    expect((await b.store.get(login.id))?.data).toEqual({ a: 1, b: 2 });
+    expect(await b.store.listForUser(`login-${kind}`)).toEqual([login.id]);
+
+    const late = await new SessionHandle(
+      b.store,
+      { id: login.id, version: (action as { version: number }).version },
+      { touchAfter: b.options.touchAfter, saveUninitialized: false },
+    ).load();
+    expect(await a.store.destroyAllForUser(`login-${kind}`)).toBe(1);
+    await late.regenerate();
+    expect(await late.commit()).toBeNull();
+    expect(await a.store.get(late.id)).toBeNull();
+    expect(await a.store.listForUser(`login-${kind}`)).toEqual([]);
   });
 
   it('clear empties Redis and every node', async () => {
