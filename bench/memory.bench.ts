@@ -43,7 +43,11 @@ export async function memoryBench(): Promise<string[]> {
   const before = process.memoryUsage().heapUsed;
   // each snapshot is garbage once stored: the cache keeps its own frozen copy
   for (let i = 0; i < COUNT; i++) {
-    await cache.set(`session-${i}`.padEnd(43, 'x'), { snapshot: snapshot(i), generation: 1, filledAt: Date.now() });
+    await cache.set(`session-${i}`.padEnd(43, 'x'), {
+      snapshot: snapshot(i),
+      generation: 1,
+      filledAt: Date.now(),
+    });
   }
   gc();
   const perSession = (process.memoryUsage().heapUsed - before) / COUNT;

@@ -10,16 +10,21 @@ import type { ServerResponse } from 'node:http';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ConfigurableModuleClass } from './cluster-session.module-definition';
 import { EXPORTED_PROVIDERS, INTERNAL_PROVIDERS } from './cluster-session.providers';
-import { sessionOf, type HttpRequestLike } from './http/http-session.util';
+import {
+  applyCommitOutcome,
+  sessionOf,
+  type HttpRequestLike,
+  type HttpResponseLike,
+} from './http/http-session.util';
 import { SessionCommitter } from './http/session-committer.service';
-import { SessionMiddleware } from './http/session.middleware';
+import { SessionMiddleware, type MiddlewareRequest } from './http/session.middleware';
 
 /** The part of the Fastify API this module uses. */
 interface FastifyInstanceLike {
   addHook(
     name: 'onRequest',
     hook: (
-      request: { raw: Parameters<SessionMiddleware['use']>[0] },
+      request: { raw: MiddlewareRequest; protocol?: string },
       reply: { raw: ServerResponse },
       done: () => void,
     ) => void,
@@ -31,13 +36,8 @@ interface FastifyInstanceLike {
   ): void;
   addHook(
     name: 'onSend',
-    hook: (request: HttpRequestLike, reply: FastifyReplyLike, payload: unknown) => Promise<unknown>,
+    hook: (request: HttpRequestLike, reply: HttpResponseLike, payload: unknown) => Promise<unknown>,
   ): void;
-}
-
-interface FastifyReplyLike {
-  code(status: number): unknown;
-  header(name: string, value: string): unknown;
 }
 
 /**
@@ -92,7 +92,10 @@ export class ClusterSessionModule
 
   /**
    * On Fastify, middleware sees the raw request: expose the handle as `request.session` (so
-   * Nest's `@Session()` finds it), and commit in `onSend`, before the reply is written.
+   * Nest's `@Session()` finds it), and commit in `onSend`, before the reply is written (stream
+   * payloads too). What bypasses `onSend` (`@Sse()` routes, `reply.hijack()` and writes to
+   * `reply.raw`) goes to the raw response, gated like Express's; after `onSend` has committed,
+   * the gate lets the reply through untouched.
    */
   private setUpFastify(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstanceLike>();
@@ -102,19 +105,19 @@ export class ClusterSessionModule
         return this.raw.session;
       },
     });
-    fastify.addHook('onRequest', (request, reply, done) =>
-      this.middleware.use(request.raw, reply.raw, done),
-    );
+    fastify.addHook('onRequest', (request, reply, done) => {
+      this.middleware.attach(request.raw, reply.raw, request);
+      done();
+    });
     fastify.addHook('onSend', async (request, reply, payload) => {
       const handle = sessionOf(request);
       if (!handle?.needsCommit()) return payload;
-      const { cookie, failure } = await this.committer.commit(handle, request.protocol === 'https');
-      if (cookie) reply.header('set-cookie', cookie);
-      if (!failure) return payload;
-      reply.code(failure.status);
-      reply.header('content-type', 'application/json; charset=utf-8');
-      if (failure.retryAfter) reply.header('retry-after', failure.retryAfter);
-      return failure.body;
+      const outcome = await this.committer.commit(handle, request.protocol === 'https');
+      const failureBody = applyCommitOutcome(reply, outcome);
+      if (failureBody === undefined) return payload;
+      // a stream payload replaced by the failure would keep its source (a file) open
+      (payload as { destroy?: () => void } | null)?.destroy?.();
+      return failureBody;
     });
   }
 }

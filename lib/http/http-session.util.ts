@@ -1,4 +1,5 @@
 import type { SessionHandle } from '../session/session-handle';
+import type { CommitOutcome } from './session-committer.service';
 
 /** The request as either platform hands it to Nest (Express request, or Fastify request with `raw`). */
 export interface HttpRequestLike {
@@ -8,13 +9,19 @@ export interface HttpRequestLike {
   raw?: { session?: SessionHandle };
 }
 
-/** The response as either platform hands it to Nest. */
+/** The response as either platform hands it to Nest, or a raw Node response. */
 export interface HttpResponseLike {
   raw?: unknown;
+  statusCode?: number;
+  code?(status: number): unknown;
   header?(name: string, value: string): unknown;
   getHeader?(name: string): number | string | string[] | undefined;
   setHeader?(name: string, value: string | string[]): unknown;
+  removeHeader?(name: string): unknown;
 }
+
+/** Headers describing the handler's body, wrong for the failure's body that replaces it. */
+const BODY_HEADERS = ['ETag', 'Last-Modified', 'Content-Disposition', 'Content-Range'];
 
 /** The request's session handle, on Express (`req.session`) or Fastify (`req.raw.session`). */
 export function sessionOf(request: HttpRequestLike): SessionHandle | undefined {
@@ -23,7 +30,7 @@ export function sessionOf(request: HttpRequestLike): SessionHandle | undefined {
 
 /** Adds a Set-Cookie header without dropping others, on either platform. */
 export function appendSetCookie(response: HttpResponseLike, value: string): void {
-  if (response.raw !== undefined && typeof response.header === 'function') {
+  if (isFastifyReply(response)) {
     response.header('set-cookie', value); // Fastify appends set-cookie values
     return;
   }
@@ -31,4 +38,31 @@ export function appendSetCookie(response: HttpResponseLike, value: string): void
   const values =
     previous === undefined ? [] : Array.isArray(previous) ? previous : [String(previous)];
   response.setHeader?.('Set-Cookie', [...values, value]);
+}
+
+/**
+ * Applies a commit's outcome to a response that has sent nothing yet: adds the cookie, or, when
+ * the commit failed, turns the response into the failure's and returns the body to send instead.
+ */
+export function applyCommitOutcome(
+  response: HttpResponseLike,
+  { cookie, failure }: CommitOutcome,
+): string | undefined {
+  if (cookie) appendSetCookie(response, cookie);
+  if (!failure) return undefined;
+  const set = (name: string, value: string) =>
+    isFastifyReply(response) ? response.header(name, value) : response.setHeader?.(name, value);
+  if (isFastifyReply(response)) response.code?.(failure.status);
+  else response.statusCode = failure.status;
+  for (const name of BODY_HEADERS) response.removeHeader?.(name);
+  set('Content-Type', 'application/json; charset=utf-8');
+  set('Content-Length', String(Buffer.byteLength(failure.body)));
+  if (failure.retryAfter) set('Retry-After', failure.retryAfter);
+  return failure.body;
+}
+
+function isFastifyReply(
+  response: HttpResponseLike,
+): response is HttpResponseLike & Required<Pick<HttpResponseLike, 'header'>> {
+  return response.raw !== undefined && typeof response.header === 'function';
 }

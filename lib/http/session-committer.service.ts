@@ -13,8 +13,9 @@ export interface CommitOutcome {
 }
 
 /**
- * Commits a request's session just before its response is sent: the platform hooks (Express:
- * `res.end`; Fastify: `onSend`) call it when the handle has something to write, touch or set.
+ * Commits a request's session before the first byte of its response leaves: the platform hooks
+ * (the `ResponseGate` on the raw response; on Fastify also `onSend`) call it when the handle has
+ * something to write, touch or set.
  */
 @Injectable()
 export class SessionCommitter {

@@ -1,27 +1,14 @@
 import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { SessionStoreUnavailableError } from '../../lib/errors/session-store-unavailable.error';
-import { SessionHandle } from '../../lib/session/session-handle';
 import { generateSessionId } from '../../lib/session/session-id.util';
-import type { Session } from '../../lib/session/session';
 import { sessionKey } from '../../lib/store/session-keys';
-import { cachedOn, received, scriptCalls, startNode } from '../support/cluster-fixture';
+import { cachedOn, received, requestOn, scriptCalls, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
 
 const until = (time: number) => waitFor(() => Date.now() >= time, { what: `time ${time}` });
-
-function requestOn(node: ClusterSessionRuntime, session: Session): SessionHandle {
-  return new SessionHandle(
-    node.store as never,
-    { id: session.id, version: session.version },
-    {
-      touchAfter: node.options.touchAfter,
-      saveUninitialized: false,
-    },
-  );
-}
 
 /**
  * The local cache on the login path and under faults (issue 14): each test forces its

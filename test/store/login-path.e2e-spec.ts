@@ -1,23 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { Session } from '../../lib/session/session';
-import { SessionHandle } from '../../lib/session/session-handle';
 import { sessionKey } from '../../lib/store/session-keys';
-import { received, startNode } from '../support/cluster-fixture';
+import { received, requestOn, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
 
 type Data = Record<string, unknown>;
-
-/** The handle a request on `node` gets for a client holding the cookie of `session`. */
-function requestOn(node: ClusterSessionRuntime, session: Session | null): SessionHandle<Data> {
-  const cookie = session && { id: session.id, version: session.version };
-  return new SessionHandle<Data>(node.store as never, cookie, {
-    touchAfter: node.options.touchAfter,
-    saveUninitialized: false,
-  });
-}
 
 /** Every session hash under the prefix, as plain objects (what Redis really holds). */
 async function storedSessions(redis: Redis): Promise<Record<string, string>[]> {

@@ -2,6 +2,9 @@ import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../../lib/options/resolve-options';
 import type { Session } from '../../lib/session/session';
+import type { SessionData } from '../../lib/session/session-data.interface';
+import { SessionHandle } from '../../lib/session/session-handle';
+import type { SessionStore } from '../../lib/store/session-store';
 import { waitFor } from './wait-for';
 import type { RedisConnectionOption } from '../../lib/redis/redis-connection.interface';
 
@@ -53,5 +56,16 @@ export async function cachedOn(node: ClusterSessionRuntime, id: string): Promise
 export function received(node: ClusterSessionRuntime, before: number, count = 1) {
   return waitFor(() => node.coordinator!.stats().received >= before + count, {
     what: `${count} more messages at ${node.options.cluster.nodeId}`,
+  });
+}
+
+/** The session handle a request on `node` gets for a client holding `cookie` (none: null). */
+export function requestOn<T extends SessionData = SessionData>(
+  node: ClusterSessionRuntime,
+  cookie: { id: string; version: number } | null,
+): SessionHandle<T> {
+  return new SessionHandle<T>(node.store as unknown as SessionStore<T>, cookie, {
+    touchAfter: node.options.touchAfter,
+    saveUninitialized: node.options.saveUninitialized,
   });
 }

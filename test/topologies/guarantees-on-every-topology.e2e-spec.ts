@@ -1,8 +1,7 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { resolveOptions } from '../../lib/options/resolve-options';
-import { SessionHandle } from '../../lib/session/session-handle';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
-import { cachedOn, received, startNode, TEST_SECRET } from '../support/cluster-fixture';
+import { cachedOn, received, requestOn, startNode, TEST_SECRET } from '../support/cluster-fixture';
 import { startTopology, TOPOLOGIES, type RedisTopology } from '../support/redis-topology';
 import { waitFor } from '../support/wait-for';
 
@@ -222,11 +221,7 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
     const session = await a.store.create({ a: 0, b: 0 });
     session.setUser(`login-${kind}`);
     await a.store.save(session);
-    const login = await new SessionHandle(
-      a.store,
-      { id: session.id, version: session.version },
-      { touchAfter: a.options.touchAfter, saveUninitialized: false },
-    ).load();
+    const login = await requestOn(a, { id: session.id, version: session.version }).load();
     const other = (await b.store.get(session.id))!;
     other.data.b = 2;
     await b.store.save(other);
@@ -237,11 +232,10 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
     expect((await b.store.get(login.id))?.data).toEqual({ a: 1, b: 2 });
     expect(await b.store.listForUser(`login-${kind}`)).toEqual([login.id]);
 
-    const late = await new SessionHandle(
-      b.store,
-      { id: login.id, version: (action as { version: number }).version },
-      { touchAfter: b.options.touchAfter, saveUninitialized: false },
-    ).load();
+    const late = await requestOn(b, {
+      id: login.id,
+      version: (action as { version: number }).version,
+    }).load();
     expect(await a.store.destroyAllForUser(`login-${kind}`)).toBe(1);
     await late.regenerate();
     expect(await late.commit()).toBeNull();

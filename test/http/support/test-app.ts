@@ -7,6 +7,7 @@ import {
   UnauthorizedException,
   type DynamicModule,
   type INestApplication,
+  type Type,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -103,14 +104,18 @@ export class TestController {
   }
 }
 
-/** A Nest application with the module under test, listening on a free port, behind a trusted proxy. */
+/**
+ * A Nest application with the module under test, listening on a free port, behind a trusted proxy;
+ * `controllers` are a suite's own, beside `TestController`.
+ */
 export async function createApp(
   platform: Platform,
   sessionModule: DynamicModule,
+  controllers: Type[] = [],
 ): Promise<INestApplication> {
   const moduleRef = await Test.createTestingModule({
     imports: [sessionModule, TerminusModule],
-    controllers: [TestController],
+    controllers: [TestController, ...controllers],
   }).compile();
   moduleRef.useLogger(false);
   let app: INestApplication;
