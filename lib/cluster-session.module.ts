@@ -8,6 +8,7 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
+import { ClusterSessionError } from './errors/cluster-session.error';
 import { ConfigurableModuleClass } from './cluster-session.module-definition';
 import { EXPORTED_PROVIDERS, INTERNAL_PROVIDERS } from './cluster-session.providers';
 import {
@@ -18,6 +19,9 @@ import {
 } from './http/http-session.util';
 import { SessionCommitter } from './http/session-committer.service';
 import { SessionMiddleware, type MiddlewareRequest } from './http/session.middleware';
+
+/** Fastify instances whose `request.session` this module decorated. */
+const OWN_DECORATION = new WeakSet<object>();
 
 /** The part of the Fastify API this module uses. */
 interface FastifyInstanceLike {
@@ -99,7 +103,15 @@ export class ClusterSessionModule
    */
   private setUpFastify(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstanceLike>();
-    if (fastify.hasRequestDecorator('session')) return;
+    if (OWN_DECORATION.has(fastify)) return; // this module's, from an earlier configure()
+    if (fastify.hasRequestDecorator('session')) {
+      // left alone, requests would see that plugin's session and this module would store nothing
+      throw new ClusterSessionError(
+        'request.session is already decorated on this Fastify instance (by @fastify/session, ' +
+          '@fastify/secure-session or another plugin): remove that plugin, ClusterSessionModule provides request.session',
+      );
+    }
+    OWN_DECORATION.add(fastify);
     fastify.decorateRequest('session', {
       getter() {
         return this.raw.session;

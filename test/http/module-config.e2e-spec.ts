@@ -1,5 +1,7 @@
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
 import {
   ClusterSessionModule,
   ClusterSessionRuntime,
@@ -38,6 +40,23 @@ describe('ClusterSessionModule configuration and lifecycle', () => {
     await client.post('/login', { username: 'cfg' });
     expect((await client.get('/me')).json).toEqual({ username: 'cfg' });
   }
+
+  it('#14.15 on Fastify, fails at startup when another plugin already decorates request.session', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url })],
+    }).compile();
+    moduleRef.useLogger(false);
+    const adapter = new FastifyAdapter();
+    adapter.getInstance().decorateRequest('session', null); // as @fastify/session does
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(adapter);
+    try {
+      await expect(app.init()).rejects.toThrow(
+        /request\.session is already decorated on this Fastify instance .*remove that plugin/,
+      );
+    } finally {
+      await app.close();
+    }
+  });
 
   it('rotates secrets end to end: an old-secret cookie works and comes back signed with the newest', async () => {
     const OLD = 'the-old-secret-of-at-least-32-characters';
