@@ -6,43 +6,14 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
-import { ClusterSessionError } from './errors/cluster-session.error';
 import { ConfigurableModuleClass } from './cluster-session.module-definition';
 import { EXPORTED_PROVIDERS, INTERNAL_PROVIDERS } from './cluster-session.providers';
-import {
-  applyCommitOutcome,
-  sessionOf,
-  type HttpRequestLike,
-  type HttpResponseLike,
-} from './http/http-session.util';
+import { installOnExpress } from './http/express.platform';
+import { installOnFastify } from './http/fastify.platform';
 import { SessionCommitter } from './http/session-committer.service';
-import { SessionMiddleware, type MiddlewareRequest } from './http/session.middleware';
-
-/** Fastify instances whose `request.session` this module decorated. */
-const OWN_DECORATION = new WeakSet<object>();
-
-/** The part of the Fastify API this module uses. */
-interface FastifyInstanceLike {
-  addHook(
-    name: 'onRequest',
-    hook: (
-      request: { raw: MiddlewareRequest; protocol?: string },
-      reply: { raw: ServerResponse },
-      done: () => void,
-    ) => void,
-  ): void;
-  hasRequestDecorator(name: string): boolean;
-  decorateRequest(
-    name: string,
-    value: { getter(this: { raw: { session?: unknown } }): unknown },
-  ): void;
-  addHook(
-    name: 'onSend',
-    hook: (request: HttpRequestLike, reply: HttpResponseLike, payload: unknown) => Promise<unknown>,
-  ): void;
-}
+import { SessionMiddleware } from './http/session.middleware';
 
 /**
  * HTTP sessions shared by many nodes through Redis, with a local cache on each node kept
@@ -65,71 +36,47 @@ export class ClusterSessionModule
     private readonly middleware: SessionMiddleware,
   ) {
     super();
+    this.subscription = adapterHost.init$.subscribe(() => {
+      try {
+        this.installOnPlatform();
+      } catch (error) {
+        this.installError = error; // thrown by onModuleInit: the application fails to start
+      }
+    });
   }
 
+  private installed = false;
+  private installError?: unknown;
+  private readonly subscription: Subscription;
+
   /**
-   * Runs before routes are registered, so what it adds applies to every route. On Express and
-   * Fastify the session middleware goes straight onto the platform (Nest's middleware layer costs
-   * more per request than the middleware itself); elsewhere through Nest's consumer.
+   * Where the platform allows it (Express, Fastify) the session goes straight onto the
+   * platform as soon as the HTTP adapter exists, before main.ts can mount its own middleware
+   * (`NestFactory.create` sets the adapter before building modules; a testing module sets it in
+   * `createNestApplication`).
    */
-  configure(consumer: MiddlewareConsumer): void {
+  private installOnPlatform(): void {
     const adapter = this.adapterHost.httpAdapter;
     const type = adapter?.getType();
-    if (type === 'express') {
-      adapter
-        .getInstance<{ use(fn: SessionMiddleware['use']): void }>()
-        .use((req, res, next) => this.middleware.use(req, res, next));
-    } else if (type === 'fastify') {
-      this.setUpFastify();
-    } else {
-      consumer.apply(SessionMiddleware).forRoutes('{*path}');
-    }
+    if (type === 'express') installOnExpress(adapter.getInstance(), this.middleware);
+    else if (type === 'fastify')
+      installOnFastify(adapter.getInstance(), this.middleware, this.committer);
+    else return;
+    this.installed = true;
+  }
+
+  /** Other platforms: through Nest's middleware consumer, for every route. */
+  configure(consumer: MiddlewareConsumer): void {
+    if (!this.installed) consumer.apply(SessionMiddleware).forRoutes('{*path}');
   }
 
   async onModuleInit(): Promise<void> {
+    if (this.installError !== undefined) throw this.installError;
     await this.runtime.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.subscription.unsubscribe();
     await this.runtime.stop();
-  }
-
-  /**
-   * On Fastify, middleware sees the raw request: expose the handle as `request.session` (so
-   * Nest's `@Session()` finds it), and commit in `onSend`, before the reply is written (stream
-   * payloads too). What bypasses `onSend` (`@Sse()` routes, `reply.hijack()` and writes to
-   * `reply.raw`) goes to the raw response, gated like Express's; after `onSend` has committed,
-   * the gate lets the reply through untouched.
-   */
-  private setUpFastify(): void {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstanceLike>();
-    if (OWN_DECORATION.has(fastify)) return; // this module's, from an earlier configure()
-    if (fastify.hasRequestDecorator('session')) {
-      // left alone, requests would see that plugin's session and this module would store nothing
-      throw new ClusterSessionError(
-        'request.session is already decorated on this Fastify instance (by @fastify/session, ' +
-          '@fastify/secure-session or another plugin): remove that plugin, ClusterSessionModule provides request.session',
-      );
-    }
-    OWN_DECORATION.add(fastify);
-    fastify.decorateRequest('session', {
-      getter() {
-        return this.raw.session;
-      },
-    });
-    fastify.addHook('onRequest', (request, reply, done) => {
-      this.middleware.attach(request.raw, reply.raw, request);
-      done();
-    });
-    fastify.addHook('onSend', async (request, reply, payload) => {
-      const handle = sessionOf(request);
-      if (!handle?.needsCommit()) return payload;
-      const outcome = await this.committer.commit(handle, request.protocol === 'https');
-      const failureBody = applyCommitOutcome(reply, outcome);
-      if (failureBody === undefined) return payload;
-      // a stream payload replaced by the failure would keep its source (a file) open
-      (payload as { destroy?: () => void } | null)?.destroy?.();
-      return failureBody;
-    });
   }
 }

@@ -1,3 +1,4 @@
+import { handleOf } from '../session/express-session.view';
 import type { SessionHandle } from '../session/session-handle';
 import type { CommitOutcome } from './session-committer.service';
 
@@ -5,8 +6,8 @@ import type { CommitOutcome } from './session-committer.service';
 export interface HttpRequestLike {
   headers: Record<string, string | string[] | undefined>;
   protocol?: string;
-  session?: SessionHandle;
-  raw?: { session?: SessionHandle };
+  session?: unknown;
+  raw?: { session?: unknown };
 }
 
 /** The response as either platform hands it to Nest, or a raw Node response. */
@@ -23,9 +24,9 @@ export interface HttpResponseLike {
 /** Headers describing the handler's body, wrong for the failure's body that replaces it. */
 const BODY_HEADERS = ['ETag', 'Last-Modified', 'Content-Disposition', 'Content-Range'];
 
-/** The request's session handle, on Express (`req.session`) or Fastify (`req.raw.session`). */
+/** The request's session handle, on Express (behind `req.session`) or Fastify (`req.raw.session`). */
 export function sessionOf(request: HttpRequestLike): SessionHandle | undefined {
-  return request.session ?? request.raw?.session;
+  return handleOf(request.session ?? request.raw?.session);
 }
 
 /** Adds a Set-Cookie header without dropping others, on either platform. */

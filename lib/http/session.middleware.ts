@@ -1,8 +1,8 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { expressSessionView, type ExpressSessionView } from '../session/express-session.view';
 import { SessionHandle } from '../session/session-handle';
 import { SessionStore } from '../store/session-store';
 import { ResponseGate } from './response-gate';
@@ -12,51 +12,55 @@ import { SessionCookieService } from './session-cookie.service';
 export interface MiddlewareRequest {
   headers: { cookie?: string };
   protocol?: string;
-  session?: SessionHandle;
+  /** express-session's `req.session`: the data keys as properties, and the session API. */
+  session?: ExpressSessionView;
 }
 
 /**
- * Gives every request a lazy session handle (`req.session`) before guards run; reading Redis
- * waits until the session is used. On Express it also commits the session before the first byte
- * of the response leaves, whichever call sends it (see `ResponseGate`). On Fastify the module
- * calls `attach()` from an `onRequest` hook with the raw request and response (the handle is
- * exposed on the Fastify request too).
+ * Gives every request its session (`req.session`, express-session's API over a
+ * `SessionHandle`) before anything else runs, and commits it before the first byte of the
+ * response leaves, whichever call sends it (see `ResponseGate`). A request with a valid signed
+ * cookie has its session loaded before `next()` (a cache hit, mostly), so middleware mounted in
+ * main.ts (Passport, connect-flash, CSRF) reads it synchronously as with express-session; a
+ * request without one starts a new session at once and never reaches Redis. A failed load does
+ * not fail the request: routes that use the session answer 503, the others answer.
  */
 @Injectable()
 export class SessionMiddleware implements NestMiddleware {
-  /** Known at the first request: the adapter may not exist yet when this is constructed. */
-  private express?: boolean;
-
   constructor(
     private readonly store: SessionStore,
     private readonly cookies: SessionCookieService,
     private readonly committer: SessionCommitter,
     @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
-    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   use(request: MiddlewareRequest, response: ServerResponse, next: () => void): void {
-    this.express ??= this.adapterHost.httpAdapter?.getType() === 'express';
-    this.attach(request, this.express ? response : undefined);
-    next();
+    this.start(request, response, request, next);
   }
 
   /**
-   * Gives the request its handle; given the response, commits before its first byte leaves.
-   * `protocol` tells at commit time whether the request came over HTTPS: the Express request,
-   * or on Fastify the Fastify request (the raw one does not know about trusted proxies).
+   * Gives the request its session, commits it before the response's first byte, and calls `next`
+   * once it is loaded. `protocol` tells at commit time whether the request came over HTTPS: the
+   * Express request, or on Fastify the Fastify request (the raw one does not know about proxies).
    */
-  attach(
+  start(
     request: MiddlewareRequest,
-    response?: ServerResponse,
-    protocol: { protocol?: string } = request,
+    response: ServerResponse,
+    protocol: { protocol?: string },
+    next: () => void,
   ): void {
     const { touchAfter, saveUninitialized } = this.options;
     const handle = new SessionHandle(this.store, this.cookies.read(request.headers.cookie), {
       touchAfter,
       saveUninitialized,
     });
-    request.session = handle;
-    if (response) ResponseGate.install(response, handle, this.committer, protocol);
+    request.session = expressSessionView(handle);
+    ResponseGate.install(response, handle, this.committer, protocol);
+    if (handle.loadSync()) return next();
+    // a failure is kept by the handle (see SessionHandle.load): routes that use the session get 503
+    handle.load().then(
+      () => next(),
+      () => next(),
+    );
   }
 }

@@ -23,6 +23,7 @@ export interface SessionHandleOptions {
 export class SessionHandle<T extends SessionData = SessionData> {
   private session?: Session<T>;
   private loading?: Promise<void>;
+  private loadError?: unknown;
   /**
    * `destroyed`: this request called `destroy()`, so its response clears the cookie.
    * `gone`: a save found the session destroyed or expired meanwhile; nothing more is written,
@@ -31,6 +32,10 @@ export class SessionHandle<T extends SessionData = SessionData> {
   private ended: 'destroyed' | 'gone' | null = null;
   private regenerated = false;
   private committed = false;
+  /** An explicit `save()` stored a new version: the response carries it in the cookie. */
+  private written = false;
+  /** express-session's `touch()`: refresh the idle timeout with this response. */
+  private touchRequested = false;
 
   constructor(
     private readonly store: SessionStore<T>,
@@ -39,17 +44,36 @@ export class SessionHandle<T extends SessionData = SessionData> {
     private readonly options: SessionHandleOptions,
   ) {}
 
-  /** Reads the session (once); afterwards `data`, `get`, `set`… are available. */
+  /**
+   * Reads the session (once); afterwards `data`, `get`, `set`… are available. A failed read
+   * (Redis unavailable) is kept: every later `load()` and every access rethrows it.
+   */
   async load(): Promise<this> {
     this.loading ??= (async () => {
       const { cookie } = this;
-      const stored = cookie
-        ? await this.store.get(cookie.id, { minVersion: cookie.version })
-        : null;
-      this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
+      try {
+        const stored = cookie
+          ? await this.store.get(cookie.id, { minVersion: cookie.version })
+          : null;
+        this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
+      } catch (error) {
+        this.loadError = error;
+        throw error;
+      }
     })();
     await this.loading;
     return this;
+  }
+
+  /**
+   * Without a cookie there is nothing to read: the request starts a new session at once,
+   * without an async step. Returns false when a read is needed (then call `load()`).
+   */
+  loadSync(): boolean {
+    if (this.cookie) return this.isLoaded;
+    this.session ??= new Session<T>(generateSessionId(), {} as T);
+    this.loading ??= Promise.resolve();
+    return true;
   }
 
   get isLoaded(): boolean {
@@ -100,8 +124,29 @@ export class SessionHandle<T extends SessionData = SessionData> {
   /** Stores pending changes now instead of after the handler. */
   async save(): Promise<void> {
     const session = this.loaded();
-    if (this.ended) return;
-    if (!(await this.store.save(session))) this.ended = 'gone';
+    if (this.ended || !(this.isModified || session.isNew)) return;
+    if (await this.store.save(session)) this.written = true;
+    else this.ended = 'gone';
+  }
+
+  /**
+   * Reads the session again from Redis, dropping changes not yet saved. Rejects when it no
+   * longer exists (as express-session's `reload` does); the request then has no session.
+   */
+  async reload(): Promise<void> {
+    const session = this.loaded();
+    if (session.isNew || this.ended) return;
+    const stored = await this.store.get(session.id, { minVersion: session.version });
+    if (!stored) {
+      this.ended = 'gone';
+      throw new ClusterSessionError('the session no longer exists (destroyed or expired)');
+    }
+    this.session = stored;
+  }
+
+  /** Refreshes the idle timeout with this response, as express-session's `touch()` asks. */
+  requestTouch(): void {
+    this.touchRequested = true;
   }
 
   /** Extends the idle timeout now (at most once per `touchAfter`). */
@@ -151,6 +196,8 @@ export class SessionHandle<T extends SessionData = SessionData> {
     if (session.isNew) return this.options.saveUninitialized || this.isModified;
     return (
       this.regenerated ||
+      this.written ||
+      this.touchRequested ||
       now - session.touchedAt >= this.options.touchAfter ||
       this.isModified ||
       this.cookie?.resign === true
@@ -182,8 +229,9 @@ export class SessionHandle<T extends SessionData = SessionData> {
       return { set: session.id, version: session.version }; // every write: the cookie names its version
     }
     if (session.isNew) return null;
-    if (this.regenerated) return { set: session.id, version: session.version }; // stored already
-    if (now - session.touchedAt >= this.options.touchAfter) {
+    // stored already (regenerate, or an explicit save): the cookie names the new id and version
+    if (this.regenerated || this.written) return { set: session.id, version: session.version };
+    if (this.touchRequested || now - session.touchedAt >= this.options.touchAfter) {
       // best effort: the data is safe either way, and a failed touch must not fail the response
       await this.store.touch(session.id).catch(() => undefined);
     }
@@ -192,6 +240,7 @@ export class SessionHandle<T extends SessionData = SessionData> {
   }
 
   private loaded(): Session<T> {
+    if (this.loadError !== undefined) throw this.loadError;
     if (!this.session) {
       throw new ClusterSessionError(
         'the session is not loaded: declare it with @Session() in the handler, or `await req.session.load()` first',

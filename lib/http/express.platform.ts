@@ -1,0 +1,33 @@
+import type { ServerResponse } from 'node:http';
+import { handleOf } from '../session/express-session.view';
+import type { MiddlewareRequest, SessionMiddleware } from './session.middleware';
+
+/** The part of an Express application this module uses. */
+interface ExpressAppLike {
+  use(fn: (req: MiddlewareRequest, res: ServerResponse, next: () => void) => void): void;
+  /** The prototype of every request. */
+  request: object;
+}
+
+/**
+ * Express: the session middleware goes straight onto the application (Nest's middleware layer
+ * costs more per request than the middleware itself), installed as soon as the adapter exists,
+ * so it runs before whatever main.ts mounts with `app.use()` (Passport, connect-flash…). The
+ * response gate in the middleware commits before the first byte leaves. `req.sessionID` is a
+ * getter on Express's request prototype, as express-session sets it.
+ */
+export function installOnExpress(app: ExpressAppLike, middleware: SessionMiddleware): void {
+  Object.defineProperty(app.request, 'sessionID', {
+    configurable: true,
+    get(this: MiddlewareRequest) {
+      return sessionIdOf(this);
+    },
+  });
+  app.use((req, res, next) => middleware.use(req, res, next));
+}
+
+/** The id of the request's session, or undefined when it has none (not loaded, Redis down). */
+export function sessionIdOf(request: MiddlewareRequest): string | undefined {
+  const handle = handleOf(request.session);
+  return handle?.isLoaded ? handle.id : undefined;
+}
