@@ -211,14 +211,20 @@ export class ClusterCoordinator implements Publisher {
     if (this.subscribed) this.logger.warn(`subscriber connection error: ${error.message}`);
   };
 
+  /**
+   * One PING at a time on the subscriber connection. Its reply comes after every message
+   * published before it, so a reply within `heartbeatInterval` shows the link is fresh: only
+   * that restores trust. No reply by then, a rejected PING (a `commandTimeout` below the
+   * interval) or a late reply leaves the cache untrusted (G4); a late reply only lets the next
+   * PING go.
+   */
   private readonly tick = (): void => {
     if (this.subscribed && this.sequences.expired()) this.flush('sequence gap (overdue)');
     if (!this.subscribed || this.pingPending) return;
     this.pingPending = true;
     const connection = this.connectionSeq;
+    const sentAt = performance.now();
     const missed = () => {
-      clearTimeout(this.pingTimer);
-      this.pingPending = false;
       if (connection !== this.connectionSeq || !this.heartbeatOk) return;
       this.heartbeatOk = false;
       this.flush('missed heartbeat');
@@ -226,17 +232,23 @@ export class ClusterCoordinator implements Publisher {
         `heartbeat not answered within ${this.options.heartbeatInterval} ms: serving every read from Redis until it is`,
       );
     };
-    this.pingTimer = setTimeout(missed, this.options.heartbeatInterval);
+    const timer = setTimeout(missed, this.options.heartbeatInterval);
+    this.pingTimer = timer;
     this.subscriber.client.ping().then(
       () => {
-        clearTimeout(this.pingTimer);
+        clearTimeout(timer);
         this.pingPending = false;
-        if (connection !== this.connectionSeq || this.heartbeatOk) return;
+        if (connection !== this.connectionSeq) return;
+        if (performance.now() - sentAt > this.options.heartbeatInterval) return missed();
+        if (this.heartbeatOk) return;
         this.heartbeatOk = true;
         this.flush('heartbeat answered');
       },
-      // rejected (a commandTimeout below heartbeatInterval, a broken link): no answer is a miss (G4)
-      missed,
+      () => {
+        clearTimeout(timer);
+        this.pingPending = false;
+        missed();
+      },
     );
   };
 

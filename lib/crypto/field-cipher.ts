@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 const PREFIX = 'e1';
 const IV_BYTES = 12;
@@ -20,10 +28,36 @@ export function deriveEncryptionKeys(secrets: readonly string[]): Buffer[] {
 export class FieldCipher {
   private readonly keys: Map<string, Buffer>;
   private readonly current: { id: string; key: Buffer };
+  /** MAC keys of the origin binding, one per encryption key (the first signs). */
+  private readonly originKeys: Buffer[];
 
   constructor(keys: readonly Buffer[]) {
     this.keys = new Map(keys.map((key) => [keyId(key), key]));
     this.current = { id: keyId(keys[0]), key: keys[0] };
+    this.originKeys = keys.map((key) =>
+      Buffer.from(hkdfSync('sha256', key, 'nestjs-cluster-session', 'origin-binding-v1', 32)),
+    );
+  }
+
+  /**
+   * What a regenerate stores in field `o`: the id the values are bound to, and a MAC tying it to
+   * the session's new id. Without the MAC, whoever can write Redis could copy a victim's values
+   * into a session they hold a cookie for and name the victim's id as the origin.
+   */
+  bindOrigin(originId: string, currentId: string): string {
+    return `${originId}.${originMac(this.originKeys[0], originId, currentId)}`;
+  }
+
+  /** The origin id in a stored `o` of the session `currentId`, or `null` when it is not genuine. */
+  originOf(stored: unknown, currentId: string): string | null {
+    if (typeof stored !== 'string') return null;
+    const [originId, mac, ...rest] = stored.split('.');
+    if (rest.length > 0 || mac === undefined || !/^[\w-]{43}$/.test(mac)) return null;
+    const given = Buffer.from(mac, 'base64url');
+    const genuine = this.originKeys.some((key) =>
+      timingSafeEqual(Buffer.from(originMac(key, originId, currentId), 'base64url'), given),
+    );
+    return genuine ? originId : null;
   }
 
   encrypt(sessionId: string, field: string, plaintext: string): string {
@@ -65,6 +99,10 @@ export class FieldCipher {
 /** Binds a value to its place: a ciphertext copied to another session or field fails. */
 function additionalData(sessionId: string, field: string): Buffer {
   return Buffer.from(`${sessionId}|${field}`);
+}
+
+function originMac(key: Buffer, originId: string, currentId: string): string {
+  return createHmac('sha256', key).update(`${originId}|${currentId}`).digest('base64url');
 }
 
 function keyId(key: Buffer): string {

@@ -22,7 +22,14 @@ export interface HttpResponseLike {
 }
 
 /** Headers describing the handler's body, wrong for the failure's body that replaces it. */
-const BODY_HEADERS = ['ETag', 'Last-Modified', 'Content-Disposition', 'Content-Range'];
+const BODY_HEADERS = [
+  'ETag',
+  'Last-Modified',
+  'Content-Disposition',
+  'Content-Range',
+  'Content-Encoding',
+  'Content-Language',
+];
 
 /** The request's session handle, on Express (behind `req.session`) or Fastify (`req.raw.session`). */
 export function sessionOf(request: HttpRequestLike): SessionHandle | undefined {

@@ -179,8 +179,10 @@ export class SessionHandle<T extends SessionData = SessionData> {
   /** Deletes the session now; the cookie is cleared with the response. */
   async destroy(): Promise<void> {
     const session = this.loaded();
-    if (!session.isNew) await this.store.destroy(session.id);
-    this.ended = 'destroyed';
+    // Nothing deleted (moved by a concurrent login, destroyed or expired meanwhile): the cookie
+    // the browser holds may already name that login's session, so it is left alone (G10).
+    const deleted = session.isNew || (await this.store.destroy(session.id));
+    this.ended = deleted ? 'destroyed' : 'gone';
   }
 
   /**

@@ -117,8 +117,9 @@ export class ClusteredRedisStore<T extends SessionData = SessionData> extends Re
     try {
       saved = await super.save(session);
     } catch (error) {
-      // the write may or may not have happened: no copy older than its version may be served
-      this.forget(session.id, loaded + 1);
+      // Redis may or may not have run the write: no copy older than its version may be served.
+      // (Errors raised before anything is sent, such as a session too large, change nothing.)
+      if (error instanceof SessionStoreUnavailableError) this.forget(session.id, loaded + 1);
       throw error;
     }
     if (!saved) {

@@ -49,7 +49,7 @@ const MAX_REPORTED = 1_000;
  */
 export class RedisSessionStore<T extends SessionData = SessionData> extends SessionStore<T> {
   protected readonly scripts: SessionScripts;
-  private readonly cipher: FieldCipher | null;
+  protected readonly cipher: FieldCipher | null;
   private redisErrorCount = 0;
   private readonly logger = new Logger('ClusterSession');
   private readonly reportedCorrupt = new Set<string>();
@@ -172,21 +172,47 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     if (!isSessionId(id)) return null;
     // same hash tag, same slot: the move is one script on Redis Cluster too
     const newId = generateSessionIdLike(id, SLOT_TAG_LENGTH);
-    // the new id is indexed before and after it exists, as save does (see indexOwner)
-    const owner = await this.run('regenerate', () => this.redis.hget(this.key(id), 'user'));
-    if (owner !== null && isUserId(owner)) await this.indexAdd(owner, newId);
-    const sentAt = Date.now();
-    const reply = await this.run('regenerate', () =>
-      this.scripts.ncsRegenerate(this.key(id), this.key(newId), ...this.header(), id),
-    );
-    if (!Array.isArray(reply) || !Array.isArray(reply[0])) {
-      if (numbers(reply)[0] === -1)
+    for (let attempt = 1; ; attempt++) {
+      // the new id is indexed under the owner before it exists and again after, as save does
+      // (see destroySessionsOfUser); the script refuses if the owner changed in between
+      const [owner, origin] = await this.run('regenerate', () =>
+        this.redis.hmget(this.key(id), 'user', 'o'),
+      );
+      if (owner !== null && isUserId(owner)) await this.indexAdd(owner, newId);
+      // with encryption, the id its values are bound to moves with it, under a new MAC
+      let binding = '';
+      if (this.cipher) {
+        const boundTo = origin === null ? id : this.cipher.originOf(origin, id);
+        if (boundTo === null) return this.corrupt(id, 'its origin field is not genuine');
+        binding = this.cipher.bindOrigin(boundTo, newId);
+      }
+      const sentAt = Date.now();
+      const reply = await this.run('regenerate', () =>
+        this.scripts.ncsRegenerate(
+          this.key(id),
+          this.key(newId),
+          ...this.header(),
+          id,
+          owner ?? '',
+          binding,
+        ),
+      );
+      if (Array.isArray(reply) && Array.isArray(reply[0])) {
+        const snapshot = this.decode(newId, reply, sentAt);
+        if (snapshot?.userId != null) await this.indexAdd(snapshot.userId, newId);
+        return snapshot && { id: newId, snapshot };
+      }
+      const status = numbers(reply)[0];
+      if (status === -1) {
         throw new ClusterSessionError(`session id ${sessionRef(newId)} is already taken`);
-      return null;
+      }
+      if (status !== -2) return null;
+      if (attempt >= 5) {
+        throw new ClusterSessionError(
+          `session ${sessionRef(id)} changed owner during each of ${attempt} regenerate attempts`,
+        );
+      }
     }
-    const snapshot = this.decode(newId, reply, sentAt);
-    if (snapshot?.userId != null) await this.indexAdd(snapshot.userId, newId);
-    return snapshot && { id: newId, snapshot };
   }
 
   async destroyAllForUser(userId: string): Promise<number> {
@@ -336,34 +362,38 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
   /** A read or regenerate reply as a snapshot; `sentAt` is when the command was sent. */
   private decode(id: string, reply: unknown, sentAt: number): SessionSnapshot | null {
     const [stored, pttl, now] = Array.isArray(reply) ? reply : [];
-    const hash = this.cipher ? this.decrypted(id, stored) : stored;
-    if (hash === null)
-      return this.corrupt(id, 'a value does not decrypt (tampered, or an unknown key)');
-    const snapshot = decodeSnapshot({ hash, pttl, now } as RawSession, sentAt);
-    return snapshot instanceof CorruptSessionData ? this.corrupt(id, snapshot.reason) : snapshot;
+    const plain = this.cipher ? this.decrypted(id, stored) : { hash: stored, originId: id };
+    if (plain === null) {
+      return this.corrupt(id, 'a value does not decrypt (tampered, moved, or an unknown key)');
+    }
+    const snapshot = decodeSnapshot({ hash: plain.hash, pttl, now } as RawSession, sentAt);
+    if (snapshot instanceof CorruptSessionData) return this.corrupt(id, snapshot.reason);
+    return snapshot && plain.originId !== id ? { ...snapshot, originId: plain.originId } : snapshot;
   }
 
   /**
-   * The hash with every data value decrypted; null when one does not decrypt. Values are bound
-   * to the id the session was created under (field `o`, set by a regenerate), else to `id`.
+   * The hash with every data value decrypted, and the id they are bound to: the session's own,
+   * or after a regenerate its origin (field `o`, genuine only with its MAC for this id); null
+   * when a value does not decrypt or `o` is not genuine.
    */
-  private decrypted(id: string, hash: unknown): unknown[] | null {
+  private decrypted(id: string, hash: unknown): { hash: unknown[]; originId: string } | null {
     if (!Array.isArray(hash)) return null;
     const out = [...(hash as unknown[])];
-    const origin = out.findIndex((field, i) => i % 2 === 0 && field === 'o');
-    const boundTo = origin >= 0 && isSessionId(out[origin + 1]) ? (out[origin + 1] as string) : id;
+    const at = out.findIndex((field, i) => i % 2 === 0 && field === 'o');
+    const originId = at < 0 ? id : this.cipher!.originOf(out[at + 1], id);
+    if (originId === null) return null;
     for (let i = 0; i + 1 < out.length; i += 2) {
       const field = out[i];
       if (typeof field !== 'string' || !field.startsWith(DATA_FIELD_PREFIX)) continue;
-      const plain = this.cipher!.decrypt(boundTo, field, out[i + 1]);
+      const plain = this.cipher!.decrypt(originId, field, out[i + 1]);
       if (plain === null) return null;
       out[i + 1] = plain;
     }
-    return out;
+    return { hash: out, originId };
   }
 
   /** Corrupt data in Redis is no session: logged once per id, never thrown into a request. */
-  private corrupt(id: string, reason: string): null {
+  protected corrupt(id: string, reason: string): null {
     if (!this.reportedCorrupt.has(id)) {
       if (this.reportedCorrupt.size >= MAX_REPORTED) this.reportedCorrupt.clear();
       this.reportedCorrupt.add(id);

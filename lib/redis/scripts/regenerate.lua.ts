@@ -1,25 +1,34 @@
 /**
  * Moves a session to a new id (against session fixation): data, expiry and owner kept, the old
  * id gone in the same step, and every node told to drop it. Both keys share a hash slot.
- * Field `o` keeps the id the session was created under: encrypted values are bound to it, so
- * they need no re-encryption here (the script cannot decrypt them).
+ * With encryption, field `o` names the id the session was created under (values are bound to
+ * it, so they need no re-encryption here: the script cannot decrypt them), with a MAC tying it
+ * to the new id, computed by the node.
  *
- * KEYS[1] old key, KEYS[2] new key. ARGV: publish header (1..6), old id.
- * Returns { 0 } when the old session is absent, { -1 } when the new id is taken (both publish
- * 'n'), else { HGETALL, PTTL, Redis time } of the new session, as READ does, and publishes 'd'.
+ * KEYS[1] old key, KEYS[2] new key. ARGV: publish header (1..6), old id, the owner the node
+ * read before ('' for none: it indexed the new id under that owner first), the new `o` ('' to
+ * leave it).
+ * Returns { 0 } when the old session is absent, { -1 } when the new id is taken, { -2 } when
+ * the owner changed since the node read it (the node indexes the new owner and tries again; all
+ * three publish 'n'), else { HGETALL, PTTL, Redis time } of the new session, as READ does, and
+ * publishes 'd'.
  */
 export const REGENERATE = `
 local old, new = KEYS[1], KEYS[2]
-local old_id = ARGV[PUB + 1]
+local old_id, owner, origin = ARGV[PUB + 1], ARGV[PUB + 2], ARGV[PUB + 3]
 if redis.call('EXISTS', old) == 0 or redis.call('EXISTS', new) == 1 then
   publish('n', '', 0)
   return { redis.call('EXISTS', old) == 0 and 0 or -1 }
+end
+if (redis.call('HGET', old, 'user') or '') ~= owner then
+  publish('n', '', 0)
+  return { -2 }
 end
 local now = now_ms()
 redis.call('RENAME', old, new)
 redis.call('HINCRBY', new, 'v', 1)
 redis.call('HSET', new, 'touched', now)
-if redis.call('HEXISTS', new, 'o') == 0 then redis.call('HSET', new, 'o', old_id) end
+if origin ~= '' then redis.call('HSET', new, 'o', origin) end
 publish('d', old_id, 0)
 return { redis.call('HGETALL', new), redis.call('PTTL', new), now }
 `;
