@@ -38,6 +38,13 @@ export class SessionCookieService {
     };
     if ('clear' in action)
       return stringifySetCookie(name, '', { ...attributes, expires: new Date(0) });
-    return stringifySetCookie(name, this.signer.sign(action.set, action.version), attributes);
+    const value = this.signer.sign(action.set, action.version);
+    if (action.maxAge === undefined) return stringifySetCookie(name, value, attributes);
+    // a persistent cookie: Max-Age for current browsers, Expires for old ones
+    return stringifySetCookie(name, value, {
+      ...attributes,
+      maxAge: Math.floor(action.maxAge / 1_000),
+      expires: new Date(Date.now() + action.maxAge),
+    });
   }
 }

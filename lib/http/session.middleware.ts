@@ -49,11 +49,11 @@ export class SessionMiddleware implements NestMiddleware {
     protocol: { protocol?: string },
     next: () => void,
   ): void {
-    const { touchAfter, saveUninitialized } = this.options;
-    const handle = new SessionHandle(this.store, this.cookies.read(request.headers.cookie), {
-      touchAfter,
-      saveUninitialized,
-    });
+    const handle = new SessionHandle(
+      this.store,
+      this.cookies.read(request.headers.cookie),
+      this.options,
+    );
     request.session = expressSessionView(handle);
     ResponseGate.install(response, handle, this.committer, protocol);
     if (handle.loadSync()) return next();

@@ -15,6 +15,13 @@ export interface SessionCookieOptions {
   secure?: boolean | 'auto';
   /** Default `'lax'`. */
   sameSite?: 'lax' | 'strict' | 'none';
+  /**
+   * Lifetime of the cookie, ms: it is sent with `Max-Age`/`Expires` and survives the browser's
+   * restart, and the session's idle timeout in Redis becomes this instead of `ttl` (capped by
+   * `absoluteTimeout`). A request can set its own with `req.session.cookie.maxAge` ("remember
+   * me"). Default: none, a browser-session cookie.
+   */
+  maxAge?: number;
 }
 
 /** Cross-node coordination and the local cache. */
@@ -53,6 +60,8 @@ export interface ClusterSessionOptions {
   touchAfter?: number;
   /** When false, an untouched new session costs no Redis write and sets no cookie. Default `false`. */
   saveUninitialized?: boolean;
+  /** As express-session's: every response re-sends the cookie, with a fresh expiry. Default `false`. */
+  rolling?: boolean;
   /** The session cookie. */
   cookie?: SessionCookieOptions;
   /** A save above this many bytes fails with `SessionTooLargeError`; nothing is written. Default `65_536`. */
@@ -87,8 +96,12 @@ export interface ResolvedClusterSessionOptions {
   absoluteTimeout: number;
   touchAfter: number;
   saveUninitialized: boolean;
+  rolling: boolean;
   maxSessionBytes: number;
-  cookie: Required<Omit<SessionCookieOptions, 'domain'>> & { domain?: string };
+  cookie: Required<Omit<SessionCookieOptions, 'domain' | 'maxAge'>> & {
+    domain?: string;
+    maxAge?: number;
+  };
   cluster: Required<ClusterOptions>;
   /** AES-256 keys for values at rest (the first encrypts), or null: stored in clear. */
   encryptionKeys: Buffer[] | null;

@@ -10,6 +10,8 @@ import type {
 } from './cluster-session-options.interface';
 
 export const MIN_SECRET_LENGTH = 32;
+/** Browsers cap a cookie's lifetime at 400 days. */
+export const LONGEST_COOKIE = 400 * 86_400_000;
 
 /** Validates options and fills in the defaults; throws {@link InvalidOptionsError} on the first bad one. */
 export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterSessionOptions {
@@ -18,7 +20,9 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
   const cluster = optionalObject('cluster', options.cluster);
   const enabled = bool('cluster.enabled', cluster.enabled, true);
   const ttl = duration('ttl', options.ttl, 3_600_000);
-  const absoluteTimeout = duration('absoluteTimeout', options.absoluteTimeout, 86_400_000);
+  const absoluteTimeout = duration('absoluteTimeout', options.absoluteTimeout, 86_400_000, {
+    max: LONGEST_COOKIE,
+  });
   const resolved: ResolvedClusterSessionOptions = {
     secrets: secrets(options.secret),
     redis: redis(options.redis),
@@ -37,6 +41,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       max: ttl - 1,
     }),
     saveUninitialized: bool('saveUninitialized', options.saveUninitialized, false),
+    rolling: bool('rolling', options.rolling, false),
     maxSessionBytes: integer('maxSessionBytes', options.maxSessionBytes, 65_536, 1),
     cookie: {
       name: text(
@@ -54,6 +59,10 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       httpOnly: bool('cookie.httpOnly', cookie.httpOnly, true),
       secure: oneOf('cookie.secure', cookie.secure, 'auto', [true, false, 'auto']),
       sameSite: oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none']),
+      maxAge:
+        cookie.maxAge === undefined
+          ? undefined
+          : duration('cookie.maxAge', cookie.maxAge, 0, { min: 1_000, max: LONGEST_COOKIE }),
     },
     encryptionKeys: encryption(options.encryption, options.secret),
     serveStaleOnError: bool('serveStaleOnError', options.serveStaleOnError, false),

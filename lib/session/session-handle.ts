@@ -5,14 +5,22 @@ import { Session } from './session';
 import type { SessionCookieValue } from './session-cookie.signer';
 import type { SessionData } from './session-data.interface';
 import { generateSessionId } from './session-id.util';
+import { SessionCookie } from './session-cookie';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 
-/** What the commit after the handler asks of the cookie. */
-export type CookieAction = { set: string; version: number } | { clear: true } | null;
+/**
+ * What the commit asks of the cookie: set it (with a lifetime in ms for a persistent cookie,
+ * else a browser-session cookie), clear it, or leave it.
+ */
+export type CookieAction =
+  | { set: string; version: number; maxAge?: number }
+  | { clear: true }
+  | null;
 
-export interface SessionHandleOptions {
-  touchAfter: number;
-  saveUninitialized: boolean;
-}
+export type SessionHandleOptions = Pick<
+  ResolvedClusterSessionOptions,
+  'touchAfter' | 'saveUninitialized' | 'rolling' | 'absoluteTimeout' | 'cookie'
+>;
 
 /**
  * The session as one request sees it (`req.session`, `@Session()`). Loaded lazily: nothing is
@@ -36,11 +44,12 @@ export class SessionHandle<T extends SessionData = SessionData> {
   private written = false;
   /** express-session's `touch()`: refresh the idle timeout with this response. */
   private touchRequested = false;
+  private sessionCookie?: SessionCookie;
 
   constructor(
     private readonly store: SessionStore<T>,
     /** The id and version from a valid signed cookie, or null. */
-    private readonly cookie: SessionCookieValue | null,
+    private readonly received: SessionCookieValue | null,
     private readonly options: SessionHandleOptions,
   ) {}
 
@@ -50,10 +59,10 @@ export class SessionHandle<T extends SessionData = SessionData> {
    */
   async load(): Promise<this> {
     this.loading ??= (async () => {
-      const { cookie } = this;
+      const { received } = this;
       try {
-        const stored = cookie
-          ? await this.store.get(cookie.id, { minVersion: cookie.version })
+        const stored = received
+          ? await this.store.get(received.id, { minVersion: received.version })
           : null;
         this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
       } catch (error) {
@@ -70,7 +79,7 @@ export class SessionHandle<T extends SessionData = SessionData> {
    * without an async step. Returns false when a read is needed (then call `load()`).
    */
   loadSync(): boolean {
-    if (this.cookie) return this.isLoaded;
+    if (this.received) return this.isLoaded;
     this.session ??= new Session<T>(generateSessionId(), {} as T);
     this.loading ??= Promise.resolve();
     return true;
@@ -106,10 +115,35 @@ export class SessionHandle<T extends SessionData = SessionData> {
     return this.loaded().isNew;
   }
 
-  /** True when the commit would write: data or owner changed. */
+  /** True when the commit would write: data, owner or cookie lifetime changed. */
   get isModified(): boolean {
     const session = this.loaded();
-    return session.userId !== session.storedState.userId || hasChanges(session);
+    const stored = session.storedState;
+    return (
+      session.userId !== stored.userId || session.maxAge !== stored.maxAge || hasChanges(session)
+    );
+  }
+
+  /**
+   * express-session's `cookie`: `maxAge` (ms left), `expires`, `originalMaxAge`, and the
+   * attributes. Setting `maxAge` (or `expires`) gives this session a persistent cookie of that
+   * lifetime ("remember me"), and its idle timeout in Redis with it; `null` goes back to the
+   * `cookie.maxAge` option.
+   */
+  get cookie(): SessionCookie {
+    this.sessionCookie ??= new SessionCookie(this.options.cookie, {
+      lifetime: () => this.lifetime(),
+      expiresAt: () => this.loaded().expiresAt,
+      setLifetime: (maxAge) => {
+        this.loaded().maxAge = maxAge;
+      },
+    });
+    return this.sessionCookie;
+  }
+
+  /** The cookie's lifetime: the session's own, else the option; undefined for a browser-session cookie. */
+  private lifetime(): number | undefined {
+    return this.loaded().maxAge ?? this.options.cookie.maxAge;
   }
 
   get userId(): string | null {
@@ -200,9 +234,10 @@ export class SessionHandle<T extends SessionData = SessionData> {
       this.regenerated ||
       this.written ||
       this.touchRequested ||
+      this.options.rolling ||
       now - session.touchedAt >= this.options.touchAfter ||
       this.isModified ||
-      this.cookie?.resign === true
+      this.received?.resign === true
     );
   }
 
@@ -217,7 +252,7 @@ export class SessionHandle<T extends SessionData = SessionData> {
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
     if (this.ended)
-      return this.ended === 'destroyed' && (this.cookie || this.regenerated)
+      return this.ended === 'destroyed' && (this.received || this.regenerated)
         ? { clear: true }
         : null;
     const session = this.session;
@@ -228,17 +263,27 @@ export class SessionHandle<T extends SessionData = SessionData> {
         this.ended = 'gone'; // destroyed or expired meanwhile: nothing written (G5)
         return null;
       }
-      return { set: session.id, version: session.version }; // every write: the cookie names its version
+      return this.setCookie(now); // every write: the cookie names its version
     }
     if (session.isNew) return null;
     // stored already (regenerate, or an explicit save): the cookie names the new id and version
-    if (this.regenerated || this.written) return { set: session.id, version: session.version };
+    if (this.regenerated || this.written) return this.setCookie(now);
     if (this.touchRequested || now - session.touchedAt >= this.options.touchAfter) {
       // best effort: the data is safe either way, and a failed touch must not fail the response
       await this.store.touch(session.id).catch(() => undefined);
     }
-    // signed with a retired secret: the same cookie, signed with the newest
-    return this.cookie?.resign ? { set: session.id, version: session.version } : null;
+    // signed with a retired secret, or `rolling`: the same cookie, re-sent
+    return this.received?.resign || this.options.rolling ? this.setCookie(now) : null;
+  }
+
+  /** Sets the cookie; a persistent one lives no longer than the session's absolute deadline. */
+  private setCookie(now: number): CookieAction {
+    const session = this.loaded();
+    const lifetime = this.lifetime();
+    const action = { set: session.id, version: session.version };
+    if (lifetime === undefined) return action;
+    const deadline = session.createdAt + this.options.absoluteTimeout - now;
+    return { ...action, maxAge: Math.max(0, Math.min(lifetime, deadline)) };
   }
 
   private loaded(): Session<T> {

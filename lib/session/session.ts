@@ -16,6 +16,8 @@ export interface SessionState {
    * stay bound to it, so a regenerate need not re-encrypt them.
    */
   originId?: string;
+  /** The session's own cookie lifetime, ms (set by a request: "remember me"), if any. */
+  maxAge?: number;
   /** Serialized top-level keys as stored, to compute the delta of the next save. */
   fields: ReadonlyMap<string, string>;
 }
@@ -37,6 +39,8 @@ const NEW_SESSION: SessionState = {
 export class Session<T extends SessionData = SessionData> {
   /** Owner of the session, kept in the per-user index; set it with `setUser`. */
   userId: string | null;
+  /** Its own cookie lifetime, ms, overriding the `cookie.maxAge` option; `undefined`: none. */
+  maxAge: number | undefined;
 
   constructor(
     readonly id: string,
@@ -44,6 +48,7 @@ export class Session<T extends SessionData = SessionData> {
     private stored: SessionState = NEW_SESSION,
   ) {
     this.userId = stored.userId;
+    this.maxAge = stored.maxAge;
   }
 
   /** True until the session is first saved. */
@@ -76,6 +81,7 @@ export class Session<T extends SessionData = SessionData> {
   markStored(state: SessionState): void {
     this.stored = state;
     this.userId = state.userId;
+    this.maxAge = state.maxAge;
   }
 
   /** Sets (or with `null` clears) the owner, which feeds `listForUser`/`destroyAllForUser`. */

@@ -31,7 +31,11 @@ import { SLOT_TAG_LENGTH, sessionKey, userIndexKey } from './session-keys';
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
   'keyPrefix' | 'ttl' | 'absoluteTimeout' | 'touchAfter' | 'maxSessionBytes'
-> & { encryptionKeys?: Buffer[] | null };
+> & {
+  encryptionKeys?: Buffer[] | null;
+  /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
+  cookie?: { maxAge?: number };
+};
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -62,6 +66,11 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     super();
     this.scripts = defineSessionScripts(redis);
     this.cipher = options.encryptionKeys ? new FieldCipher(options.encryptionKeys) : null;
+  }
+
+  /** A session's idle timeout in Redis unless it has a cookie lifetime of its own. */
+  private get idleTimeout(): number {
+    return this.options.cookie?.maxAge ?? this.options.ttl;
   }
 
   async create(data: T = {} as T): Promise<Session<T>> {
@@ -95,8 +104,10 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
     const user = session.userId;
     if (user !== null) assertUserId(user);
     const userOp = user === stored.userId ? '' : user === null ? 'clear' : 'set';
-    const { ttl, absoluteTimeout } = this.options;
-    // the index entry before and after the write: see indexOwner
+    const { maxAge } = session;
+    const maxAgeOp = maxAge === stored.maxAge ? '' : maxAge === undefined ? '-' : String(maxAge);
+    const { absoluteTimeout } = this.options;
+    // the index entry before and after the write: see destroySessionsOfUser
     if (userOp === 'set') await this.indexAdd(user!, session.id);
     const sentAt = Date.now();
     const reply = await this.run('save', () =>
@@ -104,11 +115,12 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         this.key(session.id),
         ...this.header(),
         session.isNew ? 'create' : 'update',
-        ttl,
+        this.idleTimeout,
         absoluteTimeout,
         session.id,
         userOp,
         user ?? '',
+        maxAgeOp,
         delta.set.length,
         ...this.encrypted(stored.originId ?? session.id, delta.set).flat(),
         ...delta.removed,
@@ -126,6 +138,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       touchedAt: sentAt,
       userId: user,
       originId: stored.originId,
+      maxAge,
       fields: delta.fields,
     });
     if (userOp === 'set') await this.indexAdd(user!, session.id);
@@ -150,10 +163,9 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
    */
   protected async refresh(id: string): Promise<{ touchedAt: number; expiresAt: number } | null> {
     if (!isSessionId(id)) return null;
-    const { ttl, touchAfter } = this.options;
     const sentAt = Date.now();
     const reply = await this.run('touch', () =>
-      this.scripts.ncsTouch(this.key(id), ttl, touchAfter),
+      this.scripts.ncsTouch(this.key(id), this.idleTimeout, this.options.touchAfter),
     );
     const [status, life, age] = numbers(reply);
     if (!(status > 0) || !(life > 0) || !(age >= 0)) return null;

@@ -80,6 +80,7 @@ export function applyChanges<T extends SessionData>(from: Session<T>, to: Sessio
     if (!kept.has(field)) delete data[field.slice(DATA_FIELD_PREFIX.length)];
   }
   if (from.userId !== from.storedState.userId) to.setUser(from.userId);
+  if (from.maxAge !== from.storedState.maxAge) to.maxAge = from.maxAge;
   return to;
 }
 
@@ -120,6 +121,8 @@ export interface SessionSnapshot {
   userId: string | null;
   /** The id its values are bound to when encrypted, when not its own (after a regenerate). */
   originId?: string;
+  /** Its own cookie lifetime, ms (field `m`), if a request set one. */
+  maxAge?: number;
   /** `[hash field, JSON]` of every data field. */
   fields: [string, string][];
 }
@@ -156,6 +159,8 @@ export function decodeSnapshot(
   const createdAt = integer(meta.get('created'));
   const expires = integer(meta.get('expires'));
   const touched = integer(meta.get('touched'));
+  const maxAge = meta.has('m') ? integer(meta.get('m')) : undefined;
+  if (meta.has('m') && !(maxAge! > 0)) return new CorruptSessionData('bad cookie lifetime');
   if (version === undefined || version < 1) return new CorruptSessionData('bad version');
   if (createdAt === undefined || expires === undefined || touched === undefined) {
     return new CorruptSessionData('bad timestamps');
@@ -168,6 +173,7 @@ export function decodeSnapshot(
     expiresAt: localNow + Math.min(pttl, expires - now),
     touchedAt: localNow - Math.max(0, now - touched),
     userId: meta.get('user') ?? null,
+    ...(maxAge === undefined ? {} : { maxAge }),
     fields,
   };
 }
@@ -187,7 +193,7 @@ export function toSession<T extends SessionData>(
       configurable: true,
     });
   }
-  const { version, createdAt, expiresAt, touchedAt, userId, originId } = snapshot;
+  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge } = snapshot;
   const state: SessionState = {
     version,
     createdAt,
@@ -195,6 +201,7 @@ export function toSession<T extends SessionData>(
     touchedAt,
     userId,
     originId,
+    maxAge,
     fields: new Map(snapshot.fields),
   };
   return new Session(id, data as T, state);
@@ -202,7 +209,7 @@ export function toSession<T extends SessionData>(
 
 /** The snapshot of a session as it was last stored. */
 export function snapshotOf(session: Session): SessionSnapshot {
-  const { version, createdAt, expiresAt, touchedAt, userId, originId, fields } =
+  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge, fields } =
     session.storedState;
   return {
     version,
@@ -211,6 +218,7 @@ export function snapshotOf(session: Session): SessionSnapshot {
     touchedAt,
     userId,
     ...(originId === undefined ? {} : { originId }),
+    ...(maxAge === undefined ? {} : { maxAge }),
     fields: [...fields],
   };
 }

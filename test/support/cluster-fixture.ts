@@ -64,8 +64,5 @@ export function requestOn<T extends SessionData = SessionData>(
   node: ClusterSessionRuntime,
   cookie: { id: string; version: number } | null,
 ): SessionHandle<T> {
-  return new SessionHandle<T>(node.store as unknown as SessionStore<T>, cookie, {
-    touchAfter: node.options.touchAfter,
-    saveUninitialized: node.options.saveUninitialized,
-  });
+  return new SessionHandle<T>(node.store as unknown as SessionStore<T>, cookie, node.options);
 }

@@ -4,7 +4,8 @@
  * Publishes nothing: the data did not change, and cached copies expire no later than before.
  * (The user's index needs no refresh: its entries are scored by the absolute deadline.)
  *
- * KEYS[1] session key. ARGV: idle ms, touchAfter ms.
+ * KEYS[1] session key. ARGV: idle ms (a session's own cookie lifetime, field `m`, replaces
+ * it), touchAfter ms.
  * Returns { 0 } when absent, { 1, pttl, ms since the last save or touch } when throttled,
  * { 2, ttl, 0 } when refreshed: the node records when the session was last refreshed, so its
  * cached copy asks again only `touchAfter` after that, not on every hit.
@@ -15,6 +16,7 @@ local idle, touch_after = tonumber(ARGV[1]), tonumber(ARGV[2])
 if redis.call('EXISTS', key) == 0 then return { 0 } end
 local now = now_ms()
 local touched = tonumber(redis.call('HGET', key, 'touched'))
+idle = tonumber(redis.call('HGET', key, 'm')) or idle
 if touched and now - touched < touch_after then
   return { 1, redis.call('PTTL', key), now - touched }
 end

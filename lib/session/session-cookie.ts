@@ -1,0 +1,77 @@
+import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { LONGEST_COOKIE } from '../options/resolve-options';
+
+/** What the cookie asks of its session. */
+interface CookieLifetime {
+  /** The cookie's lifetime, ms, or undefined for a browser-session cookie. */
+  lifetime(): number | undefined;
+  /** When the session expires in Redis unless touched or saved (0: not stored yet). */
+  expiresAt(): number;
+  setLifetime(maxAge: number | undefined): void;
+}
+
+/**
+ * `req.session.cookie`, as express-session has it. `maxAge` is the time left (ms), `expires`
+ * when the cookie and the session end, `originalMaxAge` the lifetime the cookie was given.
+ * Setting `maxAge` or `expires` gives this session a persistent cookie of that lifetime, and its
+ * idle timeout in Redis with it; `null` returns to the module's `cookie.maxAge` option.
+ */
+export class SessionCookie {
+  readonly path: string;
+  readonly domain: string | undefined;
+  readonly httpOnly: boolean;
+  readonly secure: boolean | 'auto';
+  readonly sameSite: 'lax' | 'strict' | 'none';
+
+  constructor(
+    options: ResolvedClusterSessionOptions['cookie'],
+    private readonly session: CookieLifetime,
+  ) {
+    ({
+      path: this.path,
+      domain: this.domain,
+      httpOnly: this.httpOnly,
+      secure: this.secure,
+      sameSite: this.sameSite,
+    } = options);
+  }
+
+  get originalMaxAge(): number | null {
+    return this.session.lifetime() ?? null;
+  }
+
+  get expires(): Date | null {
+    const lifetime = this.session.lifetime();
+    if (lifetime === undefined) return null;
+    return new Date(this.session.expiresAt() || Date.now() + lifetime);
+  }
+
+  set expires(date: Date | null) {
+    this.maxAge = date === null ? null : date.getTime() - Date.now();
+  }
+
+  get maxAge(): number | null {
+    const expires = this.expires;
+    return expires === null ? null : Math.max(0, expires.getTime() - Date.now());
+  }
+
+  set maxAge(maxAge: number | null) {
+    if (maxAge === null) {
+      this.session.setLifetime(undefined);
+      return;
+    }
+    if (!Number.isFinite(maxAge) || maxAge < 1_000 || maxAge > LONGEST_COOKIE) {
+      throw new InvalidSessionDataError(
+        'cookie.maxAge',
+        `a cookie lifetime must be from 1,000 ms to 400 days, got ${maxAge}`,
+      );
+    }
+    this.session.setLifetime(Math.round(maxAge));
+  }
+
+  toJSON(): Record<string, unknown> {
+    const { originalMaxAge, expires, path, domain, httpOnly, secure, sameSite } = this;
+    return { originalMaxAge, expires, path, domain, httpOnly, secure, sameSite };
+  }
+}
