@@ -13,6 +13,7 @@ export { Session as SessionRecord } from './session/session';
 export type { SessionState } from './session/session';
 export { SessionHandle } from './session/session-handle';
 export type { ExpressSessionApi, ExpressSessionView } from './session/express-session.view';
+export type { SessionCookie } from './session/session-cookie';
 export type { SessionData } from './session/session-data.interface';
 export { Session } from './decorators/session.decorator';
 export { InjectSessionStore } from './decorators/inject-session-store.decorator';

@@ -28,6 +28,14 @@ export interface FastifyInstanceLike {
   decorateRequest(name: string, value: { getter(this: { raw: MiddlewareRequest }): unknown }): void;
 }
 
+/** `sessionID` on a raw request: one shared descriptor, its getter reads `this`. */
+const RAW_SESSION_ID: PropertyDescriptor = {
+  configurable: true,
+  get(this: MiddlewareRequest) {
+    return sessionIdOf(this);
+  },
+};
+
 /** Fastify instances whose `request.session` this module decorated. */
 const OWN_DECORATION = new WeakSet<object>();
 
@@ -62,9 +70,10 @@ export function installOnFastify(
       return sessionIdOf(this.raw);
     },
   });
-  fastify.addHook('onRequest', (request, reply, done) =>
-    middleware.start(request.raw, reply.raw, request, done),
-  );
+  fastify.addHook('onRequest', (request, reply, done) => {
+    Object.defineProperty(request.raw, 'sessionID', RAW_SESSION_ID); // raw middleware reads it too
+    middleware.start(request.raw, reply.raw, request, done);
+  });
   fastify.addHook('onSend', async (request, reply, payload) => {
     const handle = sessionOf(request);
     if (!handle?.needsCommit()) return payload;

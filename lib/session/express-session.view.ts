@@ -1,5 +1,6 @@
 import { ClusterSessionError } from '../errors/cluster-session.error';
 import type { SessionData } from './session-data.interface';
+import type { SessionCookie } from './session-cookie';
 import type { SessionHandle } from './session-handle';
 
 type Callback = (error?: unknown) => void;
@@ -11,6 +12,8 @@ type Callback = (error?: unknown) => void;
  */
 export interface ExpressSessionApi {
   readonly id: string;
+  /** `maxAge`, `expires`, `originalMaxAge` and the attributes; set `maxAge` for "remember me". */
+  readonly cookie: SessionCookie;
   regenerate(callback?: Callback): unknown;
   save(callback?: Callback): unknown;
   destroy(callback?: Callback): unknown;

@@ -13,9 +13,7 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
  * else a browser-session cookie), clear it, or leave it.
  */
 export type CookieAction =
-  | { set: string; version: number; maxAge?: number }
-  | { clear: true }
-  | null;
+  { set: string; version: number; maxAge?: number } | { clear: true } | null;
 
 export type SessionHandleOptions = Pick<
   ResolvedClusterSessionOptions,
