@@ -13,6 +13,7 @@ import {
 } from './redis/redis-connection.factory';
 import type { RedisConnection } from './redis/redis-connection.interface';
 import { ClusteredRedisStore, type CachedSession } from './store/clustered-redis.store';
+import { LegacySessionMigrator } from './store/legacy-session.migrator';
 
 /**
  * On Redis Cluster one origin's messages travel through different shards: how long a missing
@@ -30,6 +31,8 @@ export class ClusterSessionRuntime {
   readonly cache: LocalCache<CachedSession> | null;
   readonly coordinator: ClusterCoordinator | null;
   readonly store: ClusteredRedisStore;
+  /** Moves express-session + connect-redis sessions in, when `migrateFrom` is set. */
+  readonly migrator: LegacySessionMigrator | null;
   /** Prometheus metrics, when prom-client is installed and `metrics` is not false. */
   readonly metrics: ClusterSessionMetrics | null;
   private stopped?: Promise<void>;
@@ -64,6 +67,9 @@ export class ClusterSessionRuntime {
       cluster.localCacheTtl,
       options.serveStaleOnError,
     );
+    this.migrator = options.migrateFrom
+      ? new LegacySessionMigrator(this.connection.client, this.store, options.migrateFrom)
+      : null;
     this.metrics = options.metrics ? ClusterSessionMetrics.create(this, options.metrics) : null;
   }
 

@@ -1,7 +1,9 @@
 /**
  * The benchmark's peers: a NestJS app serving the sample's routes with express-session +
  * connect-redis (STACK=express-session, configured as their READMEs recommend), or with no
- * sessions at all (STACK=none, the HTTP ceiling). Environment: PORT, REDIS_URL, SESSION_SECRET.
+ * sessions at all (STACK=none, the HTTP ceiling), or with this module (STACK=cluster-session: the
+ * same routes, on `req.session` unchanged). Environment: PORT, REDIS_URL, SESSION_SECRET,
+ * MIGRATE_FROM (cluster-session: take over express-session's sessions).
  */
 import 'reflect-metadata';
 import {
@@ -99,6 +101,8 @@ class ModuleController {
           ClusterSessionModule.forRoot({
             secret: process.env.SESSION_SECRET ?? '',
             redis: process.env.REDIS_URL,
+            // MIGRATE_FROM=1: take over express-session + connect-redis sessions (tests)
+            ...(process.env.MIGRATE_FROM ? { migrateFrom: {} } : {}),
           }),
         ]
       : [],

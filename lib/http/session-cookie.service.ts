@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseCookie, stringifySetCookie } from 'cookie';
+import { unsign } from 'cookie-signature';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { SessionCookieSigner, type SessionCookieValue } from '../session/session-cookie.signer';
@@ -24,6 +25,26 @@ export class SessionCookieService {
     } catch {
       return null;
     }
+  }
+
+  /**
+   * The id in a valid express-session cookie (`s:<id>.<signature>`, signed with one of our
+   * secrets) under `migrateFrom.cookieName`, or null; only when this request has no cookie of ours.
+   */
+  readLegacy(cookieHeader: string | string[] | undefined): string | null {
+    const legacy = this.options.migrateFrom;
+    if (!legacy || typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) return null;
+    try {
+      const value = parseCookie(cookieHeader)[legacy.cookieName];
+      if (!value?.startsWith('s:') || value.length > 256) return null;
+      for (const secret of this.options.secrets) {
+        const id = unsign(value.slice(2), secret);
+        if (id !== false) return /^[\w-]{1,128}$/.test(id) ? id : null;
+      }
+    } catch {
+      // a malformed header is no cookie
+    }
+    return null;
   }
 
   /** The Set-Cookie value for an action, with `secure: 'auto'` resolved from the request's protocol. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
+import { ClusterSessionRuntime } from '../cluster-session.runtime';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { expressSessionView, type ExpressSessionView } from '../session/express-session.view';
 import { SessionHandle } from '../session/session-handle';
@@ -32,6 +33,7 @@ export class SessionMiddleware implements NestMiddleware {
     private readonly cookies: SessionCookieService,
     private readonly committer: SessionCommitter,
     @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
+    private readonly runtime: ClusterSessionRuntime,
   ) {}
 
   use(request: MiddlewareRequest, response: ServerResponse, next: () => void): void {
@@ -49,13 +51,19 @@ export class SessionMiddleware implements NestMiddleware {
     protocol: { protocol?: string },
     next: () => void,
   ): void {
-    const handle = new SessionHandle(
-      this.store,
-      this.cookies.read(request.headers.cookie),
-      this.options,
-    );
+    const received = this.cookies.read(request.headers.cookie);
+    const handle = new SessionHandle(this.store, received, this.options);
     request.session = expressSessionView(handle);
     ResponseGate.install(response, handle, this.committer, protocol);
+    const legacy = received ? null : this.cookies.readLegacy(request.headers.cookie);
+    if (legacy) {
+      // switching from express-session: this browser's session moves in, once (see migrateFrom)
+      handle.adopt(this.runtime.migrator!.migrate(legacy)).then(
+        () => next(),
+        () => next(),
+      );
+      return;
+    }
     if (handle.loadSync()) return next();
     // a failure is kept by the handle (see SessionHandle.load): routes that use the session get 503
     handle.load().then(

@@ -24,6 +24,18 @@ export interface SessionCookieOptions {
   maxAge?: number;
 }
 
+/**
+ * Switching from express-session + connect-redis without logging anyone out: a request that
+ * carries a valid express-session cookie (signed with one of `secret`) and no cookie of this
+ * module has its connect-redis session moved, once, into this module's format.
+ */
+export interface MigrateFromOptions {
+  /** express-session's cookie name. Default `'connect.sid'`. */
+  cookieName?: string;
+  /** connect-redis's key prefix. Default `'sess:'`. */
+  keyPrefix?: string;
+}
+
 /** Cross-node coordination and the local cache. */
 export interface ClusterOptions {
   /** Pub/Sub subscription and broadcast. When false the local cache is off unless `localCacheEnabled` is set (safe for one node only). Default `true`. */
@@ -68,6 +80,8 @@ export interface ClusterSessionOptions {
   maxSessionBytes?: number;
   /** Cross-node coordination and the local cache. */
   cluster?: ClusterOptions;
+  /** Moves express-session + connect-redis sessions into this module as their users come back. Default: off. */
+  migrateFrom?: MigrateFromOptions;
   /**
    * Encrypts session values in Redis with AES-256-GCM. `true`: keys derived (HKDF) from the
    * secrets, rotating with them; `{ keys }`: your own 32-byte keys as 64 hex characters or base64,
@@ -103,6 +117,7 @@ export interface ResolvedClusterSessionOptions {
     maxAge?: number;
   };
   cluster: Required<ClusterOptions>;
+  migrateFrom: Required<MigrateFromOptions> | null;
   /** AES-256 keys for values at rest (the first encrypts), or null: stored in clear. */
   encryptionKeys: Buffer[] | null;
   serveStaleOnError: boolean;

@@ -64,6 +64,7 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
           ? undefined
           : duration('cookie.maxAge', cookie.maxAge, 0, { min: 1_000, max: LONGEST_COOKIE }),
     },
+    migrateFrom: migrateFrom(options.migrateFrom),
     encryptionKeys: encryption(options.encryption, options.secret),
     serveStaleOnError: bool('serveStaleOnError', options.serveStaleOnError, false),
     metrics: metrics(options.metrics),
@@ -91,6 +92,11 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
     },
   };
   checkCookiePrefix(resolved.cookie);
+  check(resolved.migrateFrom?.cookieName !== resolved.cookie.name, [
+    'migrateFrom.cookieName',
+    resolved.migrateFrom?.cookieName,
+    `a name other than cookie.name ("${resolved.cookie.name}"): the old cookie and the new one must differ`,
+  ]);
   return resolved;
 }
 
@@ -291,6 +297,27 @@ function oneOf<T>(name: string, value: unknown, fallback: T, allowed: readonly T
     );
   }
   return value as T;
+}
+
+function migrateFrom(value: unknown): ResolvedClusterSessionOptions['migrateFrom'] {
+  if (value === undefined) return null;
+  const given = optionalObject('migrateFrom', value);
+  return {
+    cookieName: text(
+      'migrateFrom.cookieName',
+      given.cookieName,
+      'connect.sid',
+      /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
+      'a cookie name (RFC 6265 token)',
+    ),
+    keyPrefix: text(
+      'migrateFrom.keyPrefix',
+      given.keyPrefix,
+      'sess:',
+      /^\S{1,64}$/,
+      '1 to 64 characters without spaces',
+    ),
+  };
 }
 
 function optionalObject(name: string, value: unknown): Record<string, unknown> {

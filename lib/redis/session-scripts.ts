@@ -7,6 +7,7 @@ import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
 import { INDEX_ADD, INDEX_LIST } from './scripts/user-index.lua';
 import { PUBLISH } from './scripts/publish.lua';
+import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
 
 type Arg = string | number | Buffer;
 
@@ -20,6 +21,7 @@ export interface SessionScripts {
   ncsIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
   ncsIndexList(indexKey: string): Promise<unknown>;
   ncsPublish(...args: Arg[]): Promise<unknown>;
+  ncsMigrateLegacy(legacyKey: string, ...args: Arg[]): Promise<unknown>;
 }
 
 /** The scripts that take a publish header run `guarded` (see the prelude): a failure still publishes. */
@@ -34,6 +36,7 @@ const SCRIPTS: Record<keyof SessionScripts, { numberOfKeys: number; lua: string 
   ncsIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
   ncsIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
   ncsPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
+  ncsMigrateLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
 
 /** Registers the session scripts on a client (idempotent) and returns it typed with them. */

@@ -73,6 +73,25 @@ export class SessionHandle<T extends SessionData = SessionData> {
   }
 
   /**
+   * Loads the session from elsewhere (a migrated express-session one, or none), for a request
+   * without a cookie of ours. A session adopted this way is stored already: the response sets
+   * its cookie.
+   */
+  async adopt(loading: Promise<Session<T> | null>): Promise<void> {
+    this.loading ??= loading.then(
+      (session) => {
+        this.session = session ?? new Session<T>(generateSessionId(), {} as T);
+        this.written = session !== null;
+      },
+      (error: unknown) => {
+        this.loadError = error;
+        throw error;
+      },
+    );
+    await this.loading;
+  }
+
+  /**
    * Without a cookie there is nothing to read: the request starts a new session at once,
    * without an async step. Returns false when a read is needed (then call `load()`).
    */

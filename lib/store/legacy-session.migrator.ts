@@ -1,0 +1,102 @@
+import { Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { LONGEST_COOKIE } from '../options/resolve-options';
+import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
+import { Session } from '../session/session';
+import type { SessionData } from '../session/session-data.interface';
+import { generateSessionId, sessionRef } from '../session/session-id.util';
+import type { SessionStore } from './session-store';
+
+const MARKER = 'nestjs-cluster-session:migrated:';
+/** How long the old key names the new session, for requests of that browser already in flight. */
+const MARKER_TTL_MS = 5 * 60_000;
+/** Longest connect-redis value read: a session is 64 KB at most here, JSON around it allowed. */
+const MAX_LEGACY_BYTES = 1 << 20;
+
+/**
+ * Moves an express-session + connect-redis session into this module's format, once: its data
+ * keys become the session's top-level keys, a persistent cookie's `originalMaxAge` becomes the
+ * session's own cookie lifetime, and the old key is replaced by a short-lived marker. Two nodes
+ * migrating one session at once end with one session (see the claim script).
+ */
+export class LegacySessionMigrator {
+  private readonly scripts: SessionScripts;
+  private readonly logger = new Logger('ClusterSession');
+
+  constructor(
+    private readonly redis: Redis | Cluster,
+    private readonly store: SessionStore,
+    private readonly options: Required<NonNullable<ResolvedClusterSessionOptions['migrateFrom']>>,
+  ) {
+    this.scripts = defineSessionScripts(redis);
+  }
+
+  /**
+   * The migrated session for a connect-redis session id, or null when there is none (any more)
+   * or it cannot be migrated (logged). Rejects only when Redis is unavailable.
+   */
+  async migrate(legacyId: string): Promise<Session | null> {
+    try {
+      return await this.move(legacyId);
+    } catch (error) {
+      if (error instanceof SessionStoreUnavailableError) throw error;
+      this.logger.warn(
+        `cannot migrate connect-redis session ${sessionRef(legacyId)}: ${(error as Error).message}`,
+      );
+      return null;
+    }
+  }
+
+  private async move(legacyId: string): Promise<Session | null> {
+    const key = this.options.keyPrefix + legacyId;
+    const value = await this.call(() => this.redis.get(key));
+    if (value === null) return null;
+    if (value.startsWith(MARKER)) return this.store.get(value.slice(MARKER.length));
+    const parsed = this.parse(legacyId, value);
+    if (!parsed) return null;
+    const session = new Session(generateSessionId(), parsed.data);
+    session.maxAge = parsed.maxAge;
+    await this.store.save(session);
+    const [claimed, current] = (await this.call(() =>
+      this.scripts.ncsMigrateLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
+    )) as [number, string?];
+    if (Number(claimed) === 1) return session;
+    // another node migrated it first: keep one session, theirs
+    await this.store.destroy(session.id);
+    return current?.startsWith(MARKER) ? this.store.get(current.slice(MARKER.length)) : null;
+  }
+
+  /** express-session's JSON: data keys, and `cookie` (of which only a persistent lifetime is kept). */
+  private parse(legacyId: string, value: string): { data: SessionData; maxAge?: number } | null {
+    let json: unknown;
+    try {
+      json = value.length <= MAX_LEGACY_BYTES ? JSON.parse(value) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+      this.logger.warn(
+        `ignoring connect-redis session ${sessionRef(legacyId)}: not an express-session JSON object`,
+      );
+      return null;
+    }
+    const { cookie, ...rest } = json as { cookie?: { originalMaxAge?: unknown } };
+    const data: SessionData = {};
+    for (const [key, entry] of Object.entries(rest)) {
+      if (key !== '__proto__') data[key] = entry;
+    }
+    const lifetime = cookie?.originalMaxAge;
+    const persistent = typeof lifetime === 'number' && lifetime >= 1_000;
+    return persistent ? { data, maxAge: Math.round(Math.min(lifetime, LONGEST_COOKIE)) } : { data };
+  }
+
+  private async call<R>(command: () => Promise<R>): Promise<R> {
+    try {
+      return await command();
+    } catch (error) {
+      throw new SessionStoreUnavailableError('migrate', error);
+    }
+  }
+}
