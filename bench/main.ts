@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterHttpBench } from './cluster-http.bench';
 import { clusterBench } from './cluster.bench';
+import { eagerLoadBench } from './eager-load.bench';
 import { httpBench } from './http.bench';
 import { localCacheBench } from './local-cache.bench';
 import { memoryBench } from './memory.bench';
@@ -30,6 +31,10 @@ async function main(): Promise<void> {
   emit('Micro: session save', await sessionStoreBench());
   const http = await httpBench();
   emit('HTTP: against express-session + connect-redis and the no-session ceiling', http.lines);
+  emit(
+    'HTTP: what loading the session before middleware costs a sessionless route',
+    await eagerLoadBench(),
+  );
   emit('Cluster: three sample processes', await clusterHttpBench());
   emit('Cluster: propagation between two processes, commands per read', await clusterBench());
   emit('Read-your-writes across nodes (G9)', await readYourWritesBench());

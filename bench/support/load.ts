@@ -10,13 +10,15 @@ export interface LoadResult {
 
 /**
  * The benchmark's traffic against one base URL: each request carries one of `cookies` at random,
- * and is `GET /me` 95 % of the time and `POST /visit` 5 % of the time.
+ * and is `GET /me` 95 % of the time and `POST /visit` 5 % of the time; or, given `path`, always
+ * `GET path`.
  */
 export async function load(
   url: string,
   cookies: string[],
   seconds: number,
   connections = 20,
+  path?: string,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,
@@ -26,14 +28,14 @@ export async function load(
       {
         setupRequest: (request: autocannon.Request) => {
           const cookie = cookies[Math.floor(Math.random() * cookies.length)];
-          const visit = Math.random() < 0.05;
+          const visit = path === undefined && Math.random() < 0.05;
           return {
             ...request,
             method: visit ? 'POST' : 'GET',
-            path: visit ? '/visit' : '/me',
+            path: path ?? (visit ? '/visit' : '/me'),
             headers: {
               ...request.headers,
-              cookie,
+              ...(cookie ? { cookie } : {}),
               ...(visit ? { 'content-type': 'application/json' } : {}),
             },
             body: visit ? '{}' : undefined,
