@@ -2,6 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { sessionParamFactory } from '../decorators/session.decorator';
+import { ClusterSessionError } from '../errors/cluster-session.error';
 import { sessionOf, type HttpRequestLike } from './http-session.util';
 
 /**
@@ -16,8 +17,16 @@ export class SessionLoadGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): true | Promise<true> {
     if (context.getType() !== 'http') return true;
-    const handle = sessionOf(context.switchToHttp().getRequest<HttpRequestLike>());
-    if (!handle || !this.declaresSession(context)) return true;
+    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    const handle = sessionOf(request);
+    if (!this.declaresSession(context)) return true;
+    if (!handle) {
+      if (request.session === undefined && request.raw?.session === undefined) return true;
+      throw new ClusterSessionError(
+        'req.session was replaced by another session middleware (is express-session still mounted ' +
+          'with app.use(session(...))?): remove it, ClusterSessionModule provides req.session',
+      );
+    }
     return handle.load().then(() => true);
   }
 

@@ -1,7 +1,7 @@
 import { ClusterSessionError } from '../errors/cluster-session.error';
 import type { SessionData } from './session-data.interface';
 import type { SessionCookie } from './session-cookie';
-import type { SessionHandle } from './session-handle';
+import { SessionHandle } from './session-handle';
 
 type Callback = (error?: unknown) => void;
 
@@ -66,10 +66,12 @@ export function expressSessionView<T extends SessionData>(
   return new Proxy(target, TRAPS) as unknown as ExpressSessionView<T>;
 }
 
-/** The handle behind a view (or the handle itself). */
+/** The handle behind a view (or the handle itself); undefined for anything else. */
 export function handleOf(session: unknown): SessionHandle | undefined {
   if (session === null || typeof session !== 'object') return undefined;
-  return (session as Partial<Target>)[HANDLE] ?? (session as SessionHandle);
+  return (
+    (session as Partial<Target>)[HANDLE] ?? (session instanceof SessionHandle ? session : undefined)
+  );
 }
 
 const TRAPS: ProxyHandler<Target> = {

@@ -1,6 +1,9 @@
 import { Injectable, Module, type INestApplication } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { TerminusModule } from '@nestjs/terminus';
+import session from 'express-session';
 import { Test } from '@nestjs/testing';
 import {
   ClusterSessionModule,
@@ -12,7 +15,7 @@ import { TEST_SECRET } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { HttpClient } from './support/http-client';
-import { createApp } from './support/test-app';
+import { createApp, TestController } from './support/test-app';
 
 describe('ClusterSessionModule configuration and lifecycle', () => {
   let server: RedisServer;
@@ -56,6 +59,47 @@ describe('ClusterSessionModule configuration and lifecycle', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('a forgotten express-session steps aside; a middleware that replaces req.session gets a clear error', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url }),
+        TerminusModule,
+      ],
+      controllers: [TestController],
+    }).compile();
+    const errors: string[] = [];
+    moduleRef.useLogger({
+      log: () => undefined,
+      warn: () => undefined,
+      error: (message: unknown) => errors.push(String(message)),
+    });
+    const app = moduleRef.createNestApplication<NestExpressApplication>();
+    // express-session left in main.ts: it never replaces an existing req.session
+    app.use(session({ secret: TEST_SECRET, resave: false, saveUninitialized: true }));
+    app.use(
+      (
+        req: { headers: Record<string, unknown>; session?: unknown },
+        _res: unknown,
+        next: () => void,
+      ) => {
+        if (req.headers['x-replace']) req.session = { not: 'ours' };
+        next();
+      },
+    );
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    const client = new HttpClient(await app.getUrl());
+    const login = await client.post('/login', { username: 'kept' });
+    expect(login.setCookies.map((cookie) => cookie.split('=')[0])).toEqual(['sid']);
+    expect((await client.get('/me')).json).toEqual({ username: 'kept' });
+
+    expect(errors).toEqual([]);
+
+    expect((await client.get('/ping', { 'x-replace': '1' })).status).toBe(200); // no session used
+    expect((await client.get('/me', { 'x-replace': '1' })).status).toBe(500);
+    expect(errors.join('\n')).toMatch(/req\.session was replaced by another session middleware/);
   });
 
   it('rotates secrets end to end: an old-secret cookie works and comes back signed with the newest', async () => {
