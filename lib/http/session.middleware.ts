@@ -53,7 +53,7 @@ export class SessionMiddleware implements NestMiddleware {
   ): void {
     const received = this.cookies.read(request.headers.cookie);
     const handle = new SessionHandle(this.store, received, this.options);
-    request.session = expressSessionView(handle);
+    request.session = expressSessionView(handle, request);
     ResponseGate.install(response, handle, this.committer, protocol);
     const legacy = received ? null : this.cookies.readLegacy(request.headers.cookie);
     if (legacy) {

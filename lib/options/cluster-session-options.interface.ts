@@ -34,6 +34,11 @@ export interface MigrateFromOptions {
   cookieName?: string;
   /** connect-redis's key prefix. Default `'sess:'`. */
   keyPrefix?: string;
+  /**
+   * The owner of a migrated session, for `listForUser`/`destroyAllForUser`: from its data.
+   * Default: Passport's `passport.user` when it is a string or a number, else none.
+   */
+  userOf?: (data: Record<string, unknown>) => string | null | undefined;
 }
 
 /** Cross-node coordination and the local cache. */

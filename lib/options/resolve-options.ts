@@ -6,6 +6,7 @@ import { isRedisInstance } from '../redis/redis-connection.factory';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 import type {
   ClusterSessionOptions,
+  MigrateFromOptions,
   ResolvedClusterSessionOptions,
 } from './cluster-session-options.interface';
 
@@ -302,7 +303,15 @@ function oneOf<T>(name: string, value: unknown, fallback: T, allowed: readonly T
 function migrateFrom(value: unknown): ResolvedClusterSessionOptions['migrateFrom'] {
   if (value === undefined) return null;
   const given = optionalObject('migrateFrom', value);
+  if (given.userOf !== undefined && typeof given.userOf !== 'function') {
+    throw new InvalidOptionsError(
+      'migrateFrom.userOf',
+      given.userOf,
+      'a function of the session data',
+    );
+  }
   return {
+    userOf: (given.userOf as Required<MigrateFromOptions>['userOf'] | undefined) ?? passportUser,
     cookieName: text(
       'migrateFrom.cookieName',
       given.cookieName,
@@ -318,6 +327,12 @@ function migrateFrom(value: unknown): ResolvedClusterSessionOptions['migrateFrom
       '1 to 64 characters without spaces',
     ),
   };
+}
+
+/** Passport's serialized user (`req.session.passport.user`), when it is a string or a number. */
+function passportUser(data: Record<string, unknown>): string | null {
+  const user = (data.passport as { user?: unknown } | undefined)?.user;
+  return typeof user === 'string' || typeof user === 'number' ? String(user) : null;
 }
 
 function optionalObject(name: string, value: unknown): Record<string, unknown> {

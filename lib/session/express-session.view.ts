@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+import { Logger } from '@nestjs/common';
 import { ClusterSessionError } from '../errors/cluster-session.error';
 import type { SessionData } from './session-data.interface';
 import type { SessionCookie } from './session-cookie';
@@ -14,7 +16,12 @@ export interface ExpressSessionApi {
   readonly id: string;
   /** `maxAge`, `expires`, `originalMaxAge` and the attributes; set `maxAge` for "remember me". */
   readonly cookie: SessionCookie;
-  regenerate(callback?: Callback): unknown;
+  /**
+   * As express-session's: a new, empty session under a new id (keeping only the keys listed, as
+   * @fastify/passport asks), the old one destroyed on every node, and `req.session` a new object
+   * (what Passport's `keepSessionInfo` copies from). `@Session()`'s `regenerate()` keeps the data.
+   */
+  regenerate(callback?: Callback | readonly string[]): unknown;
   save(callback?: Callback): unknown;
   destroy(callback?: Callback): unknown;
   reload(callback?: Callback): unknown;
@@ -42,72 +49,115 @@ const API = new Set([
   'isNew',
   'isModified',
   'isLoaded',
+  'toJSON',
 ]);
 const HANDLE = Symbol('clusterSession.handle');
+const logger = new Logger('ClusterSession');
 
+/** What a view is over: the handle, and what holds `session` (the request), for regenerate. */
+interface Binding {
+  handle: SessionHandle;
+  holder: { session?: unknown };
+}
+
+/**
+ * The proxy's target. It holds nothing of the handle (kept in {@link BINDINGS}): `util.inspect`
+ * and `console.log` show a proxy's target, and the handle reaches the store, the Redis
+ * connection and the secrets.
+ */
 interface Target {
-  [HANDLE]: SessionHandle;
   /** Functions handed out, one per name, so `req.session.save === req.session.save`. */
   methods?: Map<string, unknown>;
+  /** After an express-style regenerate, this (old) `req.session` reads the data it had then. */
+  detached?: SessionData;
+}
+
+const BINDINGS = new WeakMap<Target, Binding>();
+
+const SNAPSHOT = Symbol('clusterSession.snapshot');
+
+/**
+ * What `console.log(req.session)` shows: the data and the cookie, as express-session's. Node
+ * calls it with the proxy as `this` (the snapshot comes through the get trap), or the target.
+ */
+const TARGET_PROTOTYPE = {
+  [inspect.custom](this: Target & { [SNAPSHOT]?: SessionData }) {
+    return this[SNAPSHOT] ?? snapshotOf(this);
+  },
+};
+
+function snapshotOf(target: Target): SessionData {
+  const binding = BINDINGS.get(target);
+  if (!binding) return {};
+  if (target.detached) return target.detached;
+  const { handle } = binding;
+  return handle.isLoaded ? { ...handle.data, cookie: handle.cookie } : {};
 }
 
 /**
  * The handle as express-session's `req.session`: `req.session.passport = {...}`,
  * `delete req.session.flash`, `'csrfToken' in req.session`, `Object.keys(req.session)`, and
  * `regenerate(cb)`, `save(cb)`, `destroy(cb)`, `reload(cb)`, `touch()`. A property write is a
- * data change like `set()` (a changed top-level key for the delta save, G6), and `regenerate`
- * is the handle's safe regenerate (G10). Data is there once the session is loaded: the module
- * loads it before middleware runs whenever the request carries a valid signed cookie.
+ * data change like `set()` (a changed top-level key for the delta save, G6). Data is there once
+ * the session is loaded: the module loads it before middleware runs whenever the request carries
+ * a valid signed cookie. `holder` is what `session` is read from (the request).
  */
 export function expressSessionView<T extends SessionData>(
   handle: SessionHandle<T>,
+  holder: { session?: unknown },
 ): ExpressSessionView<T> {
-  const target: Target = { [HANDLE]: handle as SessionHandle };
+  const target: Target = Object.create(TARGET_PROTOTYPE) as Target;
+  BINDINGS.set(target, { handle: handle as SessionHandle, holder });
   return new Proxy(target, TRAPS) as unknown as ExpressSessionView<T>;
 }
 
 /** The handle behind a view (or the handle itself); undefined for anything else. */
 export function handleOf(session: unknown): SessionHandle | undefined {
   if (session === null || typeof session !== 'object') return undefined;
-  return (
-    (session as Partial<Target>)[HANDLE] ?? (session instanceof SessionHandle ? session : undefined)
-  );
+  if (session instanceof SessionHandle) return session;
+  return (session as { [HANDLE]?: SessionHandle })[HANDLE];
 }
 
 const TRAPS: ProxyHandler<Target> = {
   get(target, key, receiver) {
-    if (typeof key === 'symbol') return key === HANDLE ? target[HANDLE] : undefined;
-    const handle = target[HANDLE];
-    if (!API.has(key)) return handle.isLoaded || key !== 'then' ? dataOf(handle)[key] : undefined;
-    if (key === 'data') return dataOf(handle);
-    const member = (handle as unknown as Record<string, unknown>)[key];
-    if (typeof member !== 'function' && key !== 'touch') return member;
+    const binding = BINDINGS.get(target)!;
+    if (typeof key === 'symbol') {
+      if (key === SNAPSHOT) return snapshotOf(target);
+      return key === HANDLE ? binding.handle : undefined;
+    }
+    if (!API.has(key)) {
+      if (key === 'then' && !binding.handle.isLoaded) return undefined; // not a thenable
+      return dataOf(target)[key];
+    }
+    if (key === 'data') return dataOf(target);
+    const member = (binding.handle as unknown as Record<string, unknown>)[key];
+    if (typeof member !== 'function' && key !== 'touch' && key !== 'toJSON') return member;
     target.methods ??= new Map();
     let method = target.methods.get(key);
     if (!method) {
-      method = apiMethod(handle, key, receiver as ExpressSessionView);
+      method = apiMethod(target, binding, key, receiver as ExpressSessionView);
       target.methods.set(key, method);
     }
     return method;
   },
   set(target, key, value) {
     if (typeof key === 'symbol' || API.has(key)) throw reserved(key);
-    dataOf(target[HANDLE])[key] = value;
+    dataOf(target)[key] = value;
     return true;
   },
   deleteProperty(target, key) {
     if (typeof key === 'symbol' || API.has(key)) throw reserved(key);
-    delete dataOf(target[HANDLE])[key];
+    delete dataOf(target)[key];
     return true;
   },
   has(target, key) {
-    return typeof key === 'string' && (API.has(key) || key in dataOf(target[HANDLE]));
+    return typeof key === 'string' && (API.has(key) || key in dataOf(target));
   },
   ownKeys(target) {
-    return Object.keys(dataOf(target[HANDLE]));
+    return Object.keys(dataOf(target));
   },
   getOwnPropertyDescriptor(target, key) {
-    const data = dataOf(target[HANDLE]);
+    const data = dataOf(target);
     if (typeof key !== 'string' || !Object.prototype.hasOwnProperty.call(data, key)) {
       return undefined;
     }
@@ -115,33 +165,70 @@ const TRAPS: ProxyHandler<Target> = {
   },
   defineProperty(target, key, descriptor) {
     if (typeof key === 'symbol' || API.has(key) || !('value' in descriptor)) throw reserved(key);
-    dataOf(target[HANDLE])[key] = descriptor.value;
+    dataOf(target)[key] = descriptor.value;
     return true;
   },
 };
 
-function dataOf(handle: SessionHandle): SessionData {
-  return handle.data;
+function dataOf(target: Target): SessionData {
+  return target.detached ?? BINDINGS.get(target)!.handle.data;
 }
 
-function apiMethod(handle: SessionHandle, key: string, view: ExpressSessionView): unknown {
+function apiMethod(
+  target: Target,
+  binding: Binding,
+  key: string,
+  view: ExpressSessionView,
+): unknown {
+  const { handle } = binding;
   if (key === 'touch') {
     return () => {
       handle.requestTouch();
       return view;
     };
   }
+  if (key === 'toJSON') return () => ({ ...dataOf(target), cookie: handle.cookie });
   const method = (handle as unknown as Record<string, (...args: unknown[]) => unknown>)[key];
   if (!ASYNC.has(key)) return method.bind(handle);
-  return (callback?: unknown) => {
-    const done = method.call(handle) as Promise<unknown>;
-    if (typeof callback !== 'function') return done.then(() => undefined);
+  return (arg?: unknown) => {
+    const done =
+      key === 'regenerate'
+        ? regenerate(target, binding, Array.isArray(arg) ? (arg as string[]) : [])
+        : (method.call(handle) as Promise<unknown>).then(() => undefined);
+    if (typeof arg !== 'function') {
+      // a caller that does not wait (express-session code often does not) must not turn a
+      // failure into an unhandled rejection, which stops the process
+      done.catch(() => undefined);
+      return done;
+    }
     done.then(
-      () => callback(),
-      (error: unknown) => callback(error),
+      () => invoke(arg as Callback),
+      (error: unknown) => invoke(arg as Callback, error),
     );
     return view;
   };
+}
+
+/** express-session's regenerate: the old `req.session` keeps reading the old data. */
+async function regenerate(
+  target: Target,
+  binding: Binding,
+  keep: readonly string[],
+): Promise<void> {
+  target.detached = { ...dataOf(target) };
+  await binding.handle.regenerate({ fresh: true, keep });
+  binding.holder.session = expressSessionView(binding.handle, binding.holder);
+}
+
+/** Calls a user's callback; what it throws is logged, not left to stop the process. */
+function invoke(callback: Callback, error?: unknown): void {
+  try {
+    callback(error);
+  } catch (thrown) {
+    logger.error(
+      `a req.session callback threw: ${thrown instanceof Error ? (thrown.stack ?? thrown.message) : String(thrown)}`,
+    );
+  }
 }
 
 function reserved(key: string | symbol): ClusterSessionError {

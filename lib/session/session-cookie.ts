@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { LONGEST_COOKIE } from '../options/resolve-options';
@@ -47,8 +48,9 @@ export class SessionCookie {
     return new Date(this.session.expiresAt() || Date.now() + lifetime);
   }
 
-  set expires(date: Date | null) {
-    this.maxAge = date === null ? null : date.getTime() - Date.now();
+  /** A `Date` (a persistent cookie until then), or `null`/`false`/`undefined` (back to the option). */
+  set expires(date: Date | null | false | undefined) {
+    this.maxAge = date instanceof Date ? date.getTime() - Date.now() : null;
   }
 
   get maxAge(): number | null {
@@ -57,17 +59,22 @@ export class SessionCookie {
   }
 
   set maxAge(maxAge: number | null) {
-    if (maxAge === null) {
+    if (maxAge === null || maxAge === undefined || (maxAge as unknown) === false) {
       this.session.setLifetime(undefined);
       return;
     }
-    if (!Number.isFinite(maxAge) || maxAge < 1_000 || maxAge > LONGEST_COOKIE) {
+    if (typeof maxAge !== 'number' || !(maxAge >= 1) || maxAge > LONGEST_COOKIE) {
       throw new InvalidSessionDataError(
         'cookie.maxAge',
-        `a cookie lifetime must be from 1,000 ms to 400 days, got ${maxAge}`,
+        `a cookie lifetime must be from 1 ms to 400 days, got ${String(maxAge)}`,
       );
     }
     this.session.setLifetime(Math.round(maxAge));
+  }
+
+  /** `console.log(req.session.cookie)`: the cookie, not the session behind it. */
+  [inspect.custom](): Record<string, unknown> {
+    return this.toJSON();
   }
 
   toJSON(): Record<string, unknown> {

@@ -15,6 +15,13 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
 export type CookieAction =
   { set: string; version: number; maxAge?: number } | { clear: true } | null;
 
+export interface RegenerateOptions {
+  /** Start empty, as express-session's `regenerate` does (`req.session.regenerate`). Default false. */
+  fresh?: boolean;
+  /** With `fresh`: the keys to keep. */
+  keep?: readonly string[];
+}
+
 export type SessionHandleOptions = Pick<
   ResolvedClusterSessionOptions,
   'touchAfter' | 'saveUninitialized' | 'rolling' | 'absoluteTimeout' | 'cookie'
@@ -213,9 +220,19 @@ export class SessionHandle<T extends SessionData = SessionData> {
    * was destroyed or expired meanwhile, nothing of it survives: the request goes on with a new,
    * empty session, and only what it sets afterwards is stored (G10).
    */
-  async regenerate(): Promise<void> {
+  async regenerate({ fresh = false, keep = [] }: RegenerateOptions = {}): Promise<void> {
     const session = this.loaded();
     this.regenerated = true;
+    if (fresh) {
+      // express-session's: a new, empty session (but the keys asked for); the old one destroyed
+      const kept: SessionData = {};
+      for (const key of keep) {
+        if (Object.prototype.hasOwnProperty.call(session.data, key)) kept[key] = session.data[key];
+      }
+      if (!session.isNew) await this.store.destroy(session.id);
+      this.session = new Session<T>(generateSessionId(), kept as T);
+      return;
+    }
     if (session.isNew) {
       this.session = new Session<T>(generateSessionId(), session.data);
       this.session.setUser(session.userId);
@@ -285,12 +302,16 @@ export class SessionHandle<T extends SessionData = SessionData> {
     if (session.isNew) return null;
     // stored already (regenerate, or an explicit save): the cookie names the new id and version
     if (this.regenerated || this.written) return this.setCookie(now);
-    if (this.touchRequested || now - session.touchedAt >= this.options.touchAfter) {
-      // best effort: the data is safe either way, and a failed touch must not fail the response
-      await this.store.touch(session.id).catch(() => undefined);
-    }
     // signed with a retired secret, or `rolling`: the same cookie, re-sent
-    return this.received?.resign || this.options.rolling ? this.setCookie(now) : null;
+    const resend = this.received?.resign === true || this.options.rolling;
+    if (!resend && !this.touchRequested && now - session.touchedAt < this.options.touchAfter) {
+      return null;
+    }
+    // Best effort: a failed touch must not fail the response. Before a cookie is re-sent it also
+    // proves the session still exists: a concurrent login may have moved it, and re-sending its
+    // old cookie would log that login out (G10).
+    const alive = await this.store.touch(session.id).catch(() => false);
+    return resend && alive ? this.setCookie(now) : null;
   }
 
   /** Sets the cookie; a persistent one lives no longer than the session's absolute deadline. */

@@ -58,6 +58,8 @@ export class LegacySessionMigrator {
     if (!parsed) return null;
     const session = new Session(generateSessionId(), parsed.data);
     session.maxAge = parsed.maxAge;
+    const owner = this.options.userOf(parsed.data);
+    if (owner) session.setUser(owner); // so that "log out everywhere" reaches it
     await this.store.save(session);
     const [claimed, current] = (await this.call(() =>
       this.scripts.ncsMigrateLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
@@ -82,14 +84,20 @@ export class LegacySessionMigrator {
       );
       return null;
     }
-    const { cookie, ...rest } = json as { cookie?: { originalMaxAge?: unknown } };
+    const { cookie, ...rest } = json as {
+      cookie?: { originalMaxAge?: unknown; expires?: unknown };
+    };
     const data: SessionData = {};
     for (const [key, entry] of Object.entries(rest)) {
       if (key !== '__proto__') data[key] = entry;
     }
+    // a persistent cookie keeps its lifetime, but no longer than it had left: moving it in
+    // must not extend it
     const lifetime = cookie?.originalMaxAge;
-    const persistent = typeof lifetime === 'number' && lifetime >= 1_000;
-    return persistent ? { data, maxAge: Math.round(Math.min(lifetime, LONGEST_COOKIE)) } : { data };
+    const expires = typeof cookie?.expires === 'string' ? Date.parse(cookie.expires) : NaN;
+    const left = Number.isFinite(expires) ? expires - Date.now() : Infinity;
+    const maxAge = typeof lifetime === 'number' ? Math.min(lifetime, left, LONGEST_COOKIE) : NaN;
+    return maxAge >= 1_000 ? { data, maxAge: Math.round(maxAge) } : { data };
   }
 
   private async call<R>(command: () => Promise<R>): Promise<R> {

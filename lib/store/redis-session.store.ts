@@ -126,7 +126,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
         ...delta.removed,
       ),
     );
-    const [version, life, createdAt] = numbers(reply);
+    const [version, life, createdAt, , storedMaxAge] = numbers(reply);
     if (version === -1)
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     if (version === 0) return false;
@@ -138,7 +138,7 @@ export class RedisSessionStore<T extends SessionData = SessionData> extends Sess
       touchedAt: sentAt,
       userId: user,
       originId: stored.originId,
-      maxAge,
+      maxAge: storedMaxAge > 0 ? storedMaxAge : undefined,
       fields: delta.fields,
     });
     if (userOp === 'set') await this.indexAdd(user!, session.id);

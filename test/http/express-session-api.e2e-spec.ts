@@ -162,9 +162,10 @@ describe.each<Platform>(['express', 'fastify'])(
       expect(login.status).toBe(201);
       expect(browser.client.cookie).not.toBe(before); // regenerated
       const seen = (await browser.on(1).get('/api')).json;
+      // regenerate starts empty, as express-session's: the cart set before login is not carried
       expect(seen).toMatchObject({
-        keys: ['cart', 'user'],
-        spread: { cart: ['book'], user: 'ann' },
+        keys: ['user'],
+        spread: { user: 'ann' },
         user: 'ann',
         hasUser: true,
         sessionID: login.json.sessionID,
@@ -177,6 +178,7 @@ describe.each<Platform>(['express', 'fastify'])(
         expires: null,
       });
 
+      await browser.on(0).post('/api/set', { cart: ['book'] });
       await browser.on(1).post('/api/nested');
       await browser.on(0).post('/api/delete', { key: 'cart' });
       expect((await browser.on(1).get('/api')).json.spread).toEqual({

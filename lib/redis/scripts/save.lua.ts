@@ -8,7 +8,8 @@
  *       ('' unchanged | '-' none | ms: field `m`, the idle timeout instead of idle ms), number of
  *       changed fields N, N field/value pairs, then the removed fields. (The user's index is
  *       kept by the caller: it lives in another slot.)
- * Returns { version, remaining ttl ms, createdAt, Redis time } and publishes 'i' ('n' for a create), or
+ * Returns { version, remaining ttl ms, createdAt, Redis time, stored cookie lifetime (0: none) }
+ *         and publishes 'i' ('n' for a create), or
  *         { 0 } when an update finds no session: a save never resurrects a destroyed one (G5),
  *         { -1 } when a create finds the id taken; both publish 'n'.
  */
@@ -54,5 +55,6 @@ if max_age == '-' then redis.call('HDEL', key, 'm') elseif max_age ~= '' then re
 redis.call('PEXPIRE', key, ttl)
 -- no node can hold a copy of a brand-new session: a create only keeps the sequence going
 if mode == 'create' then publish('n', '', 0) else publish('i', id, version) end
-return { version, ttl, created, now }
+-- the cookie lifetime now stored (a concurrent request may have set it): the cookie follows it
+return { version, ttl, created, now, tonumber(redis.call('HGET', key, 'm')) or 0 }
 `;

@@ -1,0 +1,141 @@
+import { Controller, Get, Post, Req, type INestApplication } from '@nestjs/common';
+import { sign } from 'cookie-signature';
+import type { Redis } from 'ioredis';
+import { ClusterSessionModule, InjectSessionStore, SessionStore } from '../../lib';
+import { TEST_SECRET } from '../support/cluster-fixture';
+import { RedisServer } from '../support/redis-server';
+import { createApp } from './support/test-app';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+const DAY = 86_400_000;
+
+@Controller('m')
+class MigrationController {
+  constructor(@InjectSessionStore() private readonly store: SessionStore) {}
+  @Get('who') who(@Req() req: any) {
+    return { user: req.session.passport?.user ?? null, maxAge: req.session.cookie.originalMaxAge };
+  }
+  @Post('logout') async logout(@Req() req: any) {
+    await req.session.destroy();
+    return { ok: true };
+  }
+  /** "log out everywhere", e.g. after a password change */
+  @Post('logout-all') async logoutAll(@Req() req: any) {
+    return { destroyed: await this.store.destroyAllForUser(req.body.user) };
+  }
+}
+
+/** A browser with a cookie jar by name. */
+class Browser {
+  cookies = new Map<string, string>();
+  constructor(private readonly url: string) {}
+  async req(path: string, method = 'GET', body?: unknown) {
+    const r = await fetch(this.url + path, {
+      method,
+      headers: {
+        cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+        ...(body ? { 'content-type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    for (const h of r.headers.getSetCookie()) {
+      const [pair] = h.split(';');
+      const at = pair.indexOf('=');
+      if (/Expires=Thu, 01 Jan 1970/i.test(h)) this.cookies.delete(pair.slice(0, at));
+      else this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    const text = await r.text();
+    return {
+      status: r.status,
+      json: text ? JSON.parse(text) : undefined,
+      setCookies: r.headers.getSetCookie(),
+    };
+  }
+}
+
+describe('#15 review: migrateFrom', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let app: INestApplication;
+  let url: string;
+  let n = 0;
+
+  /** What connect-redis stores for an express-session session, and the browser's connect.sid. */
+  const legacy = async (value: string, ttlSeconds = 86_400) => {
+    const id = `legacy-${++n}-${Date.now()}`;
+    await redis.set(`sess:${id}`, value, 'EX', ttlSeconds);
+    const browser = new Browser(url);
+    browser.cookies.set('connect.sid', encodeURIComponent('s:' + sign(id, TEST_SECRET)));
+    return { id, browser };
+  };
+  const expressSession = (
+    data: Record<string, unknown>,
+    cookie: Record<string, unknown> = {
+      originalMaxAge: null,
+      expires: null,
+      httpOnly: true,
+      path: '/',
+    },
+  ) => JSON.stringify({ cookie, ...data });
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    redis = server.client();
+    app = await createApp(
+      'express',
+      ClusterSessionModule.forRoot({
+        secret: TEST_SECRET,
+        redis: server.url,
+        migrateFrom: {},
+        absoluteTimeout: 60 * DAY,
+      }),
+      [MigrationController],
+    );
+    url = await app.getUrl();
+  });
+  afterAll(async () => {
+    await app.close();
+    redis.disconnect();
+    await server.dispose();
+  });
+
+  it('bad JSON in connect-redis: the request still answers', async () => {
+    const { browser } = await legacy('{not json');
+    const r = await browser.req('/m/who');
+    expect(r.status).toBe(200);
+    expect(r.json.user).toBeNull();
+  });
+
+  it('a logged-out migrated session is not brought back by the old cookie (destroy, then connect.sid alone)', async () => {
+    const { browser } = await legacy(expressSession({ passport: { user: 'carol' } }));
+    expect((await browser.req('/m/who')).json.user).toBe('carol');
+    expect(browser.cookies.has('sid')).toBe(true);
+    await browser.req('/m/logout', 'POST', {});
+    expect(browser.cookies.has('sid')).toBe(false);
+    expect(browser.cookies.has('connect.sid')).toBe(true); // never cleared by the module
+    expect((await browser.req('/m/who')).json.user).toBeNull();
+  });
+
+  it('"log out everywhere" reaches a migrated Passport session', async () => {
+    const { browser } = await legacy(expressSession({ passport: { user: 'alice' } }));
+    expect((await browser.req('/m/who')).json.user).toBe('alice'); // migrated, logged in
+    const all = await new Browser(url).req('/m/logout-all', 'POST', { user: 'alice' });
+    expect(all.json).toEqual({ destroyed: 1 });
+    expect((await browser.req('/m/who')).json.user).toBeNull();
+  });
+
+  it('a persistent express-session cookie about to expire is not given a fresh lifetime', async () => {
+    // created 29.9 days ago with a 30-day cookie: express-session would end it in ~2 hours
+    const expires = new Date(Date.now() + 2 * 3_600_000).toISOString();
+    const { browser } = await legacy(
+      expressSession(
+        { passport: { user: 'dave' } },
+        { originalMaxAge: 30 * DAY, expires, httpOnly: true, path: '/' },
+      ),
+      7200,
+    );
+    const r = await browser.req('/m/who');
+    const maxAge = Number(/Max-Age=(\d+)/.exec(r.setCookies.join())?.[1]);
+    expect(maxAge).toBeLessThanOrEqual(2 * 3600);
+  });
+});
