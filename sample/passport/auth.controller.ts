@@ -1,6 +1,6 @@
 import { Controller, Get, Post, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
-import { InjectSessionStore, SessionStore, type ExpressSessionView } from '../../lib';
+import { InjectSessionStore, SessionStore } from '../../lib';
 import { csrf } from './csrf';
 import { AuthenticatedGuard, LoginGuard } from './auth.guards';
 import type { User } from './users.service';
@@ -21,13 +21,12 @@ export class AuthController {
     return { user: request.user, sessionID: request.sessionID };
   }
 
-  /** Passport regenerates the session; `setUser(null)` takes it out of the user's index. */
+  /** Passport regenerates the session: the signed-in one is destroyed on every node. */
   @Post('logout')
   async logout(@Req() request: Request) {
     await new Promise<void>((resolve, reject) =>
       request.logout((error) => (error ? reject(error) : resolve())),
     );
-    (request.session as unknown as ExpressSessionView).setUser(null);
     return { ok: true };
   }
 
