@@ -58,7 +58,8 @@ export class ClusterSessionModule
   private installOnPlatform(): void {
     const adapter = this.adapterHost.httpAdapter;
     const type = adapter?.getType();
-    if (type === 'express') installOnExpress(adapter.getInstance(), this.middleware);
+    if (type === 'express')
+      installOnExpress(adapter.getInstance(), this.middleware, this.committer);
     else if (type === 'fastify')
       installOnFastify(adapter.getInstance(), this.middleware, this.committer);
     else return;

@@ -171,8 +171,8 @@ export class ClusterCoordinator implements Publisher {
     client.off('ready', this.handleReady);
     client.off('close', this.handleClose);
     client.off('message', this.handleMessage);
-    if (client.status === 'ready')
-      await client.unsubscribe(this.options.channel).catch(() => undefined);
+    // No UNSUBSCRIBE first: closing the connection ends the subscription, and an UNSUBSCRIBE
+    // caught by an outage would wait in the subscriber's offline queue, and shutdown with it.
     await closeRedis(this.subscriber);
     client.off('error', this.handleError);
   }

@@ -19,6 +19,8 @@ const WRAPPERS = Object.fromEntries(
     },
   ]),
 ) as Record<Method, AnyMethod>;
+/** Prototypes gated by {@link ResponseGate.installOnPrototype}. */
+const PROTOTYPES = new WeakSet<object>();
 const SENT: PropertyDescriptor = { configurable: true, enumerable: true, get: () => true };
 
 /**
@@ -37,7 +39,8 @@ export class ResponseGate {
   private ownHeadersSent?: PropertyDescriptor;
   /** The status when the first call was made: what it would have sent, unheld. */
   private statusCode = 200;
-  // The response's methods as they were before the gate (maybe another middleware's wrappers).
+  // The methods the gate passes calls to: the response's own before the gate (maybe another
+  // middleware's wrappers), or, installed on a prototype, the parent prototype's.
   private readonly writeHead: AnyMethod;
   private readonly flushHeaders: AnyMethod;
   private readonly write: AnyMethod;
@@ -49,14 +52,17 @@ export class ResponseGate {
     private readonly committer: SessionCommitter,
     /** Tells the protocol at commit time (the Express request, or Fastify's). */
     private readonly request: { protocol?: string },
+    originals: Record<Method, AnyMethod>,
+    /** Installed on the response itself, so the originals go back once the gate opens. */
+    private readonly own: boolean,
   ) {
-    const methods = response as unknown as Record<Method, AnyMethod>;
-    this.writeHead = methods.writeHead;
-    this.flushHeaders = methods.flushHeaders;
-    this.write = methods.write;
-    this.end = methods.end;
+    this.writeHead = originals.writeHead;
+    this.flushHeaders = originals.flushHeaders;
+    this.write = originals.write;
+    this.end = originals.end;
   }
 
+  /** Gates one response (Fastify's raw responses): its four methods, as own properties. */
   static install(
     response: ServerResponse,
     handle: SessionHandle,
@@ -70,8 +76,52 @@ export class ResponseGate {
       if (existing.state === 'idle') existing.handle = handle;
       return;
     }
-    gated[GATE] = new ResponseGate(gated, handle, committer, request);
+    const originals = response as unknown as Record<Method, AnyMethod>;
+    gated[GATE] = new ResponseGate(gated, handle, committer, request, originals, true);
     Object.assign(response, WRAPPERS);
+  }
+
+  /**
+   * Gates every response that inherits from `prototype` (Express's per-application response
+   * prototype), without a property per response: a response's first call finds the session
+   * through its request (`res.req.session`), goes straight through when there is nothing to
+   * commit, and only a response that must wait for a commit gets a gate of its own. The
+   * prototype's wrappers call the parent prototype's methods. Idempotent.
+   */
+  static installOnPrototype(
+    prototype: object,
+    committer: SessionCommitter,
+    sessionOf: (request: unknown) => SessionHandle | undefined,
+  ): void {
+    if (PROTOTYPES.has(prototype)) return;
+    PROTOTYPES.add(prototype);
+    const parent = Object.getPrototypeOf(prototype) as Record<Method, AnyMethod>;
+    const originals = Object.fromEntries(METHODS.map((m) => [m, parent[m]])) as Record<
+      Method,
+      AnyMethod
+    >;
+    for (const method of METHODS) {
+      Object.defineProperty(prototype, method, {
+        configurable: true,
+        writable: true,
+        value: function gatedOnPrototype(
+          this: GatedResponse & { req?: unknown },
+          ...args: unknown[]
+        ) {
+          const gate = this[GATE];
+          if (gate) return gate.intercept(method, args);
+          const handle = sessionOf(this.req);
+          // nothing to commit (or already decided): straight through, nothing allocated
+          if (!handle || handle.gateDecided || !handle.needsCommit()) {
+            if (handle) handle.gateDecided = true;
+            return originals[method].apply(this, args);
+          }
+          const request = (this.req ?? {}) as { protocol?: string };
+          this[GATE] = new ResponseGate(this, handle, committer, request, originals, false);
+          return this[GATE].intercept(method, args);
+        },
+      });
+    }
   }
 
   /** Called by the wrappers, with the gate as `this[GATE]` of the response. */
@@ -138,11 +188,12 @@ export class ResponseGate {
 
   /** Puts back the response's own methods, unless something wrapped ours meanwhile. */
   private restore(): void {
+    this.state = 'open';
+    if (!this.own) return; // on a prototype, an open gate passes calls through
     const methods = this.response as unknown as Record<Method, AnyMethod>;
     for (const method of METHODS) {
       if (methods[method] === WRAPPERS[method]) methods[method] = this[method];
     }
-    this.state = 'open';
   }
 }
 

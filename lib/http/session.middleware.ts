@@ -50,11 +50,13 @@ export class SessionMiddleware implements NestMiddleware {
     response: ServerResponse,
     protocol: { protocol?: string },
     next: () => void,
+    /** False where the platform gates every response already (Express: its response prototype). */
+    gate = true,
   ): void {
     const received = this.cookies.read(request.headers.cookie);
     const handle = new SessionHandle(this.store, received, this.options);
     request.session = expressSessionView(handle, request);
-    ResponseGate.install(response, handle, this.committer, protocol);
+    if (gate) ResponseGate.install(response, handle, this.committer, protocol);
     const legacy = received ? null : this.cookies.readLegacy(request.headers.cookie);
     if (legacy) {
       // switching from express-session: this browser's session moves in, once (see migrateFrom)

@@ -184,6 +184,9 @@ export async function connectRedis(client: Redis | Cluster): Promise<void> {
  * Closes a connection this module owns and waits until it has ended: QUIT when connected (pending
  * replies arrive first), disconnect otherwise; a client already ended is skipped.
  */
+/** How long closing waits for a connection's 'end' before it disconnects it outright. */
+const CLOSE_WAIT_MS = 1_000;
+
 export async function closeRedis({ client, owned }: RedisConnection): Promise<void> {
   if (!owned || client.status === 'end') return;
   if (client.status === 'reconnecting' || client.status === 'close') {
@@ -197,7 +200,14 @@ export async function closeRedis({ client, owned }: RedisConnection): Promise<vo
   } else {
     client.disconnect();
   }
-  await ended;
+  // a connection caught between states while Redis is down may never say 'end': shutdown must
+  // not hang on it
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>(
+    (resolve) => (timer = setTimeout(() => resolve(true), CLOSE_WAIT_MS)),
+  );
+  if (await Promise.race([ended.then(() => false), late])) client.disconnect();
+  clearTimeout(timer);
   // ioredis closes the Sentinel failover detector's connections only from disconnect(), not
   // when QUIT ends the connection: without this they would keep the process alive
   if (client instanceof Redis && client.options.sentinels) client.disconnect();

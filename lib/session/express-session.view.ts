@@ -61,9 +61,9 @@ interface Binding {
 }
 
 /**
- * The proxy's target. It holds nothing of the handle (kept in {@link BINDINGS}): `util.inspect`
- * and `console.log` show a proxy's target, and the handle reaches the store, the Redis
- * connection and the secrets.
+ * The proxy's target. `util.inspect` and `console.log` show a proxy's target, and the handle
+ * reaches the store, the Redis connection and the secrets: the target's custom inspection shows
+ * the data and cookie instead, and the handle sits under a symbol it does not list.
  */
 interface Target {
   /** Functions handed out, one per name, so `req.session.save === req.session.save`. */
@@ -72,7 +72,15 @@ interface Target {
   detached?: SessionData;
 }
 
-const BINDINGS = new WeakMap<Target, Binding>();
+const BINDING = Symbol('clusterSession.binding');
+/** The binding of a target: a symbol property (cheaper than a WeakMap entry per request). */
+const BINDINGS = {
+  get: (target: Target): Binding | undefined => (target as { [BINDING]?: Binding })[BINDING],
+  // not enumerable: even `inspect(req.session, { customInspect: false })` does not list it
+  set: (target: Target, binding: Binding): void => {
+    Object.defineProperty(target, BINDING, { value: binding, configurable: true }); // proxy invariant
+  },
+};
 
 const SNAPSHOT = Symbol('clusterSession.snapshot');
 

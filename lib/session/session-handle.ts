@@ -50,6 +50,8 @@ export class SessionHandle<T extends SessionData = SessionData> {
   /** express-session's `touch()`: refresh the idle timeout with this response. */
   private touchRequested = false;
   private sessionCookie?: SessionCookie;
+  /** Set by the response gate once it has let the response through (nothing to commit). */
+  gateDecided = false;
 
   constructor(
     private readonly store: SessionStore<T>,
