@@ -18,7 +18,7 @@ interface SampleSession {
   [key: string]: unknown;
 }
 
-/** The sample's HTTP contract (DESIGN.md, "Sample app HTTP contract"). */
+/** The sample's HTTP contract (README, "npm start"): login, me, visit, logout, logout-all. */
 @Controller()
 export class SessionController {
   constructor(

@@ -176,6 +176,11 @@ describe('resolveOptions', () => {
       /keyPrefix: got ""; expected 1 to 64 characters.*clear\(\) delete the whole database/,
     ],
     [
+      'sameSite none without secure: true (browsers drop it)',
+      { secret, cookie: { sameSite: 'none' } },
+      /cookie.secure: got "auto"; expected true with cookie.sameSite "none"/,
+    ],
+    [
       'an empty cluster node list',
       { secret, redis: { clusterNodes: [] } },
       /redis.clusterNodes: got an array of 0; expected a non-empty array of nodes/,

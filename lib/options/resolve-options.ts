@@ -110,6 +110,7 @@ function checkCookiePrefix({
   path,
   domain,
   secure,
+  sameSite,
 }: ResolvedClusterSessionOptions['cookie']) {
   // browsers ignore a Set-Cookie over 4,096 bytes; ours is the name, a value of at most
   // 150 characters (id, version, signature) and the attributes
@@ -121,6 +122,10 @@ function checkCookiePrefix({
       'a name, path and domain short enough for a Set-Cookie under 4,096 bytes',
       `${longest} bytes at most`,
     );
+  }
+  // browsers reject SameSite=None without Secure, and 'auto' sends it without over plain HTTP
+  if (sameSite === 'none') {
+    check(secure === true, ['cookie.secure', secure, 'true with cookie.sameSite "none"']);
   }
   if (name.startsWith('__Host-') || name.startsWith('__Secure-')) {
     check(secure === true, ['cookie.secure', secure, `true for a cookie named ${name}`]);
