@@ -12,6 +12,8 @@ import {
   isClusterConnection,
 } from './redis/redis-connection.factory';
 import type { RedisConnection } from './redis/redis-connection.interface';
+import { watchConnection } from './redis/redis-connection.watcher';
+import { describeEndpoint } from './redis/redis-endpoint.util';
 import { ClusteredRedisStore, type CachedSession } from './store/clustered-redis.store';
 import { LegacySessionMigrator } from './store/legacy-session.migrator';
 
@@ -36,6 +38,7 @@ export class ClusterSessionRuntime {
   /** Prometheus metrics, when prom-client is installed and `metrics` is not false. */
   readonly metrics: ClusterSessionMetrics | null;
   private stopped?: Promise<void>;
+  private readonly unwatch: () => void;
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly logger = new Logger('ClusterSession');
 
@@ -71,6 +74,10 @@ export class ClusterSessionRuntime {
       ? new LegacySessionMigrator(this.connection.client, this.store, options.migrateFrom)
       : null;
     this.metrics = options.metrics ? ClusterSessionMetrics.create(this, options.metrics) : null;
+    // a user's own instance keeps its own error handling
+    this.unwatch = this.connection.owned
+      ? watchConnection(this.connection.client, this.logger, 'commands')
+      : () => undefined;
   }
 
   get redis(): Redis | Cluster {
@@ -84,7 +91,8 @@ export class ClusterSessionRuntime {
     } catch (error) {
       // ioredis keeps reconnecting; until then requests that need a session get 503
       this.logger.warn(
-        `Redis not reachable at startup (${(error as Error).message}); retrying in the background`,
+        `${describeEndpoint(this.connection.client)} not reachable at startup (${(error as Error).message}); ` +
+          'retrying in the background: requests that need a session get 503 until then',
       );
     }
     await this.coordinator?.start();
@@ -105,6 +113,7 @@ export class ClusterSessionRuntime {
       this.metrics?.remove();
       await this.coordinator?.stop();
       await closeRedis(this.connection);
+      this.unwatch();
     })();
     return this.stopped;
   }

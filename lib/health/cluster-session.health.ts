@@ -1,5 +1,6 @@
 import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { ClusterSessionRuntime } from '../cluster-session.runtime';
+import { describeEndpoint } from '../redis/redis-endpoint.util';
 
 /** Longest a health check waits for Redis to answer PING. */
 const PING_TIMEOUT = 1_000;
@@ -33,11 +34,7 @@ export class ClusterSessionHealthIndicator {
       await Promise.race([
         this.runtime.redis.ping(),
         new Promise(
-          (_, reject) =>
-            (timer = setTimeout(
-              () => reject(new Error(`no PONG within ${PING_TIMEOUT} ms`)),
-              PING_TIMEOUT,
-            )),
+          (_, reject) => (timer = setTimeout(() => reject(new PingTimeout()), PING_TIMEOUT)),
         ),
       ]);
       const redis = { redis: 'up', pingMs: Math.round((performance.now() - started) * 100) / 100 };
@@ -45,13 +42,22 @@ export class ClusterSessionHealthIndicator {
         return indicator.down({ ...redis, ...details, message: 'subscriber not subscribed' });
       return indicator.up({ ...redis, ...details });
     } catch (error) {
-      return indicator.down({
-        redis: 'down',
-        ...details,
-        message: error instanceof Error ? error.message : String(error),
-      });
+      return indicator.down({ redis: 'down', ...details, message: this.whatIsWrong(error) });
     } finally {
       clearTimeout(timer);
     }
   }
+
+  /** Why Redis is down, in words (ioredis's own messages say little to an operator). */
+  private whatIsWrong(error: unknown): string {
+    const { redis } = this.runtime;
+    const endpoint = describeEndpoint(redis);
+    if (redis.status !== 'ready')
+      return `${endpoint} is not connected (connection ${redis.status})`;
+    if (error instanceof PingTimeout)
+      return `${endpoint} did not answer PING within ${PING_TIMEOUT} ms`;
+    return `${endpoint} answered PING with an error: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
+
+class PingTimeout extends Error {}

@@ -1,0 +1,37 @@
+import type { Logger } from '@nestjs/common';
+import type { Cluster, Redis } from 'ioredis';
+import { describeEndpoint } from './redis-endpoint.util';
+
+/**
+ * Logs a connection's outages once each way: one line when it goes away (with the first
+ * error's reason), one when it is back, each naming the endpoint (no password). Its 'error'
+ * listener also keeps ioredis from printing "Unhandled error event" with a stack trace at every
+ * reconnection attempt. Returns what removes the listeners.
+ */
+export function watchConnection(client: Redis | Cluster, logger: Logger, role: string): () => void {
+  let down = false;
+  let wasReady = false;
+  const wentAway = (reason: string) => {
+    if (down) return;
+    down = true;
+    logger.warn(`${describeEndpoint(client)} is unreachable (${role}: ${reason}); retrying`);
+  };
+  const onError = (error: Error) => wentAway(error.message || error.name);
+  const onClose = () => {
+    if (wasReady) wentAway('connection closed');
+  };
+  const onReady = () => {
+    wasReady = true;
+    if (!down) return;
+    down = false;
+    logger.log(`${describeEndpoint(client)} is reachable again (${role})`);
+  };
+  client.on('error', onError);
+  client.on('close', onClose);
+  client.on('ready', onReady);
+  return () => {
+    client.off('error', onError);
+    client.off('close', onClose);
+    client.off('ready', onReady);
+  };
+}
