@@ -168,7 +168,14 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
       expect(login.setCookies).toEqual([]);
       const health = await client.get('/health');
       expect(health.status).toBe(503);
-      expect(health.json.error.session).toMatchObject({ status: 'down', redis: 'down' });
+      expect(health.json.error.session).toMatchObject({
+        status: 'down',
+        redis: 'down',
+        // in words, naming the endpoint (#16 item 3)
+        message: expect.stringMatching(
+          /^Redis at 127\.0\.0\.1:\d+ is not connected \(connection \w+\)$/,
+        ),
+      });
     } finally {
       await server.restart();
     }
