@@ -29,7 +29,7 @@ export interface ExpressSessionApi {
 }
 
 /** `req.session` for middleware written for express-session: data keys as properties. */
-export type ExpressSessionView<T extends SessionData = SessionData> = T &
+export type ExpressSessionView<T extends object = SessionData> = T &
   ExpressSessionApi &
   Pick<SessionHandle<T>, 'get' | 'set' | 'unset' | 'setUser' | 'load' | 'isNew' | 'isModified'>;
 
@@ -110,7 +110,7 @@ function snapshotOf(target: Target): SessionData {
  * the session is loaded: the module loads it before middleware runs whenever the request carries
  * a valid signed cookie. `holder` is what `session` is read from (the request).
  */
-export function expressSessionView<T extends SessionData>(
+export function expressSessionView<T extends object>(
   handle: SessionHandle<T>,
   holder: { session?: unknown },
 ): ExpressSessionView<T> {

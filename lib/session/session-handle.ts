@@ -33,7 +33,7 @@ export type SessionHandleOptions = Pick<
  * request without a valid signed cookie never reaches Redis. `data` is the request's own copy.
  * Changes are committed after the handler returns, before the response is sent.
  */
-export class SessionHandle<T extends SessionData = SessionData> {
+export class SessionHandle<T extends object = SessionData> {
   private session?: Session<T>;
   private loading?: Promise<void>;
   private loadError?: unknown;
@@ -229,7 +229,8 @@ export class SessionHandle<T extends SessionData = SessionData> {
       // express-session's: a new, empty session (but the keys asked for); the old one destroyed
       const kept: SessionData = {};
       for (const key of keep) {
-        if (Object.prototype.hasOwnProperty.call(session.data, key)) kept[key] = session.data[key];
+        const data = session.data as SessionData;
+        if (Object.prototype.hasOwnProperty.call(data, key)) kept[key] = data[key];
       }
       if (!session.isNew) await this.store.destroy(session.id);
       this.session = new Session<T>(generateSessionId(), kept as T);

@@ -36,7 +36,7 @@ const NEW_SESSION: SessionState = {
  * `data` may be changed freely, nested values included; a save compares each top-level key with
  * what was stored and writes only the keys that differ.
  */
-export class Session<T extends SessionData = SessionData> {
+export class Session<T extends object = SessionData> {
   /** Owner of the session, kept in the per-user index; set it with `setUser`. */
   userId: string | null;
   /** Its own cookie lifetime, ms, overriding the `cookie.maxAge` option; `undefined`: none. */

@@ -41,7 +41,7 @@ const DESTROYED = Number.POSITIVE_INFINITY;
  * before the reply cancels the fill (G3), and a reply older than the newest version seen is not
  * cached. Each caller gets its own `Session`, parsed from the frozen snapshot.
  */
-export class ClusteredRedisStore<T extends SessionData = SessionData> extends RedisSessionStore<T> {
+export class ClusteredRedisStore<T extends object = SessionData> extends RedisSessionStore<T> {
   private readonly reservations = new Map<string, Reservation>();
   /** Touches in flight per id: concurrent requests on one session share one. */
   private readonly touching = new Map<string, Promise<boolean>>();

@@ -51,7 +51,7 @@ const MAX_REPORTED = 1_000;
  * Sessions in Redis, without a local cache: one hash per session, every write one Lua script.
  * The connection is owned by the caller (the module opens and closes it).
  */
-export class RedisSessionStore<T extends SessionData = SessionData> extends SessionStore<T> {
+export class RedisSessionStore<T extends object = SessionData> extends SessionStore<T> {
   protected readonly scripts: SessionScripts;
   protected readonly cipher: FieldCipher | null;
   private redisErrorCount = 0;

@@ -19,13 +19,13 @@ export interface SessionDelta {
  * The top-level keys that differ from what was stored. Throws, before anything is written, when
  * a value cannot be serialized or the whole session would exceed `maxBytes`.
  */
-export function encodeDelta(session: Session, maxBytes: number): SessionDelta {
+export function encodeDelta(session: Session<object>, maxBytes: number): SessionDelta {
   const baseline = session.storedState.fields;
   const fields = new Map<string, string>();
   const set: [string, string][] = [];
   let bytes = 0;
   for (const key of Object.keys(session.data)) {
-    const json = serialize(key, session.data[key]);
+    const json = serialize(key, (session.data as SessionData)[key]);
     if (json === undefined) continue;
     const field = DATA_FIELD_PREFIX + key;
     fields.set(field, json);
@@ -48,11 +48,11 @@ function sizeOf(fields: ReadonlyMap<string, string>): number {
 }
 
 /** True when a save would write something: a changed, added or removed top-level key. */
-export function hasChanges(session: Session): boolean {
+export function hasChanges(session: Session<object>): boolean {
   const baseline = session.storedState.fields;
   let kept = 0;
   for (const key of Object.keys(session.data)) {
-    const json = serialize(key, session.data[key]);
+    const json = serialize(key, (session.data as SessionData)[key]);
     if (json === undefined) continue;
     if (baseline.get(DATA_FIELD_PREFIX + key) !== json) return true;
     kept++;
@@ -66,15 +66,16 @@ export function hasChanges(session: Session): boolean {
  * `to`. Keys the request did not change keep `to`'s values: what other nodes wrote meanwhile
  * survives (G6 across a regenerate).
  */
-export function applyChanges<T extends SessionData>(from: Session<T>, to: Session<T>): Session<T> {
+export function applyChanges<T extends object>(from: Session<T>, to: Session<T>): Session<T> {
   const baseline = from.storedState.fields;
   const data = to.data as SessionData;
   const kept = new Set<string>();
   for (const key of Object.keys(from.data)) {
-    const json = serialize(key, from.data[key]);
+    const value = (from.data as SessionData)[key];
+    const json = serialize(key, value);
     if (json === undefined) continue;
     kept.add(DATA_FIELD_PREFIX + key);
-    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) data[key] = from.data[key];
+    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) data[key] = value;
   }
   for (const field of baseline.keys()) {
     if (!kept.has(field)) delete data[field.slice(DATA_FIELD_PREFIX.length)];
@@ -179,10 +180,7 @@ export function decodeSnapshot(
 }
 
 /** A new `Session` with its own data, parsed from a (validated) snapshot. */
-export function toSession<T extends SessionData>(
-  id: string,
-  snapshot: SessionSnapshot,
-): Session<T> {
+export function toSession<T extends object>(id: string, snapshot: SessionSnapshot): Session<T> {
   const data: SessionData = {};
   for (const [field, json] of snapshot.fields) {
     // defineProperty: a stored "__proto__" key must not become the prototype
@@ -208,7 +206,7 @@ export function toSession<T extends SessionData>(
 }
 
 /** The snapshot of a session as it was last stored. */
-export function snapshotOf(session: Session): SessionSnapshot {
+export function snapshotOf(session: Session<object>): SessionSnapshot {
   const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge, fields } =
     session.storedState;
   return {
@@ -224,7 +222,7 @@ export function snapshotOf(session: Session): SessionSnapshot {
 }
 
 /** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */
-export function decodeSession<T extends SessionData>(
+export function decodeSession<T extends object>(
   id: string,
   raw: RawSession,
   localNow = Date.now(),

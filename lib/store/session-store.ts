@@ -12,7 +12,7 @@ export interface GetSessionOptions {
  * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
  * rejects with `SessionStoreUnavailableError`.
  */
-export abstract class SessionStore<T extends SessionData = SessionData> {
+export abstract class SessionStore<T extends object = SessionData> {
   /** Creates and stores a new session now (unlike the HTTP layer, which saves only when changed). */
   abstract create(data?: T): Promise<Session<T>>;
 
