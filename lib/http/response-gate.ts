@@ -111,9 +111,9 @@ export class ResponseGate {
           const gate = this[GATE];
           if (gate) return gate.intercept(method, args);
           const handle = sessionOf(this.req);
-          // nothing to commit (or already decided): straight through, nothing allocated
-          if (!handle || handle.gateDecided || !handle.needsCommit()) {
-            if (handle) handle.gateDecided = true;
+          // nothing to commit: straight through, nothing allocated (and not asked again)
+          if (!handle?.needsCommit()) {
+            handle?.skipCommit();
             return originals[method].apply(this, args);
           }
           const request = (this.req ?? {}) as { protocol?: string };

@@ -57,18 +57,16 @@ export class SessionMiddleware implements NestMiddleware {
     const handle = new SessionHandle(this.store, received, this.options);
     request.session = expressSessionView(handle, request);
     if (gate) ResponseGate.install(response, handle, this.committer, protocol);
+    // switching from express-session: this browser's session moves in, once (see migrateFrom)
     const legacy = received ? null : this.cookies.readLegacy(request.headers.cookie);
-    if (legacy) {
-      // switching from express-session: this browser's session moves in, once (see migrateFrom)
-      handle.adopt(this.runtime.migrator!.migrate(legacy)).then(
-        () => next(),
-        () => next(),
-      );
-      return;
-    }
-    if (handle.loadSync()) return next();
+    const loading = legacy
+      ? handle.adopt(this.runtime.migrator!.migrate(legacy))
+      : handle.loadSync()
+        ? null
+        : handle.load();
+    if (!loading) return next();
     // a failure is kept by the handle (see SessionHandle.load): routes that use the session get 503
-    handle.load().then(
+    loading.then(
       () => next(),
       () => next(),
     );

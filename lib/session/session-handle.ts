@@ -28,10 +28,10 @@ export type SessionHandleOptions = Pick<
 >;
 
 /**
- * The session as one request sees it (`req.session`, `@Session()`). Loaded lazily: nothing is
- * read until `load()` (the module calls it before a handler that declares `@Session()`); a
- * request without a valid signed cookie never reaches Redis. `data` is the request's own copy.
- * Changes are committed after the handler returns, before the response is sent.
+ * The session as one request sees it (`@Session()`; `req.session` is express-session's API over
+ * it). The module loads it before middleware runs when the request carries a valid signed
+ * cookie; a request without one starts a new session and never reaches Redis. `data` is the
+ * request's own copy. Changes are committed before the response's first byte leaves.
  */
 export class SessionHandle<T extends object = SessionData> {
   private session?: Session<T>;
@@ -50,8 +50,6 @@ export class SessionHandle<T extends object = SessionData> {
   /** express-session's `touch()`: refresh the idle timeout with this response. */
   private touchRequested = false;
   private sessionCookie?: SessionCookie;
-  /** Set by the response gate once it has let the response through (nothing to commit). */
-  gateDecided = false;
 
   constructor(
     private readonly store: SessionStore<T>,
@@ -65,18 +63,14 @@ export class SessionHandle<T extends object = SessionData> {
    * (Redis unavailable) is kept: every later `load()` and every access rethrows it.
    */
   async load(): Promise<this> {
-    this.loading ??= (async () => {
-      const { received } = this;
-      try {
-        const stored = received
-          ? await this.store.get(received.id, { minVersion: received.version })
-          : null;
-        this.session = stored ?? new Session<T>(generateSessionId(), {} as T);
-      } catch (error) {
-        this.loadError = error;
-        throw error;
-      }
-    })();
+    const { received } = this;
+    this.settle(
+      () =>
+        received
+          ? this.store.get(received.id, { minVersion: received.version })
+          : Promise.resolve(null),
+      false,
+    );
     await this.loading;
     return this;
   }
@@ -87,17 +81,22 @@ export class SessionHandle<T extends object = SessionData> {
    * its cookie.
    */
   async adopt(loading: Promise<Session<T> | null>): Promise<void> {
-    this.loading ??= loading.then(
+    this.settle(() => loading, true);
+    await this.loading;
+  }
+
+  /** Starts the one load of this handle: a session, or a new one when there is none. */
+  private settle(read: () => Promise<Session<T> | null>, adopted: boolean): void {
+    this.loading ??= read().then(
       (session) => {
         this.session = session ?? new Session<T>(generateSessionId(), {} as T);
-        this.written = session !== null;
+        this.written = adopted && session !== null;
       },
       (error: unknown) => {
         this.loadError = error;
         throw error;
       },
     );
-    await this.loading;
   }
 
   /**
@@ -227,9 +226,9 @@ export class SessionHandle<T extends object = SessionData> {
     this.regenerated = true;
     if (fresh) {
       // express-session's: a new, empty session (but the keys asked for); the old one destroyed
+      const data = session.data as SessionData;
       const kept: SessionData = {};
       for (const key of keep) {
-        const data = session.data as SessionData;
         if (Object.prototype.hasOwnProperty.call(data, key)) kept[key] = data[key];
       }
       if (!session.isNew) await this.store.destroy(session.id);
@@ -257,9 +256,17 @@ export class SessionHandle<T extends object = SessionData> {
   }
 
   /**
+   * The response went out without a commit (nothing to do when its first byte left): later
+   * changes are not written by it, and `needsCommit()` answers at once from now on.
+   */
+  skipCommit(): void {
+    this.committed = true;
+  }
+
+  /**
    * Whether `commit()` has anything to do: a write, a touch or a cookie to set or clear.
    * Synchronous, so that the common read-only request finishes without another async step.
-   * False once the commit has started: a response commits once.
+   * False once the commit has started, or was skipped: a response commits once.
    */
   needsCommit(now = Date.now()): boolean {
     if (this.committed) return false;
