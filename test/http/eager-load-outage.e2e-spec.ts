@@ -1,9 +1,7 @@
 import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
-import { ClusterSessionModule } from '../../lib';
-import { TEST_SECRET } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { HttpClient } from './support/http-client';
-import { createApp, type Platform } from './support/test-app';
+import { createAppOnNewRedis, type Platform } from './support/test-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 @Controller('o')
@@ -23,17 +21,7 @@ describe.each<Platform>(['express', 'fastify'])(
     let app: INestApplication;
     let url: string;
     beforeAll(async () => {
-      server = await RedisServer.start();
-      app = await createApp(
-        platform,
-        ClusterSessionModule.forRoot({
-          secret: TEST_SECRET,
-          redis: server.url,
-          cluster: { heartbeatInterval: 200 },
-        }),
-        [OutageController],
-      );
-      url = await app.getUrl();
+      ({ server, app, url } = await createAppOnNewRedis(platform, [OutageController]));
     });
     afterAll(async () => {
       server.resume();

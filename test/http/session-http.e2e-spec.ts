@@ -1,10 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { ClusterSessionModule, ClusterSessionRuntime } from '../../lib';
-import { scriptCalls, TEST_SECRET } from '../support/cluster-fixture';
+import { ClusterSessionRuntime } from '../../lib';
+import { scriptCalls } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { HttpClient } from './support/http-client';
-import { createApp, type Platform } from './support/test-app';
+import { createAppOnNewRedis, type Platform } from './support/test-app';
 
 describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform) => {
   let server: RedisServer;
@@ -12,16 +12,7 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
   let url: string;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    app = await createApp(
-      platform,
-      ClusterSessionModule.forRoot({
-        secret: TEST_SECRET,
-        redis: server.url,
-        cluster: { heartbeatInterval: 200 },
-      }),
-    );
-    url = await app.getUrl();
+    ({ server, app, url } = await createAppOnNewRedis(platform));
   });
 
   afterAll(async () => {

@@ -13,12 +13,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { of, type Observable } from 'rxjs';
-import { ClusterSessionModule, Session, SessionHandle } from '../../lib';
-import { TEST_SECRET } from '../support/cluster-fixture';
+import { Session, SessionHandle } from '../../lib';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { HttpClient } from './support/http-client';
-import { createApp, type Platform } from './support/test-app';
+import { createAppOnNewRedis, type Platform } from './support/test-app';
 
 const FILE_BODY = 'a file, streamed\n';
 const dir = mkdtempSync(join(tmpdir(), 'ncs-streaming-'));
@@ -158,17 +157,7 @@ describe.each<Platform>(['express', 'fastify'])('streamed responses on %s', (pla
   let url: string;
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    app = await createApp(
-      platform,
-      ClusterSessionModule.forRoot({
-        secret: TEST_SECRET,
-        redis: server.url,
-        cluster: { heartbeatInterval: 200 },
-      }),
-      [StreamingController],
-    );
-    url = await app.getUrl();
+    ({ server, app, url } = await createAppOnNewRedis(platform, [StreamingController]));
   });
 
   afterAll(async () => {

@@ -13,8 +13,11 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
+import { TEST_SECRET } from '../../support/cluster-fixture';
+import { RedisServer } from '../../support/redis-server';
 import {
   ClusterSessionHealthIndicator,
+  ClusterSessionModule,
   InjectSessionStore,
   Session,
   SessionHandle,
@@ -130,4 +133,22 @@ export async function createApp(
   }
   await app.listen(0, '127.0.0.1');
   return app;
+}
+
+/** A private redis-server and an application with the module on it (the HTTP suites' setup). */
+export async function createAppOnNewRedis(
+  platform: Platform,
+  controllers: Type[] = [],
+): Promise<{ server: RedisServer; app: INestApplication; url: string }> {
+  const server = await RedisServer.start();
+  const app = await createApp(
+    platform,
+    ClusterSessionModule.forRoot({
+      secret: TEST_SECRET,
+      redis: server.url,
+      cluster: { heartbeatInterval: 200 },
+    }),
+    controllers,
+  );
+  return { server, app, url: await app.getUrl() };
 }
