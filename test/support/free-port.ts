@@ -1,7 +1,20 @@
 import { createServer } from 'node:net';
 
-/** A TCP port that was free on 127.0.0.1 a moment ago. */
-export function freePort(): Promise<number> {
+/** Ports this process has handed out: two concurrent probes must not get the same one. */
+const given = new Set<number>();
+
+/** A TCP port that was free on 127.0.0.1 a moment ago and not handed out before by this process. */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await probe();
+    if (!given.has(port)) {
+      given.add(port);
+      return port;
+    }
+  }
+}
+
+function probe(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();

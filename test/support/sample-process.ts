@@ -35,36 +35,55 @@ export class SampleProcess {
    */
   static async start(
     env: Record<string, string>,
-    { ready = 'health' as 'health' | 'listening' | 'none', script = MAIN } = {},
+    options: { ready?: 'health' | 'listening' | 'none'; script?: string } = {},
   ): Promise<SampleProcess> {
+    const script = options.script ?? MAIN;
     if (!existsSync(script)) {
       throw new Error(`${script} is missing: run "npm run build" (npm test does it first)`);
     }
-    const port = env.PORT ? Number(env.PORT) : await freePort();
+    for (let attempt = 1; ; attempt++) {
+      const port = env.PORT ? Number(env.PORT) : await freePort();
+      try {
+        return await SampleProcess.launch(env, port, script, options.ready ?? 'health');
+      } catch (error) {
+        // Another process may have taken the free port between the probe and the listen.
+        const taken = error instanceof Error && error.message.includes('EADDRINUSE');
+        if (!taken || env.PORT || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  private static async launch(
+    env: Record<string, string>,
+    port: number,
+    script: string,
+    ready: 'health' | 'listening' | 'none',
+  ): Promise<SampleProcess> {
     const child = spawn(process.execPath, [script], {
       env: { ...process.env, WORKERS: '1', ...env, PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sample = new SampleProcess(child, port);
-    if (ready === 'listening') {
-      await waitFor(
-        () => {
-          if (child.exitCode !== null)
-            throw new Error(`process exited (${child.exitCode}): ${sample.output}`);
-          return sample.output.includes('listening');
-        },
-        { timeoutMs: 20_000, intervalMs: 20, what: `${script} on port ${port}` },
-      );
-    }
-    if (ready === 'health') {
-      await waitFor(
-        async () => {
-          if (child.exitCode !== null)
-            throw new Error(`sample exited (${child.exitCode}): ${sample.output}`);
-          return (await fetch(`${sample.url}/health`).catch(() => undefined))?.status === 200;
-        },
-        { timeoutMs: 20_000, intervalMs: 50, what: `the sample on port ${port}` },
-      );
+    if (ready === 'none') return sample;
+    // An exit before ready fails at once (not at the deadline), with what the process printed.
+    const exited = new Promise<never>((_, reject) =>
+      child.once('close', (code) =>
+        reject(new Error(`${script} exited (${code}) before it was ready: ${sample.output}`)),
+      ),
+    );
+    const isReady =
+      ready === 'listening'
+        ? () => sample.output.includes('listening')
+        : async () =>
+            (await fetch(`${sample.url}/health`).catch(() => undefined))?.status === 200;
+    try {
+      await Promise.race([
+        exited,
+        waitFor(isReady, { timeoutMs: 20_000, intervalMs: 20, what: `${script} on port ${port}` }),
+      ]);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
     }
     return sample;
   }
