@@ -74,8 +74,7 @@ export class SampleProcess {
     const isReady =
       ready === 'listening'
         ? () => sample.output.includes('listening')
-        : async () =>
-            (await fetch(`${sample.url}/health`).catch(() => undefined))?.status === 200;
+        : async () => (await fetch(`${sample.url}/health`).catch(() => undefined))?.status === 200;
     try {
       await Promise.race([
         exited,
