@@ -15,7 +15,7 @@ async function primary(): Promise<void> {
   const env = readSampleEnv();
   let privateRedis: RedisServer | undefined;
   if (!env.redisUrl) {
-    privateRedis = await RedisServer.start();
+    privateRedis = await RedisServer.start({ detached: true });
     env.redisUrl = privateRedis.url;
     console.log(`[sample] REDIS_URL is not set: started a private redis-server at ${env.redisUrl}`);
   }
@@ -51,8 +51,10 @@ async function primary(): Promise<void> {
     await privateRedis?.dispose();
     process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // `on`, not `once`: a Ctrl-C reaches this process twice (from the terminal and forwarded by
+  // npm), and a second signal without a listener would kill it before redis-server is stopped
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   if (env.workers === 1) {
     Object.assign(process.env, shared, { NODE_ID: env.nodeId ?? defaultNodeId() });

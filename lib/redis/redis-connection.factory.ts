@@ -17,6 +17,9 @@ export const COMMAND_CONNECTION_DEFAULTS: RedisOptions = {
   connectTimeout: 2_000,
   // ioredis arms this timer even when the socket is already closed; keep shutdown short
   disconnectTimeout: 200,
+  // TCP keepalive after 30 s idle: ioredis 6's default, set so that ioredis 5 (default 0, the
+  // system's two hours) notices a silently dropped connection as soon
+  keepAlive: 30_000,
   retryStrategy: (attempt: number) => retryDelay(attempt),
   // a primary demoted by a Sentinel failover answers writes with READONLY: reconnect, and
   // Sentinel names the new primary (the failed command is not resent: the request gets a 503)

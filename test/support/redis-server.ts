@@ -15,6 +15,11 @@ export interface RedisServerOptions {
   args?: string[];
   /** Runs a Sentinel instead, with these lines in its (rewritable) configuration file. */
   sentinel?: string[];
+  /**
+   * In its own process group, so that a Ctrl-C in the terminal reaches only its owner, which
+   * stops it after whatever still uses it (the sample's workers).
+   */
+  detached?: boolean;
 }
 
 const running = new Set<ChildProcess>();
@@ -34,13 +39,20 @@ export class RedisServer {
     private readonly bin: string,
     private readonly args: string[],
     private readonly sentinel?: string[],
+    private readonly detached = false,
   ) {}
 
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const bin = findRedisServer();
     for (let attempt = 1; ; attempt++) {
       const port = options.port ?? (await freePort());
-      const server = new RedisServer(port, bin, options.args ?? [], options.sentinel);
+      const server = new RedisServer(
+        port,
+        bin,
+        options.args ?? [],
+        options.sentinel,
+        options.detached,
+      );
       try {
         await server.launch();
         return server;
@@ -146,7 +158,10 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
-    const child = spawn(this.bin, this.launchArgs(), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.bin, this.launchArgs(), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: this.detached,
+    });
     let output = '';
     const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-2_000));
     child.stdout?.on('data', collect);

@@ -1,0 +1,263 @@
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HttpClient } from '../http/support/http-client';
+import { RedisServer } from '../support/redis-server';
+import { SampleProcess } from '../support/sample-process';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..');
+const SECRET = 'packed-app-secret-of-at-least-32-characters';
+
+/** The version of `name` this repository was tested with, so the fresh app installs the same. */
+const tested = (name: string): string =>
+  JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+
+/** What a new user's app installs next to the package: the README's imports, pinned as tested. */
+const APP_DEPENDENCIES = [
+  '@nestjs/common',
+  '@nestjs/core',
+  '@nestjs/platform-express',
+  '@nestjs/config',
+  '@nestjs/terminus',
+  '@nestjs/passport',
+  'ioredis',
+  'reflect-metadata',
+  'rxjs',
+  'passport',
+  'passport-local',
+  'connect-flash',
+  'csrf-sync',
+  'typescript',
+  '@types/node',
+  '@types/express',
+  '@types/express-session',
+  '@types/passport-local',
+  '@types/connect-flash',
+];
+
+/** The tsconfig `nest new` generates (NestJS 11), made fully strict. */
+const NEST_NEW_TSCONFIG = {
+  compilerOptions: {
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    resolvePackageJsonExports: true,
+    esModuleInterop: true,
+    isolatedModules: true,
+    declaration: true,
+    removeComments: true,
+    emitDecoratorMetadata: true,
+    experimentalDecorators: true,
+    allowSyntheticDefaultImports: true,
+    target: 'ES2023',
+    sourceMap: true,
+    outDir: './dist',
+    rootDir: './src',
+    incremental: true,
+    skipLibCheck: true,
+    strict: true,
+    forceConsistentCasingInFileNames: true,
+    noFallthroughCasesInSwitch: false,
+  },
+  include: ['src'],
+};
+
+/** Names a README fragment (a block that is not a whole file) may use without declaring them. */
+const FRAGMENT_PRELUDE = 'declare const secret: string;\ndeclare const password: string;\n';
+
+interface Block {
+  file?: string; // the file name the README gives above the block (`app.module.ts`:)
+  section: string;
+  code: string;
+}
+
+/** Every ```ts block of a README, with the section it is in and the file name above it, if any. */
+function tsBlocks(readme: string): Block[] {
+  const blocks: Block[] = [];
+  let section = '';
+  const lines = readme.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].startsWith('## ')) section = lines[i].slice(3);
+    if (lines[i] !== '```ts') continue;
+    const end = lines.indexOf('```', i + 1);
+    const label = /^`([\w.-]+\.ts)`:$/.exec(lines[i - 2] ?? '');
+    blocks.push({ file: label?.[1], section, code: lines.slice(i + 1, end).join('\n') + '\n' });
+    i = end;
+  }
+  return blocks;
+}
+
+/**
+ * What a new user does: `npm pack` this repository, install the tarball into a fresh app beside
+ * NestJS, copy the README's TypeScript blocks, compile them with `nest new`'s settings made
+ * strict, and run the quick start as two instances on one Redis.
+ */
+describe('the packed package in a fresh app', () => {
+  const work = mkdtempSync(join(tmpdir(), 'ncs-packed-'));
+  const app = join(work, 'app');
+  let packed: string; // the unpacked tarball
+  let readme: string; // the README as the registry shows it
+  let redis: RedisServer;
+  const nodes: SampleProcess[] = [];
+
+  beforeAll(async () => {
+    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], {
+      cwd: ROOT,
+    });
+    const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('[')));
+    await run('tar', ['xzf', join(work, filename), '-C', work]);
+    packed = join(work, 'package');
+    readme = readFileSync(join(packed, 'README.md'), 'utf8');
+
+    mkdirSync(join(app, 'src'), { recursive: true });
+    const dependencies = Object.fromEntries(APP_DEPENDENCIES.map((n) => [n, tested(n)]));
+    dependencies['nestjs-cluster-session'] = `file:${join(work, filename)}`;
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'fresh-app', private: true, dependencies }, null, 2),
+    );
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(NEST_NEW_TSCONFIG, null, 2));
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app });
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+    await redis?.dispose();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships the compiled library with types, LICENSE, and the files the README links to', () => {
+    const files = (dir: string, prefix = ''): string[] =>
+      readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? files(dir, join(prefix, entry.name)) : [join(prefix, entry.name)],
+      );
+    const shipped = files(packed);
+    expect(shipped).toEqual(
+      expect.arrayContaining([
+        'LICENSE',
+        'README.md',
+        'BENCHMARKS.md',
+        'bench/results/http.svg',
+        'dist/lib/index.js',
+        'dist/lib/index.d.ts',
+      ]),
+    );
+    expect(shipped.filter((file) => /spec|test\/|sample\/|\.tsbuildinfo/.test(file))).toEqual([]);
+    // Source maps carry their sources: they point to lib/*.ts, which is not shipped.
+    const maps = shipped.filter((file) => file.endsWith('.js.map'));
+    expect(maps.length).toBeGreaterThan(10);
+    const withoutSources = maps.filter((map) => {
+      const { sources, sourcesContent } = JSON.parse(readFileSync(join(packed, map), 'utf8'));
+      return !Array.isArray(sourcesContent) || sourcesContent.length !== sources.length;
+    });
+    expect(withoutSources).toEqual([]);
+  });
+
+  it("the registry's README has no relative links; the repository's README is left as it was", () => {
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target);
+    expect(links.filter((target) => !/^(https?:|#)/.test(target))).toEqual([]);
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    expect(links).toContain(`https://unpkg.com/nestjs-cluster-session@${version}/BENCHMARKS.md`);
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('](BENCHMARKS.md)');
+  });
+
+  it('resolves through the exports map, and the types come with it', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['-e', "console.log(typeof require('nestjs-cluster-session').ClusterSessionModule)"],
+      { cwd: app },
+    );
+    expect(stdout.trim()).toBe('function');
+    const manifest = JSON.parse(readFileSync(join(packed, 'package.json'), 'utf8'));
+    expect(manifest.exports['.'].types).toBe('./dist/lib/index.d.ts');
+  });
+
+  it('every TypeScript block of the README compiles, strict, against the installed package', async () => {
+    const blocks = tsBlocks(readme);
+    const quickStart = blocks.filter((block) => block.section === 'Quick start');
+    const passport = blocks.filter((block) => block.section === 'Using Passport');
+    expect(quickStart.map((block) => block.file)).toEqual(['app.module.ts', 'main.ts']);
+    expect(passport.length).toBeGreaterThanOrEqual(8);
+    for (const block of blocks) {
+      const dir = block.section === 'Quick start' ? 'src' : join('src', slug(block.section));
+      mkdirSync(join(app, dir), { recursive: true });
+      if (block.file) {
+        writeFileSync(join(app, dir, block.file), block.code);
+      } else {
+        const names = exportedNames().filter((name) =>
+          new RegExp(`\\b${name}\\b`).test(block.code),
+        );
+        const imports = `import { ${names.join(', ')} } from 'nestjs-cluster-session';\n`;
+        const index = blocks.indexOf(block);
+        writeFileSync(
+          join(app, dir, `fragment-${index}.ts`),
+          `${imports}${FRAGMENT_PRELUDE}export {};\n${block.code}`,
+        );
+      }
+    }
+    const compiled = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], {
+      cwd: app,
+    }).then(
+      () => '',
+      (error: { stdout: string }) => error.stdout,
+    );
+    expect(compiled).toBe('');
+  }, 120_000);
+
+  it('the quick start, run as two instances on one Redis, shares the session between them', async () => {
+    redis = await RedisServer.start();
+    for (const port of [0, 1]) {
+      nodes[port] = await SampleProcess.start(
+        { REDIS_URL: redis.url, SESSION_SECRET: SECRET, NODE_ID: `quick-${port}` },
+        { script: join(app, 'dist', 'main.js') },
+      );
+    }
+    const [a, b] = nodes;
+    const browser = new HttpClient('');
+
+    expect((await browser.post(`${a.url}/logout-all`)).status).toBe(401); // nobody logged in
+    expect((await browser.get(`${b.url}/me`)).status).toBe(401);
+    const login = await browser.post(`${a.url}/login`, { username: 'alice' });
+    expect(login.status).toBe(201);
+    expect((await browser.get(`${b.url}/me`)).json).toEqual({ username: 'alice' });
+    expect((await browser.post(`${b.url}/cart`, { item: 'apple' })).json).toEqual(['apple']);
+    expect((await browser.post(`${a.url}/cart`, { item: 'pear' })).json).toEqual(['apple', 'pear']);
+    expect((await browser.get(`${b.url}/cart`)).json).toEqual(['apple', 'pear']);
+
+    const phone = new HttpClient('');
+    await phone.post(`${b.url}/login`, { username: 'alice' });
+    expect((await browser.post(`${a.url}/logout-all`)).json).toEqual({ destroyed: 2 });
+    expect((await phone.get(`${a.url}/me`)).status).toBe(401);
+    expect((await phone.get(`${b.url}/me`)).status).toBe(401);
+
+    await browser.post(`${b.url}/login`, { username: 'bob' });
+    expect((await browser.post(`${a.url}/logout`)).json).toEqual({ ok: true });
+    expect(browser.cookie).toBeUndefined();
+    expect((await browser.get(`${b.url}/health`)).status).toBe(200);
+  }, 60_000);
+
+  /** The names the package exports (values and types), read from its declaration file. */
+  function exportedNames(): string[] {
+    const index = readFileSync(join(packed, 'dist', 'lib', 'index.d.ts'), 'utf8');
+    return [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap(([, list]) =>
+      list
+        .split(',')
+        .map((entry) =>
+          entry
+            .trim()
+            .split(/\s+as\s+/)
+            .pop()!,
+        )
+        .filter(Boolean),
+    );
+  }
+});
+
+function slug(section: string): string {
+  return section
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+}
