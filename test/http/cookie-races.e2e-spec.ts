@@ -2,6 +2,7 @@ import { Body, Controller, Get, Post, Req, type INestApplication } from '@nestjs
 import type { Redis } from 'ioredis';
 import { ClusterSessionModule } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
+import { TcpProxy } from '../support/tcp-proxy';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
 import { HttpClient } from './support/http-client';
@@ -26,6 +27,11 @@ class RaceController {
     await cb((d) => sess(req).regenerate(d));
     sess(req).user = b.name; // req.session is a new object after regenerate, as with express-session
     return { id: sess(req).id };
+  }
+  /** express-session's logout: a new, empty session in place of the signed-in one */
+  @Post('logout') async logout(@Req() req: any) {
+    await cb((d) => sess(req).regenerate(d));
+    return { ok: true };
   }
   @Post('remember') remember(@Req() req: any) {
     sess(req).cookie.maxAge = 30 * DAY;
@@ -56,12 +62,12 @@ describe.each<Platform>(['express', 'fastify'])('#15 review: cookie races on %s'
   let server: RedisServer;
   let redis: Redis;
   const apps: INestApplication[] = [];
-  const start = async (options: Record<string, unknown> = {}) => {
+  const start = async (options: Record<string, unknown> = {}, url = server.url) => {
     const app = await createApp(
       platform,
       ClusterSessionModule.forRoot({
         secret: TEST_SECRET,
-        redis: server.url,
+        redis: url,
         absoluteTimeout: 60 * DAY,
         ...options,
       }),
@@ -114,5 +120,25 @@ describe.each<Platform>(['express', 'fastify'])('#15 review: cookie races on %s'
     release();
     const late = await slow;
     expect(late.setCookies[0]).toMatch(/Max-Age=/); // else the browser now holds a session cookie
+  });
+
+  it('a logout by regenerate() on one node is not undone by another node whose invalidation is late: the old cookie is cleared', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      const a = await start({}, `redis://127.0.0.1:${proxy.port}`);
+      const b = await start();
+      const browser = new HttpClient('');
+      await browser.post(`${a}/r/login`, { name: 'carol' });
+      expect((await browser.get(`${a}/r/who`)).json.user).toBe('carol'); // cached on A
+      proxy.subscriberDelayMs = 400; // A hears of B's changes late (a busy node, a slow link)
+      const logout = await browser.post(`${b}/r/logout`);
+      expect(logout.json).toEqual({ ok: true });
+      // the new, empty session is not stored (saveUninitialized: false); the signed-in one is
+      // gone, and the browser must not keep a cookie that A's cache still knows as carol's
+      expect(logout.setCookies.join()).toMatch(/Expires=Thu, 01 Jan 1970/);
+      expect((await browser.get(`${a}/r/who`)).json.user).toBeNull();
+    } finally {
+      await proxy.close();
+    }
   });
 });
