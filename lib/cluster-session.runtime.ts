@@ -111,9 +111,9 @@ export class ClusterSessionRuntime {
     this.stopped ??= (async () => {
       await Promise.allSettled([...this.inFlight]);
       this.metrics?.remove();
+      this.unwatch(); // closing is not an outage: no "unreachable" warning on every shutdown
       await this.coordinator?.stop();
       await closeRedis(this.connection);
-      this.unwatch();
     })();
     return this.stopped;
   }

@@ -13,26 +13,9 @@ import { defaultNodeId, generateSecret, readSampleEnv } from './sample.config';
  */
 async function primary(): Promise<void> {
   const env = readSampleEnv();
-  let privateRedis: RedisServer | undefined;
-  if (!env.redisUrl) {
-    privateRedis = await RedisServer.start({ detached: true });
-    env.redisUrl = privateRedis.url;
-    console.log(`[sample] REDIS_URL is not set: started a private redis-server at ${env.redisUrl}`);
-  }
-  if (!env.sessionSecret) {
-    env.sessionSecret = generateSecret();
-    console.log(
-      '[sample] SESSION_SECRET is not set: generated one for this run and shared it with the workers',
-    );
-  }
-  const shared = {
-    REDIS_URL: env.redisUrl,
-    SESSION_SECRET: env.sessionSecret,
-    PORT: String(env.port),
-  };
-
   let stopping = false;
   let stopSingle: (() => Promise<void>) | undefined;
+  let privateRedis: Promise<RedisServer | undefined> = Promise.resolve(undefined);
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -48,13 +31,33 @@ async function primary(): Promise<void> {
       ),
     );
     await stopSingle?.();
-    await privateRedis?.dispose();
+    // a redis-server still starting is waited for, then stopped: it is in its own process group
+    await (await privateRedis.catch(() => undefined))?.dispose();
     process.exit(0);
   };
-  // `on`, not `once`: a Ctrl-C reaches this process twice (from the terminal and forwarded by
-  // npm), and a second signal without a listener would kill it before redis-server is stopped
+  // Installed before anything is started, so that no signal finds the default action (which
+  // would leave the private redis-server running). `on`, not `once`: a Ctrl-C reaches this
+  // process twice (from the terminal and forwarded by npm).
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  if (!env.redisUrl) {
+    privateRedis = RedisServer.start({ detached: true });
+    env.redisUrl = (await privateRedis)!.url;
+    if (stopping) return;
+    console.log(`[sample] REDIS_URL is not set: started a private redis-server at ${env.redisUrl}`);
+  }
+  if (!env.sessionSecret) {
+    env.sessionSecret = generateSecret();
+    console.log(
+      '[sample] SESSION_SECRET is not set: generated one for this run and shared it with the workers',
+    );
+  }
+  const shared = {
+    REDIS_URL: env.redisUrl,
+    SESSION_SECRET: env.sessionSecret,
+    PORT: String(env.port),
+  };
 
   if (env.workers === 1) {
     Object.assign(process.env, shared, { NODE_ID: env.nodeId ?? defaultNodeId() });

@@ -2,15 +2,17 @@
 // prepack / postpack: the README's relative links (BENCHMARKS.md, the benchmark chart) resolve in
 // the repository but not on the npm registry's page. `prepack` rewrites them to the same files in
 // the published package (unpkg serves every published version's files), pinned to the version
-// being packed; `postpack` puts the repository's README back.
+// being packed; `postpack` rewrites them back. Each is the other's inverse and keeps no copy, so
+// a pack that fails or is interrupted between them loses no edit: the README only keeps absolute
+// links until the next pack, or `node scripts/pack-readme.cjs postpack`, puts them back.
 'use strict';
-const { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..');
 const readme = join(root, 'README.md');
-const kept = join(root, '.README.md.repository');
 const { name, version, files } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const published = `https://unpkg.com/${name}@${version}/`;
 
 /** `[text](path)` and `![alt](path)` whose path is relative: not a URL, not an anchor. */
 const RELATIVE_LINK = /(\]\()(?![a-z][a-z0-9+.-]*:|#|\/)([^)\s]+)(\))/gi;
@@ -21,18 +23,24 @@ function absolute(markdown) {
     if (!shipped) {
       throw new Error(`README.md links to ${path}, which the package does not ship (see "files")`);
     }
-    return `${open}https://unpkg.com/${name}@${version}/${path}${close}`;
+    return `${open}${published}${path}${close}`;
   });
 }
 
-const mode = process.argv[2];
-if (mode === 'prepack') {
-  if (!existsSync(kept)) copyFileSync(readme, kept);
-  // Written beside and renamed over, so that a reader of README.md never sees half a file.
-  writeFileSync(`${readme}.packing`, absolute(readFileSync(kept, 'utf8')));
-  renameSync(`${readme}.packing`, readme);
-} else if (mode === 'postpack') {
-  if (existsSync(kept)) renameSync(kept, readme);
-} else {
-  throw new Error('usage: pack-readme.cjs prepack|postpack');
+function relative(markdown) {
+  return markdown.replaceAll(`](${published}`, '](');
 }
+
+/** Written beside and renamed over, so that a reader of README.md never sees half a file. */
+function rewrite(transform) {
+  const text = readFileSync(readme, 'utf8');
+  const result = transform(relative(text)); // from the repository's form, whatever state it is in
+  if (result === text) return;
+  writeFileSync(`${readme}.packing`, result);
+  renameSync(`${readme}.packing`, readme);
+}
+
+const mode = process.argv[2];
+if (mode === 'prepack') rewrite(absolute);
+else if (mode === 'postpack') rewrite((markdown) => markdown);
+else throw new Error('usage: pack-readme.cjs prepack|postpack');

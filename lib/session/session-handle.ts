@@ -51,6 +51,8 @@ export class SessionHandle<T extends object = SessionData> {
    * signed-in session until the invalidation arrives.
    */
   private retired = false;
+  /** The last `regenerate()`, settled or not: the commit waits for it. */
+  private regenerating?: Promise<void>;
   private committed = false;
   /** An explicit `save()` stored a new version: the response carries it in the cookie. */
   private written = false;
@@ -228,7 +230,15 @@ export class SessionHandle<T extends object = SessionData> {
    * was destroyed or expired meanwhile, nothing of it survives: the request goes on with a new,
    * empty session, and only what it sets afterwards is stored (G10).
    */
-  async regenerate({ fresh = false, keep = [] }: RegenerateOptions = {}): Promise<void> {
+  regenerate(options: RegenerateOptions = {}): Promise<void> {
+    const run = this.move(options);
+    // a handler that does not wait for it (`void req.session.regenerate()`) still gets its
+    // outcome in the response: commit() waits for it rather than re-send the old cookie
+    this.regenerating = run.catch(() => undefined);
+    return run;
+  }
+
+  private async move({ fresh = false, keep = [] }: RegenerateOptions): Promise<void> {
     const session = this.loaded();
     this.regenerated = true;
     if (fresh) {
@@ -303,6 +313,7 @@ export class SessionHandle<T extends object = SessionData> {
    */
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
+    await this.regenerating;
     if (this.ended)
       return this.ended === 'destroyed' && (this.received || this.regenerated)
         ? { clear: true }

@@ -163,6 +163,30 @@ describe('the packed package in a fresh app', () => {
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('](BENCHMARKS.md)');
   });
 
+  it('a pack that fails between prepack and postpack loses no later edit of the README', async () => {
+    // the script on a copy of the repository's README (it works on the README beside its folder)
+    const copy = join(work, 'readme-copy');
+    mkdirSync(join(copy, 'scripts'), { recursive: true });
+    for (const file of ['package.json', 'README.md', 'scripts/pack-readme.cjs']) {
+      writeFileSync(join(copy, file), readFileSync(join(ROOT, file)));
+    }
+    const script = (mode: string) =>
+      run(process.execPath, [join(copy, 'scripts', 'pack-readme.cjs'), mode]);
+    const original = readFileSync(join(copy, 'README.md'), 'utf8');
+    await script('prepack'); // ...and the pack fails: npm runs no postpack
+    const rewritten = readFileSync(join(copy, 'README.md'), 'utf8');
+    expect(rewritten).not.toBe(original);
+    writeFileSync(join(copy, 'README.md'), `${rewritten}An edit made after the failed pack.\n`);
+    await script('prepack'); // the next pack
+    expect(readFileSync(join(copy, 'README.md'), 'utf8')).toBe(
+      `${rewritten}An edit made after the failed pack.\n`,
+    );
+    await script('postpack');
+    expect(readFileSync(join(copy, 'README.md'), 'utf8')).toBe(
+      `${original}An edit made after the failed pack.\n`,
+    );
+  });
+
   it('resolves through the exports map, and the types come with it', async () => {
     const { stdout } = await run(
       process.execPath,

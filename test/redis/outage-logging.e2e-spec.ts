@@ -64,4 +64,11 @@ describe('Redis outage logging', () => {
     );
     expect(printed.filter((line) => line.includes('Unhandled error event'))).toEqual([]);
   });
+
+  it('a clean stop is not an outage: it logs no "unreachable" line', async () => {
+    const stopping = await startNode(server.url, { cluster: { nodeId: 'stopping' } });
+    const before = logger.lines.length;
+    await stopping.stop();
+    expect(logger.lines.slice(before).filter((line) => /unreachable/.test(line))).toEqual([]);
+  });
 });

@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../support/free-port';
+import { findRedisServer } from '../support/redis-binary';
 import { waitFor } from '../support/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
@@ -66,12 +68,17 @@ describe('npm start stops cleanly', () => {
     launched = new Map();
   });
 
-  async function start(): Promise<{ npm: ChildProcess; tree: Map<number, string>; port: number }> {
+  /** Runs `npm start` until `ready` (by default: three workers listening). */
+  async function start(
+    extraEnv: NodeJS.ProcessEnv = {},
+    ready = (output: string) => (output.match(/listening on/g) ?? []).length === 3,
+  ): Promise<{ npm: ChildProcess; tree: Map<number, string>; port: number }> {
     const port = await freePort();
     const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port) };
     delete env.REDIS_URL;
     delete env.SESSION_SECRET;
     delete env.WORKERS;
+    Object.assign(env, extraEnv);
     // its own process group, as a terminal gives a foreground job: the Ctrl-C case signals it
     npm = spawn('npm', ['start'], {
       cwd: ROOT,
@@ -86,21 +93,25 @@ describe('npm start stops cleanly', () => {
     await waitFor(
       () => {
         if (started.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-        return (output.match(/listening on/g) ?? []).length === 3;
+        return ready(output);
       },
-      { timeoutMs: 60_000, intervalMs: 100, what: `npm start to serve on ${port}` },
+      { timeoutMs: 60_000, intervalMs: 50, what: `npm start to serve on ${port}` },
     );
     const tree = descendants(started.pid!);
     launched = tree; // for afterEach
     return { npm: started, tree, port };
   }
 
-  async function expectAllGone(started: ChildProcess, tree: Map<number, string>) {
+  /** The tree of a started sample: one private redis-server, the primary and three workers. */
+  function expectFullTree(tree: Map<number, string>) {
     const commands = [...tree.values()];
     expect(commands.filter((command) => /redis-server/.test(command))).toHaveLength(1);
     expect(
       commands.filter((command) => /dist\/sample\/main\.js/.test(command)).length,
     ).toBeGreaterThanOrEqual(4); // the primary, three workers
+  }
+
+  async function expectAllGone(started: ChildProcess, tree: Map<number, string>) {
     const exited = new Promise<number | null>((resolve) => {
       if (started.exitCode !== null) resolve(started.exitCode);
       else started.once('exit', (code) => resolve(code));
@@ -120,19 +131,42 @@ describe('npm start stops cleanly', () => {
 
   it('SIGTERM to npm (kill <npm pid>, a container stop) stops node, its workers and redis-server', async () => {
     const { npm: started, tree } = await start();
+    expectFullTree(tree);
     process.kill(started.pid!, 'SIGTERM');
     await expectAllGone(started, tree);
   }, 90_000);
 
   it("SIGINT to npm's pid stops everything too", async () => {
     const { npm: started, tree } = await start();
+    expectFullTree(tree);
     process.kill(started.pid!, 'SIGINT');
     await expectAllGone(started, tree);
   }, 90_000);
 
   it('Ctrl-C (SIGINT to the whole foreground process group) stops everything', async () => {
     const { npm: started, tree } = await start();
+    expectFullTree(tree);
     process.kill(-started.pid!, 'SIGINT');
     await expectAllGone(started, tree);
+  }, 90_000);
+
+  it('SIGTERM while the private redis-server is still starting leaves no redis-server behind', async () => {
+    // a redis-server that takes a while to start: the signal arrives before it is ready
+    const dir = mkdtempSync(join(tmpdir(), 'ncs-slow-redis-'));
+    const slow = join(dir, 'redis-server');
+    writeFileSync(
+      slow,
+      `#!/bin/sh\n[ "$1" = --version ] && exec ${findRedisServer()} "$@"\nsleep 1\nexec ${findRedisServer()} "$@" >/dev/null 2>&1\n`,
+      { mode: 0o755 },
+    );
+    try {
+      const { npm: started, tree } = await start({ REDIS_SERVER_BIN: slow }, () =>
+        [...descendants(npm!.pid!).values()].some((command) => command.startsWith('sleep')),
+      );
+      process.kill(started.pid!, 'SIGTERM');
+      await expectAllGone(started, tree);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 90_000);
 });
