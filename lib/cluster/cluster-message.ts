@@ -22,7 +22,8 @@ const NODE_ID = /^[^\s|,]{1,128}$/;
 const DIGITS = /^\d{1,16}$/;
 
 /**
- * Parses and authenticates `ncs1|kind|ids|version|origin|epoch|seq|ts_us|mac`. Anything else,
+ * Parses and authenticates `ncs2|kind|ids|version|origin|epoch|seq|ts_us|mac` (or `ncs1|…`, from
+ * nodes of earlier versions: see MessageAuthenticator). Anything else,
  * including a valid-looking message with a bad MAC, is `null`: untrusted input never throws.
  */
 export function parseClusterMessage(
@@ -33,7 +34,7 @@ export function parseClusterMessage(
   const cut = raw.lastIndexOf('|');
   const body = raw.slice(0, cut);
   const parts = body.split('|');
-  if (cut < 0 || parts.length !== 8 || parts[0] !== 'ncs1') return null;
+  if (cut < 0 || parts.length !== 8 || (parts[0] !== 'ncs2' && parts[0] !== 'ncs1')) return null;
   const [, kindCode, idList, version, origin, epoch, seq, ts] = parts;
   const kind = KINDS[kindCode as keyof typeof KINDS];
   if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(ts)) return null;

@@ -12,14 +12,23 @@
  *   checks memory only before a script's first write) has written nothing; \`guarded\` still
  *   publishes its sequence number, as a no-op, so other nodes see no gap and do not flush their
  *   caches for it, then returns the error.
- * - Messages read `ncs1|kind|ids|version|origin|epoch|seq|ts_us|mac`, where mac is
- *   HMAC-SHA1 (built from redis.sha1hex; Lua has no HMAC-SHA256) over everything before it.
+ * - Messages read `ncs2|kind|ids|version|origin|epoch|seq|ts_us|mac`, where mac is
+ *   SHA1(opad key || hex(SHA1(ipad key || everything before it))): HMAC-SHA1's construction
+ *   over the hex inner digest, which redis.sha1hex gives as it is (see MessageAuthenticator).
+ * - TIME is read once per script (\`clock\`): a script runs for microseconds, and one reading
+ *   serves both the expiry arithmetic and the message's timestamp.
  */
 export const PRELUDE = `
 local PUB = 6
 
+local TIME
+local function clock()
+  TIME = TIME or redis.call('TIME')
+  return TIME
+end
+
 local function now_ms()
-  local t = redis.call('TIME')
+  local t = clock()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
@@ -37,17 +46,13 @@ local function call_argv(cmd, key, from, to)
   end
 end
 
-local function unhex(hex)
-  return (hex:gsub('..', function(pair) return string.char(tonumber(pair, 16)) end))
-end
-
 -- kind: 'i' invalidate (new version), 'd' destroy, 'c' clear every cache, 'n' no-op
 local function publish(kind, ids, version)
   if ARGV[1] == '' then return end
-  local t = redis.call('TIME')
-  local body = 'ncs1|' .. kind .. '|' .. ids .. '|' .. version .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
+  local t = clock()
+  local body = 'ncs2|' .. kind .. '|' .. ids .. '|' .. version .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
     ARGV[4] .. '|' .. t[1] .. string.format('%06d', tonumber(t[2]))
-  local mac = redis.sha1hex(ARGV[6] .. unhex(redis.sha1hex(ARGV[5] .. body)))
+  local mac = redis.sha1hex(ARGV[6] .. redis.sha1hex(ARGV[5] .. body))
   redis.call('PUBLISH', ARGV[1], body .. '|' .. mac)
 end
 

@@ -44,17 +44,31 @@ if ttl <= 0 then
 end
 
 version = version + 1
-redis.call('HSET', key, 'v', version, 'created', created, 'expires', expires, 'touched', now)
-call_argv('HSET', key, first_pair, first_removed - 1) -- pairs: slices keep an even length
-call_argv('HDEL', key, first_removed, #ARGV)
-
-if user_op == 'clear' then redis.call('HDEL', key, 'user') end
-if user_op == 'set' then redis.call('HSET', key, 'user', user) end
-if max_age == '-' then redis.call('HDEL', key, 'm') elseif max_age ~= '' then redis.call('HSET', key, 'm', max_age) end
+-- one HSET and at most one HDEL for a save of a few keys (each call costs Redis time of its own);
+-- many changed keys go in slices, as unpack() fails beyond a few thousand values
+local set = { 'v', version, 'created', created, 'expires', expires, 'touched', now }
+local unset = {}
+if user_op == 'set' then set[#set + 1] = 'user'; set[#set + 1] = user end
+if user_op == 'clear' then unset[1] = 'user' end
+if max_age == '-' then unset[#unset + 1] = 'm' elseif max_age ~= '' then set[#set + 1] = 'm'; set[#set + 1] = max_age end
+if first_removed - first_pair <= 256 then
+  for i = first_pair, first_removed - 1 do set[#set + 1] = ARGV[i] end
+else
+  call_argv('HSET', key, first_pair, first_removed - 1) -- pairs: slices keep an even length
+end
+redis.call('HSET', key, unpack(set))
+if #ARGV - first_removed < 256 then
+  for i = first_removed, #ARGV do unset[#unset + 1] = ARGV[i] end
+else
+  call_argv('HDEL', key, first_removed, #ARGV)
+end
+if #unset > 0 then redis.call('HDEL', key, unpack(unset)) end
 
 redis.call('PEXPIRE', key, ttl)
 -- no node can hold a copy of a brand-new session: a create only keeps the sequence going
 if mode == 'create' then publish('n', '', 0) else publish('i', id, version) end
 -- the cookie lifetime now stored (a concurrent request may have set it): the cookie follows it
-return { version, ttl, created, now, tonumber(redis.call('HGET', key, 'm')) or 0 }
+local stored_max_age = tonumber(meta[4])
+if max_age == '-' then stored_max_age = nil elseif max_age ~= '' then stored_max_age = tonumber(max_age) end
+return { version, ttl, created, now, stored_max_age or 0 }
 `;

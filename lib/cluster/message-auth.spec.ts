@@ -1,0 +1,49 @@
+import { createHash, createHmac } from 'node:crypto';
+import { generateSessionId } from '../session/session-id.util';
+import { parseClusterMessage } from './cluster-message';
+import { MessageAuthenticator } from './message-auth';
+
+const SECRET = 'message-auth-spec-secret-of-32-characters';
+const SCOPE = { channel: 'session:cluster:invalidate', keyPrefix: 'sess:' };
+const body = (version: string) =>
+  `${version}|i|${generateSessionId()}|3|node-a|${'ab'.repeat(8)}|12|1700000000000000`;
+
+describe('MessageAuthenticator', () => {
+  const auth = new MessageAuthenticator([SECRET], SCOPE);
+
+  it('ncs2: the nested construction over the hex inner digest, as the Lua script computes it', () => {
+    const message = body('ncs2');
+    const sha1hex = (data: Buffer | string) => createHash('sha1').update(data).digest('hex');
+    // what `redis.sha1hex(ARGV[6] .. redis.sha1hex(ARGV[5] .. body))` gives
+    const lua = sha1hex(
+      Buffer.concat([
+        auth.outerKey,
+        Buffer.from(sha1hex(Buffer.concat([auth.innerKey, Buffer.from(message)]))),
+      ]),
+    );
+    expect(auth.sign(message)).toBe(lua);
+    expect(parseClusterMessage(`${message}|${lua}`, auth)?.kind).toBe('invalidate');
+  });
+
+  it('ncs1 (nodes of earlier versions, during a rolling upgrade): HMAC-SHA1 proper still verifies', () => {
+    const message = body('ncs1');
+    // the signing key, recovered from its pads: what an earlier node's script computed
+    const key = Buffer.from(auth.innerKey.map((byte) => byte ^ 0x36));
+    const hmac = createHmac('sha1', key).update(message).digest('hex');
+    expect(parseClusterMessage(`${message}|${hmac}`, auth)?.kind).toBe('invalidate');
+  });
+
+  it('a MAC of one construction does not verify under the other, nor under another scope or secret', () => {
+    const message = body('ncs2');
+    const mac = auth.sign(message);
+    expect(auth.verify(message.replace(/^ncs2/, 'ncs1'), mac)).toBe(false);
+    expect(
+      new MessageAuthenticator([SECRET], { ...SCOPE, keyPrefix: 'other:' }).verify(message, mac),
+    ).toBe(false);
+    expect(new MessageAuthenticator([`${SECRET}-other`], SCOPE).verify(message, mac)).toBe(false);
+    // rotation: a node that also knows the old secret verifies what the old signer sent
+    expect(new MessageAuthenticator([`${SECRET}-new`, SECRET], SCOPE).verify(message, mac)).toBe(
+      true,
+    );
+  });
+});
