@@ -25,7 +25,7 @@ describe('MessageAuthenticator', () => {
     expect(parseClusterMessage(`${message}|${lua}`, auth)?.kind).toBe('invalidate');
   });
 
-  it('ncs1 (nodes of earlier versions, during a rolling upgrade): HMAC-SHA1 proper still verifies', () => {
+  it('ncs1 (from nodes of earlier versions): HMAC-SHA1 proper still verifies', () => {
     const message = body('ncs1');
     // the signing key, recovered from its pads: what an earlier node's script computed
     const key = Buffer.from(auth.innerKey.map((byte) => byte ^ 0x36));

@@ -21,7 +21,8 @@ export interface MessageScope {
  * to bytes (decoding hex in Lua cost a write about 8 µs of Redis CPU, 40 % of the save script).
  * The outer hash still covers a fixed-length, injective encoding of the inner digest under a
  * secret key, which is what HMAC's security rests on. `ncs1` messages (HMAC-SHA1 proper, from
- * nodes of earlier versions during a rolling upgrade) are still verified.
+ * nodes of earlier versions) are still verified; earlier versions ignore `ncs2`, so a mixed
+ * deployment is coherent one way only (the README says how to upgrade).
  */
 export class MessageAuthenticator {
   private readonly keys: Buffer[];

@@ -44,8 +44,8 @@ if ttl <= 0 then
 end
 
 version = version + 1
--- one HSET and at most one HDEL for a save of a few keys (each call costs Redis time of its own);
--- many changed keys go in slices, as unpack() fails beyond a few thousand values
+-- one HSET and at most one HDEL for a save of up to 128 changed and 256 removed keys (each call
+-- costs Redis time of its own); more go in slices, as unpack() fails beyond 8,000 values
 local set = { 'v', version, 'created', created, 'expires', expires, 'touched', now }
 local unset = {}
 if user_op == 'set' then set[#set + 1] = 'user'; set[#set + 1] = user end
