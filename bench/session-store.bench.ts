@@ -6,8 +6,12 @@ import {
 } from '../lib/redis/redis-connection.factory';
 import { RedisSessionStore } from '../lib/store/redis-session.store';
 import { RedisServer } from '../test/support/redis-server';
+import { MessageAuthenticator } from '../lib/cluster/message-auth';
 import { compare, formatTimings } from './support/compare';
 import { sessionPayload } from './support/session-payload';
+
+const SECRET = 'bench-secret-that-is-at-least-32-characters';
+const CHANNEL = 'bench:invalidate';
 
 /** Issue 3's figure: a save (one EVALSHA) against a plain SET of the same payload, side by side. */
 export async function sessionStoreBench(): Promise<string[]> {
@@ -52,9 +56,93 @@ export async function sessionStoreBench(): Promise<string[]> {
       formatTimings(timings),
       `  save (one key) / SET: ${(one.nsPerOp / set.nsPerOp).toFixed(2)}x; ` +
         `save (every key) / SET: ${(every.nsPerOp / set.nsPerOp).toFixed(2)}x (target <= 1.5x)`,
+      '',
+      ...(await scriptCost(server, redis)),
     ];
   } finally {
     await closeRedis(connection);
     await server.dispose();
   }
+}
+
+/** Redis time per call of one script, from `INFO commandstats` (EVALSHA: calls and µs). */
+async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number }> {
+  const info = await redis.info('commandstats');
+  const match = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
+  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
+}
+
+/**
+ * #17's script cost: Redis time per call of a save (one key changed, published to three
+ * subscribers, as in a three-node deployment) against a minimal HSET + PEXPIRE script, in
+ * interleaved rounds on the same server.
+ */
+async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> {
+  const auth = new MessageAuthenticator([SECRET], { channel: CHANNEL, keyPrefix: 'cost:' });
+  let seq = 0;
+  const store = new RedisSessionStore(
+    redis,
+    {
+      keyPrefix: 'cost:',
+      ttl: 3_600_000,
+      absoluteTimeout: 86_400_000,
+      touchAfter: 60_000,
+      maxSessionBytes: 65_536,
+    },
+    {
+      nextHeader: () => [
+        CHANNEL,
+        'bench',
+        'ab'.repeat(8),
+        String(++seq),
+        auth.innerKey,
+        auth.outerKey,
+      ],
+    },
+  );
+  const subscribers = [server.client(), server.client(), server.client()];
+  await Promise.all(subscribers.map((subscriber) => subscriber.subscribe(CHANNEL)));
+  const minimal = (await redis.script(
+    'LOAD',
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); redis.call('PEXPIRE', KEYS[1], ARGV[3]); return 1",
+  )) as string;
+  const sessions = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => store.create(sessionPayload(i))),
+  );
+  const totals = { save: { calls: 0, usec: 0 }, minimal: { calls: 0, usec: 0 } };
+  const measure = async (name: keyof typeof totals, run: (i: number) => Promise<unknown>) => {
+    const before = await evalshaStats(redis);
+    for (let i = 0; i < 2_000; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => run(i + j)));
+    }
+    const after = await evalshaStats(redis);
+    totals[name].calls += after.calls - before.calls;
+    totals[name].usec += after.usec - before.usec;
+  };
+  try {
+    for (let round = 0; round < 6; round++) {
+      const phases = [
+        () =>
+          measure('save', (i) => {
+            const session = sessions[i % sessions.length];
+            session.data.visits = i;
+            return store.save(session);
+          }),
+        () =>
+          measure('minimal', (i) =>
+            redis.evalsha(minimal, 1, `cost:min:${i % 100}`, 'd:visits', String(i), '3600000'),
+          ),
+      ];
+      for (const phase of round % 2 === 0 ? phases : phases.reverse()) await phase();
+    }
+  } finally {
+    subscribers.forEach((subscriber) => subscriber.disconnect());
+  }
+  const perCall = (name: keyof typeof totals) => totals[name].usec / totals[name].calls;
+  return [
+    'Redis time per script call (INFO commandstats usec_per_call, interleaved rounds, 3 subscribers)',
+    `  save, one key changed, published:  ${perCall('save').toFixed(1)} µs`,
+    `  minimal HSET + PEXPIRE script:      ${perCall('minimal').toFixed(1)} µs`,
+    `  save / minimal: ${(perCall('save') / perCall('minimal')).toFixed(2)}x (target <= 2x)`,
+  ];
 }

@@ -10,8 +10,8 @@ export interface LoadResult {
 
 /**
  * The benchmark's traffic against one base URL: each request carries one of `cookies` at random,
- * and is `GET /me` 95 % of the time and `POST /visit` 5 % of the time; or, given `path`, always
- * `GET path`.
+ * and is `POST /visit` (a session write) with probability `writeShare` (5 % by default) and
+ * `GET /me` otherwise; or, given `path`, always `GET path`.
  */
 export async function load(
   url: string,
@@ -19,6 +19,7 @@ export async function load(
   seconds: number,
   connections = 20,
   path?: string,
+  writeShare = 0.05,
 ): Promise<LoadResult> {
   const result = await autocannon({
     url,
@@ -28,7 +29,7 @@ export async function load(
       {
         setupRequest: (request: autocannon.Request) => {
           const cookie = cookies[Math.floor(Math.random() * cookies.length)];
-          const visit = path === undefined && Math.random() < 0.05;
+          const visit = path === undefined && Math.random() < writeShare;
           return {
             ...request,
             method: visit ? 'POST' : 'GET',

@@ -216,9 +216,11 @@ describe('cluster coordination (several nodes in one process)', () => {
     const created = await a.store.create({ n: 1 });
     await cachedOn(b, created.id);
     await server.restart(); // empty: the session is gone
-    await waitFor(() => b.coordinator!.isTrusted() && a.coordinator!.isTrusted(), {
-      what: 'resubscription',
-    });
+    // the subscribers back, and the command connections too (they reconnect on their own timers)
+    await waitFor(
+      () => [a, b].every((node) => node.coordinator!.isTrusted() && node.redis.status === 'ready'),
+      { what: 'resubscription and reconnection' },
+    );
     await waitFor(async () => (await b.store.get(created.id).catch(() => 'down')) === null, {
       what: 'b to see the session gone',
     });
