@@ -69,4 +69,17 @@ describe('SessionCookieSigner', () => {
     const signer = new SessionCookieSigner(A);
     for (const value of [undefined, null, 42, {}, ['a.b']]) expect(signer.unsign(value)).toBeNull();
   });
+
+  it('a value verified before answers the same, frozen; one differing by a character is verified again and fails', () => {
+    const signer = new SessionCookieSigner([A, B]);
+    const value = new SessionCookieSigner(B).sign(id, 5);
+    const first = signer.unsign(value);
+    expect(first).toEqual({ id, version: 5, resign: true });
+    expect(signer.unsign(value)).toEqual(first);
+    expect(Object.isFrozen(signer.unsign(value))).toBe(true);
+    expect(signer.unsign(`${value.slice(0, -1)}${value.endsWith('A') ? 'B' : 'A'}`)).toBeNull();
+    expect(signer.unsign(`${value}x`)).toBeNull();
+    // a rotated-out secret: a new signer (new secrets) remembers nothing of the old one
+    expect(new SessionCookieSigner(A).unsign(value)).toBeNull();
+  });
 });

@@ -1,9 +1,12 @@
 import { sign, unsign } from 'cookie-signature';
+import { LRUCache } from 'lru-cache';
 import { isSessionId } from './session-id.util';
 
 /** Longer cookie values are rejected before any HMAC is computed. */
 const MAX_COOKIE_VALUE_LENGTH = 256;
 const VERSION = /^[1-9]\d{0,15}$/;
+/** Cookie values whose signature was verified, remembered so that a returning client costs no HMAC. */
+const VERIFIED_VALUES = 10_000;
 
 /** What a valid session cookie says: the id, and the version the client last wrote (0: unknown). */
 export interface SessionCookieValue {
@@ -21,6 +24,12 @@ export interface SessionCookieValue {
  */
 export class SessionCookieSigner {
   private readonly secrets: readonly string[];
+  /**
+   * Values that verified, by the exact string: an HMAC-SHA256 per request was the largest cost
+   * of reading a cached session (#17). A value not seen before, or differing by one character,
+   * is verified in full; failures are not remembered, so garbage cookies cannot fill this.
+   */
+  private readonly verified = new LRUCache<string, SessionCookieValue>({ max: VERIFIED_VALUES });
 
   /** `secrets` must already be validated (non-empty, each at least 32 characters). */
   constructor(secrets: string | readonly string[]) {
@@ -44,6 +53,14 @@ export class SessionCookieSigner {
     ) {
       return null;
     }
+    const known = this.verified.get(value);
+    if (known) return known;
+    const result = this.verify(value);
+    if (result) this.verified.set(value, result);
+    return result;
+  }
+
+  private verify(value: string): SessionCookieValue | null {
     for (const [index, secret] of this.secrets.entries()) {
       const signed = unsign(value, secret);
       if (signed === false) continue;
@@ -51,7 +68,8 @@ export class SessionCookieSigner {
       if (!isSessionId(id) || rest.length > 0) return null;
       if (version !== undefined && !VERSION.test(version)) return null;
       const parsed = { id, version: version === undefined ? 0 : Number(version) };
-      return index === 0 ? parsed : { ...parsed, resign: true };
+      // shared by every request that carries this value: nobody may change it
+      return Object.freeze(index === 0 ? parsed : { ...parsed, resign: true });
     }
     return null;
   }
