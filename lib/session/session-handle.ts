@@ -313,7 +313,7 @@ export class SessionHandle<T extends object = SessionData> {
    */
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
-    await this.regenerating;
+    if (this.regenerating) await this.regenerating;
     if (this.ended)
       return this.ended === 'destroyed' && (this.received || this.regenerated)
         ? { clear: true }
