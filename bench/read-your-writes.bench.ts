@@ -3,6 +3,7 @@ import { HttpClient } from '../test/http/support/http-client';
 import { RedisServer } from '../test/support/redis-server';
 import { SampleProcess } from '../test/support/sample-process';
 import { TcpProxy } from '../test/support/tcp-proxy';
+import { commandStats } from './support/redis-commands';
 
 const SECRET = 'bench-secret-that-is-at-least-32-characters';
 const ROUNDS = 600;
@@ -109,11 +110,8 @@ function idOnly(cookie: string): string {
 }
 
 async function scripts(redis: RedisServer): Promise<number> {
-  const info = String(await redis.command('INFO', 'commandstats'));
-  let calls = 0;
-  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g))
-    calls += Number(match[1]);
-  return calls;
+  const stats = await commandStats(redis);
+  return (stats.get('eval')?.calls ?? 0) + (stats.get('evalsha')?.calls ?? 0);
 }
 
 async function cacheTotals(nodes: SampleProcess[]) {

@@ -8,6 +8,7 @@ import { RedisSessionStore } from '../lib/store/redis-session.store';
 import { RedisServer } from '../test/support/redis-server';
 import { MessageAuthenticator } from '../lib/cluster/message-auth';
 import { compare, formatTimings } from './support/compare';
+import { commandStats } from './support/redis-commands';
 import { sessionPayload } from './support/session-payload';
 
 const SECRET = 'bench-secret-that-is-at-least-32-characters';
@@ -65,13 +66,6 @@ export async function sessionStoreBench(): Promise<string[]> {
   }
 }
 
-/** Redis time per call of one script, from `INFO commandstats` (EVALSHA: calls and µs). */
-async function evalshaStats(redis: Redis): Promise<{ calls: number; usec: number }> {
-  const info = await redis.info('commandstats');
-  const match = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(info);
-  return { calls: Number(match?.[1] ?? 0), usec: Number(match?.[2] ?? 0) };
-}
-
 /**
  * #17's script cost: Redis time per call of a save (one key changed, published to three
  * subscribers, as in a three-node deployment) against a minimal HSET + PEXPIRE script, in
@@ -110,12 +104,13 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
     Array.from({ length: 100 }, (_, i) => store.create(sessionPayload(i))),
   );
   const totals = { save: { calls: 0, usec: 0 }, minimal: { calls: 0, usec: 0 } };
+  const evalsha = async () => (await commandStats(server)).get('evalsha') ?? { calls: 0, usec: 0 };
   const measure = async (name: keyof typeof totals, run: (i: number) => Promise<unknown>) => {
-    const before = await evalshaStats(redis);
+    const before = await evalsha();
     for (let i = 0; i < 2_000; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => run(i + j)));
     }
-    const after = await evalshaStats(redis);
+    const after = await evalsha();
     totals[name].calls += after.calls - before.calls;
     totals[name].usec += after.usec - before.usec;
   };

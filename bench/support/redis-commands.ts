@@ -24,12 +24,24 @@ const OBSERVER = new Set(['info', 'config']);
  * The peers run no scripts, so for them this is every command they sent.
  */
 export async function clientCommands(redis: RedisServer): Promise<number> {
-  const info = String(await redis.command('INFO', 'commandstats'));
-  const scripts = /cmdstat_eval(?:sha)?:calls=\d+/.test(info);
+  const stats = await commandStats(redis);
+  const scripts = stats.has('eval') || stats.has('evalsha');
   let calls = 0;
-  for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+  for (const [name, { calls: count }] of stats) {
     if (OBSERVER.has(name) || (scripts && INSIDE_SCRIPTS.has(name))) continue;
-    calls += Number(count);
+    calls += count;
   }
   return calls;
+}
+
+/** `INFO commandstats`, by command: calls so far and the microseconds Redis spent in them. */
+export async function commandStats(
+  redis: Pick<RedisServer, 'command'>,
+): Promise<Map<string, { calls: number; usec: number }>> {
+  const info = String(await redis.command('INFO', 'commandstats'));
+  const stats = new Map<string, { calls: number; usec: number }>();
+  for (const [, name, calls, usec] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/g)) {
+    stats.set(name, { calls: Number(calls), usec: Number(usec) });
+  }
+  return stats;
 }
