@@ -112,10 +112,6 @@ describe('npm start stops cleanly', () => {
   }
 
   async function expectAllGone(started: ChildProcess, tree: Map<number, string>) {
-    const exited = new Promise<number | null>((resolve) => {
-      if (started.exitCode !== null) resolve(started.exitCode);
-      else started.once('exit', (code) => resolve(code));
-    });
     const left = () =>
       [...tree].filter(([pid]) => alive(pid)).map(([pid, command]) => `${pid} ${command}`);
     await waitFor(() => left().length === 0, {
@@ -126,29 +122,22 @@ describe('npm start stops cleanly', () => {
       throw new Error(`${error.message}; still running: ${left().join('; ')}`);
     });
     await waitFor(() => !alive(started.pid!), { timeoutMs: 15_000, what: 'npm to exit' });
-    await exited;
   }
 
-  it('SIGTERM to npm (kill <npm pid>, a container stop) stops node, its workers and redis-server', async () => {
-    const { npm: started, tree } = await start();
-    expectFullTree(tree);
-    process.kill(started.pid!, 'SIGTERM');
-    await expectAllGone(started, tree);
-  }, 90_000);
-
-  it("SIGINT to npm's pid stops everything too", async () => {
-    const { npm: started, tree } = await start();
-    expectFullTree(tree);
-    process.kill(started.pid!, 'SIGINT');
-    await expectAllGone(started, tree);
-  }, 90_000);
-
-  it('Ctrl-C (SIGINT to the whole foreground process group) stops everything', async () => {
-    const { npm: started, tree } = await start();
-    expectFullTree(tree);
-    process.kill(-started.pid!, 'SIGINT');
-    await expectAllGone(started, tree);
-  }, 90_000);
+  it.each([
+    ['SIGTERM to npm (kill <npm pid>, a container stop)', 'SIGTERM', 'npm'],
+    ["SIGINT to npm's pid", 'SIGINT', 'npm'],
+    ['Ctrl-C (SIGINT to the whole foreground process group)', 'SIGINT', 'group'],
+  ] as const)(
+    '%s stops node, its workers and redis-server',
+    async (_name, signal, target) => {
+      const { npm: started, tree } = await start();
+      expectFullTree(tree);
+      process.kill(target === 'group' ? -started.pid! : started.pid!, signal);
+      await expectAllGone(started, tree);
+    },
+    90_000,
+  );
 
   it('SIGTERM while the private redis-server is still starting leaves no redis-server behind', async () => {
     // a redis-server that takes a while to start: the signal arrives before it is ready
