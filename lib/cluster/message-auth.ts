@@ -25,45 +25,44 @@ export interface MessageScope {
  * deployment is coherent one way only (the README says how to upgrade).
  */
 export class MessageAuthenticator {
-  private readonly keys: Buffer[];
+  /** Each secret's derived key, with its ipad and opad forms (the script's `ncs2` MAC uses those). */
+  private readonly keys: MacKey[];
   /** The first key XOR ipad and XOR opad, for the script to compute the MAC. */
   readonly innerKey: Buffer;
   readonly outerKey: Buffer;
-  private readonly pads: { inner: Buffer; outer: Buffer }[];
 
   constructor(secrets: readonly string[], { channel, keyPrefix }: MessageScope) {
     // JSON keeps the two parts apart: no channel/prefix pair can imitate another
     const info = `pubsub-mac-v2${JSON.stringify([channel, keyPrefix])}`;
-    this.keys = secrets.map((secret) =>
-      Buffer.from(hkdfSync('sha256', secret, 'nestjs-cluster-session', info, BLOCK)),
-    );
-    this.pads = this.keys.map((key) => ({ inner: xor(key, 0x36), outer: xor(key, 0x5c) }));
-    this.innerKey = this.pads[0].inner;
-    this.outerKey = this.pads[0].outer;
+    this.keys = secrets.map((secret) => {
+      const key = Buffer.from(hkdfSync('sha256', secret, 'nestjs-cluster-session', info, BLOCK));
+      return { key, inner: xor(key, 0x36), outer: xor(key, 0x5c) };
+    });
+    this.innerKey = this.keys[0].inner;
+    this.outerKey = this.keys[0].outer;
   }
 
   /** Hex MAC of `body` under the signing key, as the script computes it for its version. */
   sign(body: string): string {
-    return mac(body, 0, this.keys, this.pads).toString('hex');
+    return mac(body, this.keys[0]).toString('hex');
   }
 
   verify(body: string, macHex: string): boolean {
     if (!/^[0-9a-f]{40}$/.test(macHex)) return false;
     const given = Buffer.from(macHex, 'hex');
-    return this.keys.some((_, index) =>
-      timingSafeEqual(mac(body, index, this.keys, this.pads), given),
-    );
+    return this.keys.some((key) => timingSafeEqual(mac(body, key), given));
   }
 }
 
-function mac(
-  body: string,
-  index: number,
-  keys: readonly Buffer[],
-  pads: readonly { inner: Buffer; outer: Buffer }[],
-): Buffer {
-  if (!body.startsWith('ncs2|')) return createHmac('sha1', keys[index]).update(body).digest();
-  const { inner, outer } = pads[index];
+interface MacKey {
+  key: Buffer;
+  inner: Buffer;
+  outer: Buffer;
+}
+
+/** `ncs2`: the nested construction over the hex inner digest; `ncs1`: HMAC-SHA1. */
+function mac(body: string, { key, inner, outer }: MacKey): Buffer {
+  if (!body.startsWith('ncs2|')) return createHmac('sha1', key).update(body).digest();
   const innerHex = createHash('sha1').update(inner).update(body).digest('hex');
   return createHash('sha1').update(outer).update(innerHex).digest();
 }
