@@ -24,6 +24,11 @@ export const COMMAND_CONNECTION_DEFAULTS: RedisOptions = {
   // a primary demoted by a Sentinel failover answers writes with READONLY: reconnect, and
   // Sentinel names the new primary (the failed command is not resent: the request gets a 503)
   reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
+  // the commands of one event-loop turn go in one write (one pipeline in flight at a time): Redis
+  // then reads, runs and answers a burst of saves in one wake-up instead of one each, which is
+  // most of a write's Redis CPU when writes arrive one by one (BENCHMARKS.md, #17). Not on
+  // Cluster, whose pipelines do not follow a MOVED that only part of them got.
+  enableAutoPipelining: true,
 };
 
 /**
@@ -55,6 +60,7 @@ export const SUBSCRIBER_CONNECTION_DEFAULTS: RedisOptions = {
   autoResubscribe: false,
   maxRetriesPerRequest: null,
   commandTimeout: undefined,
+  enableAutoPipelining: false,
 };
 
 export function isRedisInstance(value: unknown): value is Redis | Cluster {
