@@ -100,6 +100,22 @@ describe('Redis connection factory', () => {
     }
   });
 
+  it('sends the commands of one event-loop turn together, which Redis reads at once (auto-pipelining)', async () => {
+    const { client } = open(createRedisConnection, `redis://:${PASSWORD}@127.0.0.1:${server.port}`);
+    await connectRedis(client);
+    const reads = async () =>
+      Number(/total_reads_processed:(\d+)/.exec(await (client as Redis).info('stats'))![1]);
+    const before = await reads();
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => (client as Redis).hset(`burst:${i}`, 'f', i)),
+    );
+    const after = await reads();
+    expect(replies).toEqual(Array(50).fill(1));
+    // sent one by one, Redis reads them in about as many reads as there are commands (this
+    // counts the second INFO as one read too)
+    expect(after - before).toBeLessThanOrEqual(3);
+  });
+
   it('fails commands fast instead of queueing them while disconnected', async () => {
     const dead = open(createRedisConnection, { port: 1, lazyConnect: true });
     const started = Date.now();

@@ -15,7 +15,7 @@
  */
 export const SAVE = `
 local key, mode = KEYS[1], ARGV[PUB + 1]
-local idle, absolute = tonumber(ARGV[PUB + 2]), tonumber(ARGV[PUB + 3])
+local idle_text, absolute = ARGV[PUB + 2], tonumber(ARGV[PUB + 3])
 local id, user_op, user, max_age = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6], ARGV[PUB + 7]
 local first_pair = PUB + 9
 local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 8])
@@ -23,14 +23,21 @@ local now = now_ms()
 
 -- one read for everything the script needs; a session without a version does not exist
 local meta = redis.call('HMGET', key, 'v', 'created', 'expires', 'm')
-local version, created, expires = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
-if max_age == '' then idle = tonumber(meta[4]) or idle elseif max_age ~= '-' then idle = tonumber(max_age) end
+local version, created, expires = tonumber(meta[1]), meta[2], tonumber(meta[3])
+-- the idle timeout: the session's own cookie lifetime (set now, or stored and well-formed), else
+-- the store's; kept as text for PEXPIRE
+if max_age == '' then
+  if meta[4] and string.find(meta[4], '^%d+$') then idle_text = meta[4] end
+elseif max_age ~= '-' then
+  idle_text = max_age
+end
+local idle = tonumber(idle_text)
 if mode == 'create' then
   if version or redis.call('EXISTS', key) == 1 then
     publish('n', '', 0)
     return { -1 }
   end
-  version, created, expires = 0, now, now + absolute
+  version, created, expires = 0, now_text(), now + absolute
 elseif not version then
   publish('n', '', 0)
   return { 0 }
@@ -43,10 +50,14 @@ if ttl <= 0 then
   return { 0 }
 end
 
-version = version + 1
+local v = tostring(version + 1)
 -- one HSET and at most one HDEL for a save of up to 128 changed and 256 removed keys (each call
--- costs Redis time of its own); more go in slices, as unpack() fails beyond 8,000 values
-local set = { 'v', version, 'created', created, 'expires', expires, 'touched', now }
+-- costs Redis time of its own); more go in slices, as unpack() fails beyond 8,000 values. An
+-- update leaves \`created\` and \`expires\` as they are.
+local set = { 'v', v, 'touched', now_text() }
+if mode == 'create' then
+  set[5], set[6], set[7], set[8] = 'created', created, 'expires', tostring(expires)
+end
 local unset = {}
 if user_op == 'set' then set[#set + 1] = 'user'; set[#set + 1] = user end
 if user_op == 'clear' then unset[1] = 'user' end
@@ -64,11 +75,12 @@ else
 end
 if #unset > 0 then redis.call('HDEL', key, unpack(unset)) end
 
-redis.call('PEXPIRE', key, ttl)
+-- the idle timeout as it came, unless the absolute deadline is nearer
+redis.call('PEXPIRE', key, ttl == idle and idle_text or ttl)
 -- no node can hold a copy of a brand-new session: a create only keeps the sequence going
-if mode == 'create' then publish('n', '', 0) else publish('i', id, version) end
+if mode == 'create' then publish('n', '', 0) else publish('i', id, v) end
 -- the cookie lifetime now stored (a concurrent request may have set it): the cookie follows it
 local stored_max_age = tonumber(meta[4])
 if max_age == '-' then stored_max_age = nil elseif max_age ~= '' then stored_max_age = tonumber(max_age) end
-return { version, ttl, created, now, stored_max_age or 0 }
+return { v, ttl, created, now, stored_max_age or 0 }
 `;
