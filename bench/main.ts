@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { capacityBench } from './capacity.bench';
 import { clusterHttpBench } from './cluster-http.bench';
 import { clusterBench } from './cluster.bench';
 import { eagerLoadBench } from './eager-load.bench';
@@ -24,13 +25,14 @@ async function main(): Promise<void> {
   const emit = (title: string, lines: string[]) => {
     console.log(`${lines.join('\n')}\n`);
     sections.push(
-      `## ${title}\n\n${lines[0].startsWith('HTTP') ? lines.join('\n') : ['```', ...lines, '```'].join('\n')}`,
+      `## ${title}\n\n${lines.some((line) => line.startsWith('|')) ? lines.join('\n') : ['```', ...lines, '```'].join('\n')}`,
     );
   };
   emit('Micro: local cache', await localCacheBench());
   emit('Micro: session save', await sessionStoreBench());
   const http = await httpBench();
   emit('HTTP: against express-session + connect-redis and the no-session ceiling', http.lines);
+  emit('Several nodes on one Redis: Redis CPU per request', (await capacityBench()).lines);
   emit(
     'HTTP: what loading the session before middleware costs a sessionless route',
     await eagerLoadBench(),
