@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { LocalCache } from './cache/local-cache.service';
 import { ClusterSessionMetrics } from './metrics/cluster-session-metrics';
 import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
+import { withCommandDeadline } from './redis/command-deadline';
 import type { ResolvedClusterSessionOptions } from './options/cluster-session-options.interface';
 import {
   closeRedis,
@@ -62,8 +63,10 @@ export class ClusterSessionRuntime {
           reorderWindowMs: isClusterConnection(options.redis) ? CLUSTER_REORDER_WINDOW_MS : 0,
         })
       : null;
+    // the store's commands fail within commandTimeout of being issued, pipelined or not
+    const commands = withCommandDeadline(this.connection.client);
     this.store = new ClusteredRedisStore(
-      this.connection.client,
+      commands,
       options,
       this.cache,
       this.coordinator,
@@ -71,7 +74,7 @@ export class ClusterSessionRuntime {
       options.serveStaleOnError,
     );
     this.migrator = options.migrateFrom
-      ? new LegacySessionMigrator(this.connection.client, this.store, options.migrateFrom)
+      ? new LegacySessionMigrator(commands, this.store, options.migrateFrom)
       : null;
     this.metrics = options.metrics ? ClusterSessionMetrics.create(this, options.metrics) : null;
     // a user's own instance keeps its own error handling

@@ -55,5 +55,30 @@ describe.each<Platform>(['express', 'fastify'])(
         server.resume();
       }
     });
+
+    it('#17 review: a request issued while an earlier one waits on a paused Redis still gets its 503 within the command timeout', async () => {
+      // two sessions: reads of one session share one Redis call
+      const [a, b] = [new HttpClient(url), new HttpClient(url)];
+      await a.post('/visit');
+      await b.post('/visit');
+      server.pause();
+      try {
+        await new Promise((r) => setTimeout(r, 600)); // heartbeat missed: cache untrusted
+        // a's read is in flight (auto-pipelined) when b's is issued, and b's waits behind it
+        const timed = async (client: HttpClient, delayMs: number) => {
+          await new Promise((r) => setTimeout(r, delayMs));
+          const started = Date.now();
+          return { status: (await client.get('/cart')).status, ms: Date.now() - started };
+        };
+        const [first, second] = await Promise.all([timed(a, 0), timed(b, 1_000)]);
+        expect(first.status).toBe(503);
+        expect(second.status).toBe(503);
+        // the connections time commands out after 2 s: from when each was issued
+        expect(first.ms).toBeLessThan(2_700);
+        expect(second.ms).toBeLessThan(2_700);
+      } finally {
+        server.resume();
+      }
+    });
   },
 );

@@ -167,4 +167,35 @@ describe('RedisSessionStore: bad input', () => {
       warn.mockRestore();
     }
   });
+  it('#17 review: a save over stored metadata in odd but readable form writes it whole, or nothing', async () => {
+    const { redis, store } = fixture;
+    const saved = async (edit: (key: string) => Promise<unknown>) => {
+      const session = await store.create({ n: 0 });
+      const key = sessionKey('sess:', session.id);
+      await edit(key);
+      const loaded = (await store.get(session.id))!;
+      loaded.data.n = 1;
+      return { key, loaded, result: await store.save(loaded) };
+    };
+    // a cookie lifetime with leading zeros, read as 60000: the save sets that expiry, and the data
+    const zeros = await saved((key) => redis.hset(key, 'm', '0060000'));
+    expect(zeros.result).toBe(true);
+    expect(await redis.hget(zeros.key, 'd:n')).toBe('1');
+    expect(await redis.pttl(zeros.key)).toBeGreaterThan(59_000);
+    expect(await redis.pttl(zeros.key)).toBeLessThanOrEqual(60_000);
+    // a version past 14 digits stays an integer, and the session stays readable
+    const big = await saved((key) => redis.hset(key, 'v', '99999999999999'));
+    expect(big.result).toBe(true);
+    expect(await redis.hget(big.key, 'v')).toBe('100000000000000');
+    expect((await store.get(big.loaded.id))?.version).toBe(100_000_000_000_000);
+    // a creation time that is not a number: no session, nothing written
+    const session = await store.create({ n: 0 });
+    const key = sessionKey('sess:', session.id);
+    const loaded = (await store.get(session.id))!;
+    await redis.hset(key, 'created', 'abc');
+    loaded.data.n = 1;
+    expect(await store.save(loaded)).toBe(false);
+    expect(await redis.hget(key, 'd:n')).toBe('0');
+    expect(await redis.hget(key, 'v')).toBe('1');
+  });
 });

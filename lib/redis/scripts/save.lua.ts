@@ -21,24 +21,26 @@ local first_pair = PUB + 9
 local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 8])
 local now = now_ms()
 
--- one read for everything the script needs; a session without a version does not exist
+-- one read for everything the script needs; a session without a version, or without a readable
+-- creation time, does not exist
 local meta = redis.call('HMGET', key, 'v', 'created', 'expires', 'm')
-local version, created, expires = tonumber(meta[1]), meta[2], tonumber(meta[3])
--- the idle timeout: the session's own cookie lifetime (set now, or stored and well-formed), else
--- the store's; kept as text for PEXPIRE
+local version, created, expires = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3])
+-- the idle timeout: the session's own cookie lifetime (set now, or stored), else the store's
 if max_age == '' then
-  if meta[4] and string.find(meta[4], '^%d+$') then idle_text = meta[4] end
+  if tonumber(meta[4]) then idle_text = meta[4] end
 elseif max_age ~= '-' then
   idle_text = max_age
 end
 local idle = tonumber(idle_text)
+-- PEXPIRE gets the text as it is only in canonical form (a stored value may be "060000" or "6e4")
+if #idle_text > 15 or not string.find(idle_text, '^[1-9]%d*$') then idle_text = nil end
 if mode == 'create' then
   if version or redis.call('EXISTS', key) == 1 then
     publish('n', '', 0)
     return { -1 }
   end
-  version, created, expires = 0, now_text(), now + absolute
-elseif not version then
+  version, created, expires = 0, now, now + absolute
+elseif not version or not created then
   publish('n', '', 0)
   return { 0 }
 end
@@ -50,13 +52,13 @@ if ttl <= 0 then
   return { 0 }
 end
 
-local v = tostring(version + 1)
+local v = string.format('%d', version + 1)
 -- one HSET and at most one HDEL for a save of up to 128 changed and 256 removed keys (each call
 -- costs Redis time of its own); more go in slices, as unpack() fails beyond 8,000 values. An
 -- update leaves \`created\` and \`expires\` as they are.
 local set = { 'v', v, 'touched', now_text() }
 if mode == 'create' then
-  set[5], set[6], set[7], set[8] = 'created', created, 'expires', tostring(expires)
+  set[5], set[6], set[7], set[8] = 'created', now_text(), 'expires', string.format('%d', expires)
 end
 local unset = {}
 if user_op == 'set' then set[#set + 1] = 'user'; set[#set + 1] = user end
