@@ -17,6 +17,7 @@ export type { SessionCookie } from './session/session-cookie';
 export type { SessionData } from './session/session-data.interface';
 export { Session } from './decorators/session.decorator';
 export { InjectSessionStore } from './decorators/inject-session-store.decorator';
+export { SessionLoadGuard } from './http/session-load.guard';
 export { ClusterSessionHealthIndicator } from './health/cluster-session.health';
 export type {
   ClusterOptions,

@@ -1,3 +1,4 @@
+import type { ExecutionContext } from '@nestjs/common';
 import { handleOf } from '../session/express-session.view';
 import type { SessionHandle } from '../session/session-handle';
 import type { CommitOutcome } from './session-committer.service';
@@ -30,6 +31,29 @@ const BODY_HEADERS = [
   'Content-Encoding',
   'Content-Language',
 ];
+
+/**
+ * The HTTP request a handler serves: a controller's, a GraphQL resolver's (the GraphQL
+ * context's \`req\`, which @nestjs/apollo always sets), or a gateway's handshake request.
+ */
+export function requestOf(context: ExecutionContext): HttpRequestLike | undefined {
+  const type = context.getType<string>();
+  if (type === 'http') return context.switchToHttp().getRequest<HttpRequestLike>();
+  if (type === 'graphql') {
+    return (context.getArgByIndex(2) as { req?: HttpRequestLike } | undefined)?.req;
+  }
+  if (type === 'ws') return socketRequestOf(context);
+  return undefined;
+}
+
+/**
+ * A WebSocket gateway message's handshake request (socket.io's \`socket.request\`), where the
+ * guard puts the read-only session for the message's handler.
+ */
+export function socketRequestOf(context: ExecutionContext): HttpRequestLike | undefined {
+  const client = context.switchToWs().getClient<{ request?: HttpRequestLike } | undefined>();
+  return client?.request?.headers ? client.request : undefined;
+}
 
 /** The request's session handle, on Express (behind `req.session`) or Fastify (`req.raw.session`). */
 export function sessionOf(request: HttpRequestLike): SessionHandle | undefined {

@@ -1,23 +1,38 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { sessionParamFactory } from '../decorators/session.decorator';
 import { ClusterSessionError } from '../errors/cluster-session.error';
-import { sessionOf, type HttpRequestLike } from './http-session.util';
+import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { readOnlySession } from '../session/read-only-session';
+import { SessionHandle } from '../session/session-handle';
+import { SessionStore } from '../store/session-store';
+import { requestOf, sessionOf, socketRequestOf } from './http-session.util';
+import { SessionCookieService } from './session-cookie.service';
 
 /**
  * Loads the session before a handler that declares `@Session()` (this module's or
- * `@nestjs/common`'s); other handlers never touch Redis. A guard rather than an interceptor:
- * Nest binds every interceptor step to an AsyncResource, which costs more per request than the
- * whole session on a cache hit. Never denies a request; a Redis failure becomes a 503.
+ * `@nestjs/common`'s): a controller's, a GraphQL resolver's, or a WebSocket gateway's (read-only,
+ * named by the handshake's cookie, read afresh for every message); other handlers never touch
+ * Redis. A guard rather than an interceptor: Nest binds every interceptor step to an
+ * AsyncResource, which costs more per request than the whole session on a cache hit. Never
+ * denies a request; a Redis failure becomes a 503 (over HTTP) or the gateway's error.
  */
 @Injectable()
 export class SessionLoadGuard implements CanActivate {
   private readonly declares = new WeakMap<object, boolean>();
 
+  constructor(
+    private readonly store: SessionStore,
+    private readonly cookies: SessionCookieService,
+    @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
+  ) {}
+
   canActivate(context: ExecutionContext): true | Promise<true> {
-    if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<HttpRequestLike>();
+    if (context.getType() === 'ws') return this.loadForSocket(context);
+    const request = requestOf(context);
+    if (!request) return true;
     const handle = sessionOf(request);
     if (!this.declaresSession(context)) return true;
     if (!handle) {
@@ -28,6 +43,21 @@ export class SessionLoadGuard implements CanActivate {
       );
     }
     return handle.load().then(() => true);
+  }
+
+  /** A gateway message: the session of the socket's handshake cookie as it is now, read-only. */
+  private loadForSocket(context: ExecutionContext): true | Promise<true> {
+    const request = socketRequestOf(context);
+    if (!request || !this.declaresSession(context)) return true;
+    const handle = new SessionHandle(
+      this.store,
+      this.cookies.read(request.headers.cookie),
+      this.options,
+    );
+    return handle.load().then(() => {
+      request.session = readOnlySession(handle);
+      return true;
+    });
   }
 
   private declaresSession(context: ExecutionContext): boolean {

@@ -1,0 +1,105 @@
+import { io, type Socket } from 'socket.io-client';
+import { HttpClient } from '../http/support/http-client';
+import { RedisServer } from '../support/redis-server';
+import { distScript, SampleProcess } from '../support/sample-process';
+import { waitFor } from '../support/wait-for';
+
+const SECRET = 'graphql-ws-secret-of-at-least-32-characters';
+
+/**
+ * #18: the session in GraphQL resolvers (@nestjs/graphql, Apollo on Express) and socket.io
+ * gateways, across two node processes on one Redis (`test/support/apps/graphql-ws.main.ts`).
+ */
+describe('GraphQL resolvers and WebSocket gateways share the session across nodes', () => {
+  let redis: RedisServer;
+  let a: SampleProcess;
+  let b: SampleProcess;
+  const sockets: Socket[] = [];
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    [a, b] = await Promise.all(
+      ['a', 'b'].map((node) =>
+        SampleProcess.start(
+          { REDIS_URL: redis.url, SESSION_SECRET: SECRET, NODE_ID: node },
+          {
+            ready: 'listening',
+            script: distScript('test', 'support', 'apps', 'graphql-ws.main.js'),
+          },
+        ),
+      ),
+    );
+  }, 60_000);
+
+  afterEach(() => sockets.splice(0).forEach((socket) => socket.disconnect()));
+
+  afterAll(async () => {
+    await Promise.all([a, b].filter(Boolean).map((node) => node.stop()));
+    await redis?.dispose();
+  });
+
+  async function graphql(client: HttpClient, query: string) {
+    const response = await client.post('/graphql', { query });
+    expect(response.status).toBe(200);
+    expect(response.json.errors).toBeUndefined();
+    return response.json.data as Record<string, unknown>;
+  }
+
+  /** A socket.io connection whose handshake carries `cookie`, and its answer to `event`. */
+  async function ask(url: string, cookie: string | undefined, event: string) {
+    const socket = io(url, {
+      transports: ['websocket'],
+      extraHeaders: cookie ? { cookie } : {},
+      reconnection: false,
+    });
+    sockets.push(socket);
+    // a handler that throws answers with Nest's 'exception' event instead of an acknowledgement
+    return new Promise<Record<string, unknown>>((resolve, reject) => {
+      socket.once('exception', (error: unknown) => reject(new Error(JSON.stringify(error))));
+      socket.timeout(5_000).emitWithAck(event).then(resolve, reject);
+    });
+  }
+
+  it('a resolver reads and changes the session; a controller on the other node sees the change', async () => {
+    const client = new HttpClient(a.url);
+    expect((await client.post('/login', { username: 'ada' })).status).toBe(201);
+    expect(await graphql(client, '{ me }')).toEqual({ me: 'ada' });
+    // the mutation's change is committed with the GraphQL response
+    expect(await graphql(client, 'mutation { addToCart(item: "book") }')).toEqual({
+      addToCart: ['book'],
+    });
+    const onB = new HttpClient(b.url);
+    onB.cookie = client.cookie;
+    expect((await onB.get('/cart')).json).toEqual({ cart: ['book'] });
+    // and a resolver on B sees it, then adds to it, seen back on A
+    expect(await graphql(onB, '{ cart }')).toEqual({ cart: ['book'] });
+    await graphql(onB, 'mutation { addToCart(item: "pen") }');
+    client.cookie = onB.cookie;
+    expect((await client.get('/cart')).json).toEqual({ cart: ['book', 'pen'] });
+  });
+
+  it('a resolver without a session sees a new, empty one, and sets no cookie unless it writes', async () => {
+    const anonymous = new HttpClient(b.url);
+    expect(await graphql(anonymous, '{ me cart }')).toEqual({ me: null, cart: [] });
+    expect(anonymous.cookie).toBeUndefined();
+  });
+
+  it('a gateway reads the session of its handshake cookie, read-only, and sees none after a logout on the other node', async () => {
+    const client = new HttpClient(a.url);
+    await client.post('/login', { username: 'grace' });
+    const cookie = client.cookie!;
+    expect(await ask(b.url, cookie, 'whoami')).toEqual({ username: 'grace', node: 'b' });
+    expect(await ask(b.url, undefined, 'whoami')).toEqual({ username: null, node: 'b' });
+    // read-only: a change over the socket fails, and nothing changes
+    await expect(ask(b.url, cookie, 'rename')).rejects.toThrow(/error/);
+    expect(await ask(a.url, cookie, 'whoami')).toMatchObject({ username: 'grace' });
+
+    expect((await client.post('/logout')).status).toBe(201);
+    // the next handshake with the old cookie: no session, on either node
+    await waitFor(async () => (await ask(b.url, cookie, 'whoami')).username === null, {
+      timeoutMs: 2_000,
+      what: 'node b to see the logout made on a',
+    });
+    expect(await ask(a.url, cookie, 'whoami')).toEqual({ username: null, node: 'a' });
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * A NestJS app for the GraphQL and WebSocket suites, run as its own process (one per node): the
+ * session in a controller, a GraphQL resolver (@nestjs/graphql with Apollo on Express, code
+ * first) and a socket.io gateway, wired as those packages' documentation shows.
+ * Environment: PORT, REDIS_URL, SESSION_SECRET, NODE_ID.
+ */
+import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
+import {
+  Body,
+  Controller,
+  Get,
+  Module,
+  Post,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { ClusterSessionModule, Session, SessionHandle, SessionLoadGuard } from '../../../lib';
+
+interface Data {
+  username?: string;
+  cart?: string[];
+}
+
+@Controller()
+class AccountController {
+  @Post('login')
+  async login(@Body() body: { username: string }, @Session() session: SessionHandle<Data>) {
+    await session.regenerate();
+    session.set('username', body.username);
+    session.setUser(body.username);
+    return { username: body.username };
+  }
+
+  @Get('cart')
+  cart(@Session() session: SessionHandle<Data>) {
+    if (session.isNew) throw new UnauthorizedException();
+    return { cart: session.get('cart') ?? [] };
+  }
+
+  @Post('logout')
+  async logout(@Session() session: SessionHandle<Data>) {
+    await session.destroy();
+    return { ok: true };
+  }
+}
+
+@Resolver()
+class CartResolver {
+  @Query(() => String, { nullable: true })
+  me(@Session() session: SessionHandle<Data>): string | null {
+    return session.get('username') ?? null;
+  }
+
+  @Query(() => [String])
+  cart(@Session('cart') cart: string[] | undefined): string[] {
+    return cart ?? [];
+  }
+
+  @Mutation(() => [String])
+  addToCart(@Args('item') item: string, @Session() session: SessionHandle<Data>): string[] {
+    const cart = [...(session.get('cart') ?? []), item];
+    session.set('cart', cart);
+    return cart;
+  }
+}
+
+// Nest applies global guards to controllers and resolvers, not to gateways: this one loads the
+// session of the handshake's cookie for each message that declares @Session()
+@WebSocketGateway()
+@UseGuards(SessionLoadGuard)
+class SessionGateway {
+  @SubscribeMessage('whoami')
+  whoami(@Session() session: SessionHandle<Data>) {
+    return { username: session.get('username') ?? null, node: process.env.NODE_ID };
+  }
+
+  @SubscribeMessage('rename')
+  rename(@Session() session: SessionHandle<Data>) {
+    session.set('username', 'changed over a socket'); // read-only here: throws
+    return { ok: true };
+  }
+}
+
+@Module({
+  imports: [
+    ClusterSessionModule.forRoot({
+      secret: process.env.SESSION_SECRET ?? '',
+      redis: process.env.REDIS_URL,
+      cluster: { nodeId: process.env.NODE_ID },
+    }),
+    GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
+  ],
+  controllers: [AccountController],
+  providers: [CartResolver, SessionGateway],
+})
+class AppModule {}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  await app.listen(Number(process.env.PORT ?? 3000), '127.0.0.1');
+  console.log(`[graphql-ws] ${process.env.NODE_ID} listening`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
