@@ -7,7 +7,9 @@ import { SessionStoreUnavailableError } from '../errors/session-store-unavailabl
 export class SessionUnavailableFilter implements ExceptionFilter {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  catch(_error: SessionStoreUnavailableError, host: ArgumentsHost): void {
+  catch(error: SessionStoreUnavailableError, host: ArgumentsHost): Error | void {
+    // a GraphQL resolver's: the operation's error (\`errors[0]\`), as Nest's GraphQL filters do
+    if (host.getType<string>() !== 'http') return error;
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse<unknown>();
     httpAdapter.setHeader(response, 'Retry-After', '1');

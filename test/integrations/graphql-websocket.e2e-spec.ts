@@ -102,4 +102,21 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
     });
     expect(await ask(a.url, cookie, 'whoami')).toEqual({ username: null, node: 'a' });
   });
+  it('Redis down: a resolver that needs the session answers a GraphQL error saying so; back when Redis is', async () => {
+    const client = new HttpClient(b.url);
+    await client.post('/login', { username: 'outage' });
+    await redis.stop();
+    try {
+      const response = await client.post('/graphql', { query: '{ me }' });
+      expect(response.json.errors?.[0]?.message).toMatch(/session store unavailable/);
+      expect(response.json.data).toEqual({ me: null }); // a nullable field: null, with its error
+    } finally {
+      await redis.restart(); // empty: the session is gone, a new login works
+    }
+    await waitFor(async () => (await client.post('/login', { username: 'back' })).status === 201, {
+      timeoutMs: 10_000,
+      what: 'a login once Redis is back',
+    });
+    expect(await graphql(client, '{ me }')).toEqual({ me: 'back' });
+  });
 });
