@@ -6,7 +6,8 @@ const ROOT = join(__dirname, '..', '..');
 /** The README's "Using Passport" recipe is sample/passport, file for file (what the tests run). */
 describe("the README's Passport recipe", () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Using Passport'), readme.indexOf('## Migrating'));
+  const start = readme.indexOf('## Using Passport');
+  const section = readme.slice(start, readme.indexOf('\n## ', start));
   const blocks = [...section.matchAll(/^`([\w.-]+\.ts)`:\n\n```ts\n([\s\S]*?)\n```$/gm)];
 
   it('shows every file of sample/passport', () => {
