@@ -33,8 +33,8 @@ const BODY_HEADERS = [
 ];
 
 /**
- * The HTTP request a handler serves: a controller's, a GraphQL resolver's (the GraphQL
- * context's \`req\`, which @nestjs/apollo always sets), or a gateway's handshake request.
+ * The HTTP request a handler serves: a controller's, or a GraphQL resolver's (the GraphQL
+ * context's \`req\`, which @nestjs/apollo always sets); undefined for other contexts.
  */
 export function requestOf(context: ExecutionContext): HttpRequestLike | undefined {
   const type = context.getType<string>();
@@ -42,14 +42,34 @@ export function requestOf(context: ExecutionContext): HttpRequestLike | undefine
   if (type === 'graphql') {
     return (context.getArgByIndex(2) as { req?: HttpRequestLike } | undefined)?.req;
   }
-  if (type === 'ws') return socketRequestOf(context);
   return undefined;
 }
 
 /**
- * A WebSocket gateway message's handshake request (socket.io's \`socket.request\`), where the
- * guard puts the read-only session for the message's handler.
+ * The read-only session the guard last read for each socket, for its message's handler (Nest
+ * hands the guard and the parameters different argument arrays, so the socket is the key). Never
+ * on the socket itself: a handler without \`@Session()\` sees nothing, and it goes with the socket.
+ * Two messages of one socket at once may both get the later read: the same session (one
+ * handshake cookie), a moment newer.
  */
+const socketSessions = new WeakMap<object, SessionHandle>();
+
+/** The session a handler gets: its request's, or for a gateway message the one the guard read for it. */
+export function sessionOfContext(context: ExecutionContext): SessionHandle | undefined {
+  if (context.getType() === 'ws') {
+    const client = context.switchToWs().getClient<object | undefined>();
+    return client ? socketSessions.get(client) : undefined;
+  }
+  const request = requestOf(context);
+  return request && sessionOf(request);
+}
+
+/** Gives a gateway message's handler its session. */
+export function setMessageSession(context: ExecutionContext, session: SessionHandle): void {
+  socketSessions.set(context.switchToWs().getClient<object>(), session);
+}
+
+/** A WebSocket gateway message's handshake request (socket.io's \`socket.request\`). */
 export function socketRequestOf(context: ExecutionContext): HttpRequestLike | undefined {
   const client = context.switchToWs().getClient<{ request?: HttpRequestLike } | undefined>();
   return client?.request?.headers ? client.request : undefined;

@@ -1,4 +1,5 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { sessionParamFactory } from '../decorators/session.decorator';
@@ -8,7 +9,7 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
 import { readOnlySession } from '../session/read-only-session';
 import { SessionHandle } from '../session/session-handle';
 import { SessionStore } from '../store/session-store';
-import { requestOf, sessionOf, socketRequestOf } from './http-session.util';
+import { requestOf, sessionOf, setMessageSession, socketRequestOf } from './http-session.util';
 import { SessionCookieService } from './session-cookie.service';
 
 /**
@@ -23,11 +24,19 @@ import { SessionCookieService } from './session-cookie.service';
 export class SessionLoadGuard implements CanActivate {
   private readonly declares = new WeakMap<object, boolean>();
 
-  constructor(
-    private readonly store: SessionStore,
-    private readonly cookies: SessionCookieService,
-    @Inject(CLUSTER_SESSION_OPTIONS) private readonly options: ResolvedClusterSessionOptions,
-  ) {}
+  /** What a gateway message's session is read with, found on first use. */
+  private socketDeps?: {
+    store: SessionStore;
+    cookies: SessionCookieService;
+    options: ResolvedClusterSessionOptions;
+  };
+
+  /**
+   * Only the module reference: on a gateway the guard is instantiated in the gateway's own
+   * module (\`@UseGuards\`), which need not import this one, so it finds the session's parts
+   * across modules when a gateway first needs them.
+   */
+  constructor(private readonly moduleRef: ModuleRef) {}
 
   canActivate(context: ExecutionContext): true | Promise<true> {
     if (context.getType() === 'ws') return this.loadForSocket(context);
@@ -49,13 +58,15 @@ export class SessionLoadGuard implements CanActivate {
   private loadForSocket(context: ExecutionContext): true | Promise<true> {
     const request = socketRequestOf(context);
     if (!request || !this.declaresSession(context)) return true;
-    const handle = new SessionHandle(
-      this.store,
-      this.cookies.read(request.headers.cookie),
-      this.options,
-    );
+    const { store, cookies, options } = (this.socketDeps ??= {
+      store: this.moduleRef.get(SessionStore, { strict: false }),
+      cookies: this.moduleRef.get(SessionCookieService, { strict: false }),
+      options: this.moduleRef.get(CLUSTER_SESSION_OPTIONS, { strict: false }),
+    });
+    const handle = new SessionHandle(store, cookies.read(request.headers.cookie), options);
     return handle.load().then(() => {
-      request.session = readOnlySession(handle);
+      // kept by the message, not on the socket: a later message or handler never sees it
+      setMessageSession(context, readOnlySession(handle));
       return true;
     });
   }

@@ -231,7 +231,11 @@ export class SessionHandle<T extends object = SessionData> {
    * empty session, and only what it sets afterwards is stored (G10).
    */
   regenerate(options: RegenerateOptions = {}): Promise<void> {
-    const run = this.move(options);
+    // one at a time: two at once (resolvers of one GraphQL request) would each move the session
+    // they started from, and one move would be lost; in turn, the second moves the first's result
+    const run = this.regenerating
+      ? this.regenerating.then(() => this.move(options))
+      : this.move(options);
     // a handler that does not wait for it (`void req.session.regenerate()`) still gets its
     // outcome in the response: commit() waits for it rather than re-send the old cookie
     this.regenerating = run.catch(() => undefined);

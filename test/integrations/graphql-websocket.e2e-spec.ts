@@ -92,6 +92,15 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
     expect(await ask(b.url, undefined, 'whoami')).toEqual({ username: null, node: 'b' });
     // read-only: a change over the socket fails, and nothing changes
     await expect(ask(b.url, cookie, 'rename')).rejects.toThrow(/error/);
+    await graphql(client, 'mutation { addToCart(item: "book") }');
+    expect(await ask(b.url, client.cookie, 'tamper')).toEqual({
+      nested: 'refused',
+      data: 'refused',
+      cookie: 'refused',
+      reload: 'refused',
+    });
+    // nothing of a message's session stays on the socket for later handlers
+    expect(await ask(b.url, client.cookie, 'leftover')).toEqual({ session: null });
     expect(await ask(a.url, cookie, 'whoami')).toMatchObject({ username: 'grace' });
 
     expect((await client.post('/logout')).status).toBe(201);
@@ -102,6 +111,28 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
     });
     expect(await ask(a.url, cookie, 'whoami')).toEqual({ username: null, node: 'a' });
   });
+  it('#18 review: two logins at once in one GraphQL request (parallel fields) both happen, in turn', async () => {
+    const client = new HttpClient(a.url);
+    await client.post('/login', { username: 'first' });
+    const before = client.cookie;
+    expect(
+      await graphql(client, '{ x1: loginAs(username: "x1") x2: loginAs(username: "x2") }'),
+    ).toEqual({
+      x1: 'x1',
+      x2: 'x2',
+    });
+    expect(client.cookie).not.toBe(before);
+    const onB = new HttpClient(b.url);
+    onB.cookie = client.cookie;
+    expect(await graphql(onB, '{ me }')).toEqual({ me: 'x2' });
+    onB.cookie = before;
+    expect(await graphql(onB, '{ me }')).toEqual({ me: null }); // the session logged in from is gone
+    // the second moves what the first moved: the cookie names the last id, which exists
+    const ids = await graphql(client, '{ a: regenerated b: regenerated }');
+    onB.cookie = client.cookie;
+    expect(await graphql(onB, '{ sessionId me }')).toEqual({ sessionId: ids.b, me: 'x2' });
+  });
+
   it('Redis down: a resolver that needs the session answers a GraphQL error saying so; back when Redis is', async () => {
     const client = new HttpClient(b.url);
     await client.post('/login', { username: 'outage' });

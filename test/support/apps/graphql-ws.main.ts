@@ -16,7 +16,7 @@ import {
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
+import { ConnectedSocket, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { ClusterSessionModule, Session, SessionHandle, SessionLoadGuard } from '../../../lib';
 
 interface Data {
@@ -59,6 +59,28 @@ class CartResolver {
     return cart ?? [];
   }
 
+  /** Logs in as `username`: fields of one query run at once, so two of these regenerate together. */
+  @Query(() => String)
+  async loginAs(@Args('username') username: string, @Session() session: SessionHandle<Data>) {
+    await session.regenerate();
+    session.set('username', username);
+    session.setUser(username);
+    return username;
+  }
+
+  /** Regenerates, and answers the new id: fields of one query run at once. */
+  @Query(() => String)
+  async regenerated(@Session() session: SessionHandle<Data>) {
+    await session.regenerate();
+    return session.id;
+  }
+
+  /** The id of the session the cookie names, or null. */
+  @Query(() => String, { nullable: true })
+  sessionId(@Session() session: SessionHandle<Data>) {
+    return session.isNew ? null : session.id;
+  }
+
   @Mutation(() => [String])
   addToCart(@Args('item') item: string, @Session() session: SessionHandle<Data>): string[] {
     const cart = [...(session.get('cart') ?? []), item];
@@ -68,7 +90,8 @@ class CartResolver {
 }
 
 // Nest applies global guards to controllers and resolvers, not to gateways: this one loads the
-// session of the handshake's cookie for each message that declares @Session()
+// session of the handshake's cookie for each message that declares @Session(). The gateway lives
+// in a module of its own that does not import ClusterSessionModule, as a feature module would.
 @WebSocketGateway()
 @UseGuards(SessionLoadGuard)
 class SessionGateway {
@@ -82,7 +105,35 @@ class SessionGateway {
     session.set('username', 'changed over a socket'); // read-only here: throws
     return { ok: true };
   }
+
+  /** Every other way of changing the session: each must throw. */
+  @SubscribeMessage('tamper')
+  tamper(@Session() session: SessionHandle<Data>) {
+    const attempt = (change: () => unknown) => {
+      try {
+        change();
+        return 'changed';
+      } catch {
+        return 'refused';
+      }
+    };
+    return {
+      nested: attempt(() => session.get('cart')?.push('from a socket')),
+      data: attempt(() => session.data.cart?.push('from a socket')),
+      cookie: attempt(() => (session.cookie.maxAge = 1_000)),
+      reload: attempt(() => session.reload()),
+    };
+  }
+
+  /** A handler without @Session(): the handshake request carries no session of an earlier message. */
+  @SubscribeMessage('leftover')
+  leftover(@ConnectedSocket() socket: { request: { session?: unknown } }) {
+    return { session: socket.request.session ?? null };
+  }
 }
+
+@Module({ providers: [SessionGateway] })
+class PresenceModule {}
 
 @Module({
   imports: [
@@ -92,9 +143,10 @@ class SessionGateway {
       cluster: { nodeId: process.env.NODE_ID },
     }),
     GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
+    PresenceModule,
   ],
   controllers: [AccountController],
-  providers: [CartResolver, SessionGateway],
+  providers: [CartResolver],
 })
 class AppModule {}
 
