@@ -65,7 +65,8 @@ export class SessionLoadGuard implements CanActivate {
     });
     const handle = new SessionHandle(store, cookies.read(request.headers.cookie), options);
     return handle.load().then(() => {
-      // kept by the message, not on the socket: a later message or handler never sees it
+      // kept aside for this socket's handler, not on the socket: a handler without @Session()
+      // never sees it
       setMessageSession(context, readOnlySession(handle));
       return true;
     });
