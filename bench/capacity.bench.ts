@@ -4,6 +4,7 @@ import { ClusterSessionRuntime } from '../lib/cluster-session.runtime';
 import { resolveOptions } from '../lib/options/resolve-options';
 import { TEST_SECRET } from '../test/support/cluster-fixture';
 import { RedisServer } from '../test/support/redis-server';
+import { percent, WRITE_SHARES } from './support/load';
 import { pin } from './support/pin';
 import { processCpuMicros } from './support/process-cpu';
 import { sessionPayload } from './support/session-payload';
@@ -13,7 +14,6 @@ const SESSIONS = 1_000;
 const IN_FLIGHT = 64;
 const ROUNDS = 3;
 const SECONDS = 3;
-const WRITE_SHARES = [0.05, 0.2, 0.5, 1] as const;
 
 /** One request of a stack: read a session and, for a write, save it changed. */
 type Request = (write: boolean) => Promise<void>;
@@ -99,7 +99,6 @@ export async function capacityBench(): Promise<{ lines: string[]; rows: Capacity
       };
     }),
   );
-  const percent = (share: number) => `${Math.round(share * 100)} %`;
   const lines = [
     `Several nodes on one Redis: ${NODES} nodes per stack in one process${pinned ? ' on CPU 0' : ''}, each request ` +
       `to a random node, ${IN_FLIGHT} in flight, ${SESSIONS.toLocaleString('en-US')} sessions, one redis-server` +

@@ -1,6 +1,6 @@
 import { RedisServer } from '../test/support/redis-server';
 import { distScript, SampleProcess } from '../test/support/sample-process';
-import { load, loginMany, type LoadResult } from './support/load';
+import { load, loginMany, percent, WRITE_SHARES, type LoadResult } from './support/load';
 import { pin } from './support/pin';
 import { processCpuMicros } from './support/process-cpu';
 import { clientCommands } from './support/redis-commands';
@@ -9,8 +9,6 @@ const SECRET = 'bench-secret-that-is-at-least-32-characters';
 const SESSIONS = 1_000;
 const ROUNDS = 3;
 const SECONDS = 4;
-/** Shares of requests that write the session (POST /visit); the rest read it (GET /me). */
-const WRITE_SHARES = [0.05, 0.2, 0.5, 1] as const;
 
 export interface HttpRow {
   stack: string;
@@ -111,7 +109,6 @@ export async function httpBench(): Promise<{ lines: string[]; rows: HttpRow[] }>
     }),
   );
   const at = (share: number) => rows.filter((row) => row.writeShare === share);
-  const percent = (share: number) => `${Math.round(share * 100)} %`;
   const ratio = (value: number) => `${value.toFixed(2)}×`;
   const lines = [
     `HTTP: ${SESSIONS.toLocaleString('en-US')} users, 20 connections, writes (POST /visit) at ` +

@@ -1,5 +1,11 @@
 import autocannon from 'autocannon';
 
+/** The write mixes the HTTP and several-nodes benchmarks compare: shares of requests that write. */
+export const WRITE_SHARES = [0.05, 0.2, 0.5, 1] as const;
+
+/** A write share as the tables print it: "5 %". */
+export const percent = (share: number) => `${Math.round(share * 100)} %`;
+
 export interface LoadResult {
   requests: number;
   requestsPerSecond: number;
