@@ -151,7 +151,7 @@ class StreamingController {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe.each<Platform>(['express', 'fastify'])('streamed responses on %s', (platform) => {
+describe.each<Platform>(['express', 'fastify'])('#14.5 streamed responses on %s', (platform) => {
   let server: RedisServer;
   let app: INestApplication;
   let url: string;
