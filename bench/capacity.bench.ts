@@ -63,7 +63,9 @@ export async function capacityBench(): Promise<{ lines: string[]; rows: Capacity
   try {
     stacks.push(await ours(), await expressSession());
     for (const share of WRITE_SHARES) {
-      for (const stack of stacks) await run(stack.request, 1, share); // warm-up
+      for (const stack of stacks) {
+        await run(stack.request, 1, share);
+      } // warm-up
       for (let round = 0; round < ROUNDS; round++) {
         for (const stack of round % 2 === 0 ? stacks : [...stacks].reverse()) {
           const cpuBefore = processCpuMicros(stack.redis.pid) ?? NaN;
@@ -82,7 +84,9 @@ export async function capacityBench(): Promise<{ lines: string[]; rows: Capacity
       }
     }
   } finally {
-    for (const stack of stacks) await stack.close();
+    for (const stack of stacks) {
+      await stack.close();
+    }
     pin(process.pid, 'all');
   }
 
@@ -156,7 +160,11 @@ async function ours(): Promise<Stack> {
       async (_, i) => (await nodes[0].store.create(sessionPayload(i))).id,
     ),
   );
-  for (const node of nodes) for (const id of ids) await node.store.get(id); // warm caches
+  for (const node of nodes) {
+    for (const id of ids) {
+      await node.store.get(id);
+    }
+  } // warm caches
   return {
     name: 'nestjs-cluster-session',
     redis,
@@ -165,7 +173,9 @@ async function ours(): Promise<Stack> {
     request: async (write) => {
       const node = pick(nodes);
       const session = await node.store.get(pick(ids));
-      if (!session) throw new Error('capacity bench: a session vanished');
+      if (!session) {
+        throw new Error('capacity bench: a session vanished');
+      }
       if (write) {
         session.data.visits = Number(session.data.visits) + 1;
         await node.store.save(session);
@@ -203,7 +213,9 @@ async function expressSession(): Promise<Stack> {
       const store = pick(stores);
       const sid = pick(sids);
       const session = (await store.get(sid)) as { visits: number } | null;
-      if (!session) throw new Error('capacity bench: a session vanished');
+      if (!session) {
+        throw new Error('capacity bench: a session vanished');
+      }
       if (write) {
         session.visits++;
         await store.set(sid, session as never);

@@ -61,13 +61,15 @@ export async function clusterBench(): Promise<string[]> {
       const ids = await Promise.all(
         Array.from({ length: 1_000 }, async (_, i) => (await node.store.create({ i })).id),
       );
-      for (let i = 0; i < 20_000; i++)
-        await node.store.get(ids[Math.floor(Math.random() * ids.length)]); // warm up
+      for (let i = 0; i < 20_000; i++) {
+        await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
+      } // warm up
       node.store.resetCacheStats();
       const before = await scriptCalls(node);
       const READS = 50_000;
-      for (let i = 0; i < READS; i++)
+      for (let i = 0; i < READS; i++) {
         await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
+      }
       const scripts = (await scriptCalls(node)) - before;
       const { hitRate } = node.store.cacheStats();
       lines.push(

@@ -38,14 +38,18 @@ export async function eagerLoadBench(): Promise<string[]> {
       cookies.push(response.headers.getSetCookie()[0].split(';')[0]);
     }
     const cases = { cookie: cookies, none: [''] };
-    for (const list of Object.values(cases)) await load(app.url, list, 2, 20, '/m/plain');
+    for (const list of Object.values(cases)) {
+      await load(app.url, list, 2, 20, '/m/plain');
+    }
     for (let round = 0; round < ROUNDS; round++) {
       const order: ('cookie' | 'none')[] =
         round % 2 === 0 ? ['cookie', 'none'] : ['none', 'cookie'];
       for (const name of order) {
         const before = await clientCommands(redis);
         runs[name].push(await load(app.url, cases[name], SECONDS, 20, '/m/plain'));
-        if (name === 'cookie') commands += (await clientCommands(redis)) - before;
+        if (name === 'cookie') {
+          commands += (await clientCommands(redis)) - before;
+        }
       }
     }
   } finally {

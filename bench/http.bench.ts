@@ -71,7 +71,9 @@ export async function httpBench(): Promise<{ lines: string[]; rows: HttpRow[] }>
     }
     for (const share of WRITE_SHARES) {
       // warm-up at this mix (JIT, caches)
-      for (const stack of stacks) await load(stack.app.url, stack.cookies, 1, 20, undefined, share);
+      for (const stack of stacks) {
+        await load(stack.app.url, stack.cookies, 1, 20, undefined, share);
+      }
       for (let round = 0; round < ROUNDS; round++) {
         const order = round % 2 === 0 ? stacks : [...stacks].reverse();
         for (const stack of order) {

@@ -9,7 +9,9 @@ const FULL = 100_000;
 
 async function filled(maxSize: number, entries: number): Promise<LocalCache<Session>> {
   const cache = new LocalCache<Session>({ ttl: 3_600_000, maxSize });
-  for (let i = 0; i < entries; i++) await cache.set(`fill-${i}`, sessionPayload(i));
+  for (let i = 0; i < entries; i++) {
+    await cache.set(`fill-${i}`, sessionPayload(i));
+  }
   return cache;
 }
 
@@ -67,7 +69,9 @@ export async function localCacheBench(): Promise<string[]> {
 
     // what cache-manager and Keyv add per hit over the lru-cache they sit on (#17)
     const bare = new LRUCache<string, Session>({ max: 10_000 });
-    for (let i = 0; i < 10_000; i++) bare.set(`fill-${i}`, sessionPayload(i));
+    for (let i = 0; i < 10_000; i++) {
+      bare.set(`fill-${i}`, sessionPayload(i));
+    }
     const layerTimings = await compare(
       [
         { name: 'LocalCache.get (hit, 10,000 held)', run: (i) => hits.get(`fill-${i % 10_000}`) },

@@ -52,7 +52,9 @@ export async function memoryBench(): Promise<string[]> {
   gc();
   const perSession = (process.memoryUsage().heapUsed - before) / COUNT;
   const held = cache.stats().size; // also keeps the cache alive through the measurement
-  if (held !== COUNT) throw new Error(`expected ${COUNT} cached sessions, found ${held}`);
+  if (held !== COUNT) {
+    throw new Error(`expected ${COUNT} cached sessions, found ${held}`);
+  }
   return [
     `Memory: ${COUNT.toLocaleString('en-US')} cached sessions of ${bytes} bytes of JSON each: ` +
       `${Math.round(perSession).toLocaleString('en-US')} heap bytes per cached session ` +

@@ -61,7 +61,9 @@ async function measure(delayMs: number, versioned: boolean) {
     const clients = nodes.map((node) => new HttpClient(node.url));
     const adopt = (cookie: string | undefined) => {
       const value = cookie && !versioned ? idOnly(cookie) : cookie;
-      for (const client of clients) client.cookie = value;
+      for (const client of clients) {
+        client.cookie = value;
+      }
     };
     await clients[0].post('/login', { username: 'bench' });
     adopt(clients[0].cookie);
@@ -78,11 +80,15 @@ async function measure(delayMs: number, versioned: boolean) {
       requests++;
       for (let r = 1; r <= 3; r++) {
         const reader = (writer + r) % 3;
-        if (r === 1 && reader !== writer) crossNodeWrites++;
+        if (r === 1 && reader !== writer) {
+          crossNodeWrites++;
+        }
         const me = await clients[reader].get('/me');
         requests++;
         reads++;
-        if (me.json.visits !== json.visits) stale++;
+        if (me.json.visits !== json.visits) {
+          stale++;
+        }
       }
     }
     const statsAfter = await cacheTotals(nodes);

@@ -80,7 +80,9 @@ async function publishCost(redis: RedisConnectionOption) {
       what: 'the reader to catch up',
     });
     reader.coordinator!.resetStats();
-    for (let i = 0; i < PROPAGATED; i++) await save(publishing, i);
+    for (let i = 0; i < PROPAGATED; i++) {
+      await save(publishing, i);
+    }
     await waitFor(() => reader.coordinator!.stats().received >= PROPAGATED, {
       timeoutMs: 20_000,
       what: 'every invalidation at the reader',

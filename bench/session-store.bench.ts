@@ -163,7 +163,9 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
             redis.evalsha(minimal, 1, `cost:min:${i % 100}`, 'd:visits', String(i), '3600000'),
           ),
       ];
-      for (const phase of round % 2 === 0 ? phases : phases.reverse()) await phase();
+      for (const phase of round % 2 === 0 ? phases : phases.reverse()) {
+        await phase();
+      }
     }
   } finally {
     subscribers.forEach((subscriber) => subscriber.disconnect());

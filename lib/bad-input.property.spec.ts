@@ -33,7 +33,9 @@ describe('bad input, property-tested (100,000 inputs each)', () => {
     fc.assert(
       fc.property(fc.oneof(mutated(valid), fc.anything()), (value) => {
         const result = signer.unsign(value);
-        if (result === null) return true;
+        if (result === null) {
+          return true;
+        }
         // accepted only what one of the secrets signed: re-signing reproduces the value
         return (
           isSessionId(result.id) &&
@@ -69,7 +71,9 @@ describe('bad input, property-tested (100,000 inputs each)', () => {
     fc.assert(
       fc.property(fc.oneof(mutated(valid), fc.anything()), (raw) => {
         const message = parseClusterMessage(raw, auth);
-        if (message === null) return true;
+        if (message === null) {
+          return true;
+        }
         // accepted: a string whose MAC verifies over everything before it
         const text = raw as string;
         const cut = text.lastIndexOf('|');

@@ -58,21 +58,27 @@ export class ClusterSessionModule
   private installOnPlatform(): void {
     const adapter = this.adapterHost.httpAdapter;
     const type = adapter?.getType();
-    if (type === 'express')
+    if (type === 'express') {
       installOnExpress(adapter.getInstance(), this.middleware, this.committer);
-    else if (type === 'fastify')
+    } else if (type === 'fastify') {
       installOnFastify(adapter.getInstance(), this.middleware, this.committer);
-    else return;
+    } else {
+      return;
+    }
     this.installed = true;
   }
 
   /** Other platforms: through Nest's middleware consumer, for every route. */
   configure(consumer: MiddlewareConsumer): void {
-    if (!this.installed) consumer.apply(SessionMiddleware).forRoutes('{*path}');
+    if (!this.installed) {
+      consumer.apply(SessionMiddleware).forRoutes('{*path}');
+    }
   }
 
   async onModuleInit(): Promise<void> {
-    if (this.installError !== undefined) throw this.installError;
+    if (this.installError !== undefined) {
+      throw this.installError;
+    }
     await this.runtime.start();
   }
 

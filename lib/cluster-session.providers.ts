@@ -15,7 +15,7 @@ import type { ClusterSessionOptions } from './options/cluster-session-options.in
 import { resolveOptions } from './options/resolve-options';
 import { SessionStore } from './store/session-store';
 
-/** What the module provides and exports (besides the global interceptor and filter). */
+/** What the module provides and exports (besides the global guard and filter). */
 export const EXPORTED_PROVIDERS: Provider[] = [
   {
     provide: CLUSTER_SESSION_OPTIONS,

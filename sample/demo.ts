@@ -33,8 +33,9 @@ async function main(): Promise<void> {
         body: body ? JSON.stringify(body) : undefined,
       });
       const setCookie = response.headers.getSetCookie()[0];
-      if (setCookie)
+      if (setCookie) {
         cookie = /Expires=Thu, 01 Jan 1970/.test(setCookie) ? undefined : setCookie.split(';')[0];
+      }
       const answer = await response.text();
       rows.push([
         `node-${node}`,

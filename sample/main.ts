@@ -17,14 +17,18 @@ async function primary(): Promise<void> {
   let stopSingle: (() => Promise<void>) | undefined;
   let privateRedis: Promise<RedisServer | undefined> = Promise.resolve(undefined);
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     stopping = true;
     console.log(`[sample] ${signal}: shutting down`);
     await Promise.all(
       Object.values(cluster.workers ?? {}).map(
         (worker) =>
           new Promise<void>((resolve) => {
-            if (!worker || worker.isDead()) return resolve();
+            if (!worker || worker.isDead()) {
+              return resolve();
+            }
             worker.once('exit', () => resolve());
             worker.kill('SIGTERM');
           }),
@@ -44,7 +48,9 @@ async function primary(): Promise<void> {
   if (!env.redisUrl) {
     privateRedis = RedisServer.start({ detached: true });
     env.redisUrl = (await privateRedis)!.url;
-    if (stopping) return;
+    if (stopping) {
+      return;
+    }
     console.log(`[sample] REDIS_URL is not set: started a private redis-server at ${env.redisUrl}`);
   }
   if (!env.sessionSecret) {
@@ -68,7 +74,9 @@ async function primary(): Promise<void> {
     cluster.fork({ ...shared, NODE_ID: `${env.nodeId ?? 'node'}-${i}` });
   }
   cluster.on('exit', (w, code, signal) => {
-    if (!stopping) console.error(`[sample] worker ${w.process.pid} exited (${signal ?? code})`);
+    if (!stopping) {
+      console.error(`[sample] worker ${w.process.pid} exited (${signal ?? code})`);
+    }
   });
 }
 
@@ -83,7 +91,9 @@ async function worker(): Promise<() => Promise<void>> {
     res.setHeader('X-Node-Id', nodeId);
     next();
   });
-  if (cluster.isWorker) app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  if (cluster.isWorker) {
+    app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  }
   await app.listen(env.port);
   console.log(
     `[sample] ${process.env.NODE_ID} (pid ${process.pid}) listening on http://localhost:${env.port}`,

@@ -28,7 +28,9 @@ export function defaultNodeId(): string {
 }
 
 function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) {
     throw new Error(`${name} must be a positive integer, got "${raw}"`);

@@ -44,7 +44,9 @@ export class SessionController {
 
   @Get('me')
   me(@Session() session: SessionHandle<SampleSession>) {
-    if (session.isNew) throw new UnauthorizedException('no session');
+    if (session.isNew) {
+      throw new UnauthorizedException('no session');
+    }
     return {
       ...session.data,
       username: session.get('username'),
@@ -63,12 +65,16 @@ export class SessionController {
 
   @Patch('me')
   update(@Body() body: unknown, @Session() session: SessionHandle<SampleSession>) {
-    if (session.isNew) throw new UnauthorizedException('no session');
+    if (session.isNew) {
+      throw new UnauthorizedException('no session');
+    }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new BadRequestException('the body must be a JSON object of top-level keys');
     }
     for (const [key, value] of Object.entries(body)) {
-      if (key === '__proto__') throw new BadRequestException('"__proto__" is not a session key');
+      if (key === '__proto__') {
+        throw new BadRequestException('"__proto__" is not a session key');
+      }
       session.set(key, value);
     }
     return { ...session.data };
@@ -77,14 +83,18 @@ export class SessionController {
   @Post('logout')
   @HttpCode(200)
   async logout(@Session() session: SessionHandle<SampleSession>) {
-    if (!session.isNew) await session.destroy();
+    if (!session.isNew) {
+      await session.destroy();
+    }
     return { ok: true };
   }
 
   @Post('logout-all')
   @HttpCode(200)
   async logoutAll(@Session() session: SessionHandle<SampleSession>) {
-    if (session.isNew || !session.userId) throw new UnauthorizedException('no session');
+    if (session.isNew || !session.userId) {
+      throw new UnauthorizedException('no session');
+    }
     return { destroyed: await this.store.destroyAllForUser(session.userId) };
   }
 }

@@ -37,7 +37,9 @@ class PeerController {
   @Post('login')
   @HttpCode(200)
   async login(@Req() req: PeerRequest, @Body() body: { username: string }) {
-    if (stack === 'none') return { username: body.username };
+    if (stack === 'none') {
+      return { username: body.username };
+    }
     await new Promise<void>((resolve, reject) =>
       req.session.regenerate((error) => (error ? reject(error) : resolve())),
     );
@@ -47,8 +49,12 @@ class PeerController {
 
   @Get('me')
   me(@Req() req: PeerRequest) {
-    if (stack === 'none') return { username: 'static', visits: 0, node: 'none' };
-    if (!req.session.username) throw new UnauthorizedException();
+    if (stack === 'none') {
+      return { username: 'static', visits: 0, node: 'none' };
+    }
+    if (!req.session.username) {
+      throw new UnauthorizedException();
+    }
     return {
       username: req.session.username,
       visits: req.session.visits ?? 0,
@@ -59,7 +65,9 @@ class PeerController {
   @Post('visit')
   @HttpCode(200)
   visit(@Req() req: PeerRequest) {
-    if (stack === 'none') return { visits: 1 };
+    if (stack === 'none') {
+      return { visits: 1 };
+    }
     req.session.visits = (req.session.visits ?? 0) + 1;
     return { visits: req.session.visits };
   }
@@ -85,7 +93,9 @@ class ModuleController {
 
   @Get('me')
   me(@Session() session: SessionHandle<{ username?: string; visits?: number }>) {
-    if (session.isNew) throw new UnauthorizedException();
+    if (session.isNew) {
+      throw new UnauthorizedException();
+    }
     return {
       username: session.get('username'),
       visits: session.get('visits') ?? 0,

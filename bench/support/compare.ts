@@ -23,13 +23,19 @@ export async function compare(
   const counters = contenders.map(() => 0);
   for (let round = 0; round < warmupRounds + rounds; round++) {
     const order = contenders.map((_, index) => index);
-    if (round % 2 === 1) order.reverse();
+    if (round % 2 === 1) {
+      order.reverse();
+    }
     for (const index of order) {
       const { run } = contenders[index];
       const start = process.hrtime.bigint();
-      for (let n = 0; n < batch; n++) await run(counters[index]++);
+      for (let n = 0; n < batch; n++) {
+        await run(counters[index]++);
+      }
       const ns = Number(process.hrtime.bigint() - start) / batch;
-      if (round >= warmupRounds) samples[index].push(ns);
+      if (round >= warmupRounds) {
+        samples[index].push(ns);
+      }
     }
   }
   return contenders.map(({ name }, index) => {

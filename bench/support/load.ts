@@ -70,7 +70,9 @@ export async function loginMany(url: string, count: number): Promise<string[]> {
       body: JSON.stringify({ username: `user${i}` }),
     });
     const cookie = response.headers.getSetCookie()[0]?.split(';')[0];
-    if (!cookie) throw new Error(`login ${i} at ${url} set no cookie (status ${response.status})`);
+    if (!cookie) {
+      throw new Error(`login ${i} at ${url} set no cookie (status ${response.status})`);
+    }
     cookies.push(cookie);
   }
   return cookies;

@@ -8,7 +8,9 @@ import { availableParallelism } from 'node:os';
  * (one CPU, or no taskset).
  */
 export function pin(pid: number | undefined, cpus: number | 'all'): boolean {
-  if (pid === undefined || availableParallelism() < 2) return false;
+  if (pid === undefined || availableParallelism() < 2) {
+    return false;
+  }
   const list = cpus === 'all' ? `0-${availableParallelism() - 1}` : String(cpus);
   try {
     execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
  * available.
  */
 export function processCpuMicros(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
+  if (pid === undefined) {
+    return undefined;
+  }
   try {
     let nanoseconds = 0;
     for (const tid of readdirSync(`/proc/${pid}/task`)) {

@@ -28,7 +28,9 @@ export async function clientCommands(redis: RedisServer): Promise<number> {
   const scripts = stats.has('eval') || stats.has('evalsha');
   let calls = 0;
   for (const [name, { calls: count }] of stats) {
-    if (OBSERVER.has(name) || (scripts && INSIDE_SCRIPTS.has(name))) continue;
+    if (OBSERVER.has(name) || (scripts && INSIDE_SCRIPTS.has(name))) {
+      continue;
+    }
     calls += count;
   }
   return calls;

@@ -38,9 +38,13 @@ class ModelCache {
         { expiresAt: number },
       ];
       this.entries.delete(victim);
-      if (entry.expiresAt > now) this.evictions++;
+      if (entry.expiresAt > now) {
+        this.evictions++;
+      }
     }
-    if (effectiveTtl > 0) this.entries.set(key, { value, expiresAt: now + effectiveTtl });
+    if (effectiveTtl > 0) {
+      this.entries.set(key, { value, expiresAt: now + effectiveTtl });
+    }
   }
 
   delete(key: string, now: number): boolean {

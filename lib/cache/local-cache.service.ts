@@ -42,7 +42,9 @@ export class LocalCache<T = unknown> {
     this.lru = new LRUCache<string, KeyvRecord<T>>({
       max: options.maxSize,
       dispose: (record, _key, reason) => {
-        if (reason === 'evict' && this.isLive(record.value)) this.evictions++;
+        if (reason === 'evict' && this.isLive(record.value)) {
+          this.evictions++;
+        }
       },
     });
     const store = new Keyv<Entry<T>>({
@@ -63,7 +65,9 @@ export class LocalCache<T = unknown> {
     }
     this.misses++;
     // Drop the expired entry unless a concurrent set has already replaced it.
-    if (entry !== undefined && this.lru.peek(key)?.value === entry) await this.cache.del(key);
+    if (entry !== undefined && this.lru.peek(key)?.value === entry) {
+      await this.cache.del(key);
+    }
     return undefined;
   }
 
@@ -99,7 +103,9 @@ export class LocalCache<T = unknown> {
   stats(): CacheStats {
     let size = 0;
     this.lru.forEach((record) => {
-      if (this.isLive(record.value)) size++;
+      if (this.isLive(record.value)) {
+        size++;
+      }
     });
     const lookups = this.hits + this.misses;
     return {
@@ -129,10 +135,11 @@ function assertPositive(option: string, value: unknown, integer: boolean): void 
     Number.isFinite(value) &&
     value > 0 &&
     (!integer || Number.isInteger(value));
-  if (!ok)
+  if (!ok) {
     throw new InvalidOptionsError(
       option,
       value,
       integer ? 'a positive integer' : 'a positive number of milliseconds',
     );
+  }
 }

@@ -181,7 +181,9 @@ export class ClusterCoordinator implements Publisher {
     const connection = ++this.connectionSeq;
     this.subscriber.client.subscribe(this.options.channel).then(
       () => {
-        if (connection !== this.connectionSeq || this.stopped) return;
+        if (connection !== this.connectionSeq || this.stopped) {
+          return;
+        }
         // messages before this point may be lost: start every sequence anew, drop the cache, trust it
         this.sequences.reset();
         this.subscribed = true;
@@ -198,7 +200,9 @@ export class ClusterCoordinator implements Publisher {
     this.connectionSeq++;
     this.pingPending = false;
     clearTimeout(this.pingTimer);
-    if (!this.subscribed) return;
+    if (!this.subscribed) {
+      return;
+    }
     this.subscribed = false;
     this.flush('subscriber disconnected');
     this.logger.warn(
@@ -208,7 +212,9 @@ export class ClusterCoordinator implements Publisher {
 
   private readonly handleError = (error: Error): void => {
     // ioredis reports every failed reconnect; 'close' already made the cache untrusted
-    if (this.subscribed) this.logger.warn(`subscriber connection error: ${error.message}`);
+    if (this.subscribed) {
+      this.logger.warn(`subscriber connection error: ${error.message}`);
+    }
   };
 
   /**
@@ -219,13 +225,19 @@ export class ClusterCoordinator implements Publisher {
    * PING go.
    */
   private readonly tick = (): void => {
-    if (this.subscribed && this.sequences.expired()) this.flush('sequence gap (overdue)');
-    if (!this.subscribed || this.pingPending) return;
+    if (this.subscribed && this.sequences.expired()) {
+      this.flush('sequence gap (overdue)');
+    }
+    if (!this.subscribed || this.pingPending) {
+      return;
+    }
     this.pingPending = true;
     const connection = this.connectionSeq;
     const sentAt = performance.now();
     const missed = () => {
-      if (connection !== this.connectionSeq || !this.heartbeatOk) return;
+      if (connection !== this.connectionSeq || !this.heartbeatOk) {
+        return;
+      }
       this.heartbeatOk = false;
       this.flush('missed heartbeat');
       this.logger.warn(
@@ -238,9 +250,15 @@ export class ClusterCoordinator implements Publisher {
       () => {
         clearTimeout(timer);
         this.pingPending = false;
-        if (connection !== this.connectionSeq) return;
-        if (performance.now() - sentAt > this.options.heartbeatInterval) return missed();
-        if (this.heartbeatOk) return;
+        if (connection !== this.connectionSeq) {
+          return;
+        }
+        if (performance.now() - sentAt > this.options.heartbeatInterval) {
+          return missed();
+        }
+        if (this.heartbeatOk) {
+          return;
+        }
         this.heartbeatOk = true;
         this.flush('heartbeat answered');
       },
@@ -253,7 +271,9 @@ export class ClusterCoordinator implements Publisher {
   };
 
   private readonly handleMessage = (channel: string, raw: string): void => {
-    if (channel !== this.options.channel) return;
+    if (channel !== this.options.channel) {
+      return;
+    }
     this.counters.received++;
     const message = parseClusterMessage(raw, this.auth);
     if (!message) {
@@ -264,7 +284,9 @@ export class ClusterCoordinator implements Publisher {
     if (!own) {
       const lagMs = performance.timeOrigin + performance.now() - message.sentAtUs / 1_000;
       this.lag.record(lagMs);
-      for (const listener of this.lagListeners) listener(lagMs);
+      for (const listener of this.lagListeners) {
+        listener(lagMs);
+      }
       if (this.sequences.observe(message.origin, message.epoch, message.seq) === 'gap') {
         this.flush(`sequence gap from ${message.origin}`);
       }
@@ -277,7 +299,9 @@ export class ClusterCoordinator implements Publisher {
         this.emit({ type: 'destroy', ids: message.ids, own });
         break;
       case 'clear':
-        if (!own) this.flush(`clear from ${message.origin}`, true);
+        if (!own) {
+          this.flush(`clear from ${message.origin}`, true);
+        }
         break;
       case 'noop':
         break;
@@ -285,6 +309,8 @@ export class ClusterCoordinator implements Publisher {
   };
 
   private emit(event: ClusterEvent): void {
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      listener(event);
+    }
   }
 }

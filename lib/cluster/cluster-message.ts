@@ -30,15 +30,23 @@ export function parseClusterMessage(
   raw: unknown,
   auth: MessageAuthenticator,
 ): ClusterMessage | null {
-  if (typeof raw !== 'string' || raw.length > MAX_MESSAGE_LENGTH) return null;
+  if (typeof raw !== 'string' || raw.length > MAX_MESSAGE_LENGTH) {
+    return null;
+  }
   const cut = raw.lastIndexOf('|');
   const body = raw.slice(0, cut);
   const parts = body.split('|');
-  if (cut < 0 || parts.length !== 8 || (parts[0] !== 'ncs2' && parts[0] !== 'ncs1')) return null;
+  if (cut < 0 || parts.length !== 8 || (parts[0] !== 'ncs2' && parts[0] !== 'ncs1')) {
+    return null;
+  }
   const [, kindCode, idList, version, origin, epoch, seq, ts] = parts;
   const kind = KINDS[kindCode as keyof typeof KINDS];
-  if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(ts)) return null;
-  if (!NODE_ID.test(origin) || !/^[0-9a-f]{16,64}$/.test(epoch)) return null;
+  if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(ts)) {
+    return null;
+  }
+  if (!NODE_ID.test(origin) || !/^[0-9a-f]{16,64}$/.test(epoch)) {
+    return null;
+  }
   const ids = idList === '' ? [] : idList.split(',');
   const idsExpected =
     kind === 'invalidate'
@@ -46,8 +54,12 @@ export function parseClusterMessage(
       : kind === 'destroy'
         ? ids.length >= 1
         : ids.length === 0;
-  if (!idsExpected || !ids.every(isSessionId)) return null;
-  if (!auth.verify(body, raw.slice(cut + 1))) return null;
+  if (!idsExpected || !ids.every(isSessionId)) {
+    return null;
+  }
+  if (!auth.verify(body, raw.slice(cut + 1))) {
+    return null;
+  }
   return {
     kind,
     ids,

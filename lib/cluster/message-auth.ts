@@ -48,7 +48,9 @@ export class MessageAuthenticator {
   }
 
   verify(body: string, macHex: string): boolean {
-    if (!/^[0-9a-f]{40}$/.test(macHex)) return false;
+    if (!/^[0-9a-f]{40}$/.test(macHex)) {
+      return false;
+    }
     const given = Buffer.from(macHex, 'hex');
     return this.keys.some((key) => timingSafeEqual(mac(body, key), given));
   }
@@ -62,7 +64,9 @@ interface MacKey {
 
 /** `ncs2`: the nested construction over the hex inner digest; `ncs1`: HMAC-SHA1. */
 function mac(body: string, { key, inner, outer }: MacKey): Buffer {
-  if (!body.startsWith('ncs2|')) return createHmac('sha1', key).update(body).digest();
+  if (!body.startsWith('ncs2|')) {
+    return createHmac('sha1', key).update(body).digest();
+  }
   const innerHex = createHash('sha1').update(inner).update(body).digest('hex');
   return createHash('sha1').update(outer).update(innerHex).digest();
 }

@@ -29,14 +29,20 @@ export class SequenceTracker {
     const key = `${origin}|${epoch}`;
     const state = this.origins.get(key);
     if (state === undefined) {
-      if (this.origins.size >= MAX_ORIGINS) this.origins.clear();
+      if (this.origins.size >= MAX_ORIGINS) {
+        this.origins.clear();
+      }
       this.origins.set(key, { contiguous: seq, ahead: new Set(), missingSince: 0 });
       return 'first';
     }
-    if (seq <= state.contiguous) return this.reorderWindowMs > 0 ? 'next' : 'gap';
+    if (seq <= state.contiguous) {
+      return this.reorderWindowMs > 0 ? 'next' : 'gap';
+    }
     if (seq === state.contiguous + 1) {
       state.contiguous = seq;
-      while (state.ahead.delete(state.contiguous + 1)) state.contiguous++;
+      while (state.ahead.delete(state.contiguous + 1)) {
+        state.contiguous++;
+      }
       state.missingSince = state.ahead.size > 0 ? now : 0;
       return 'next';
     }
@@ -45,14 +51,18 @@ export class SequenceTracker {
       return 'gap';
     }
     state.ahead.add(seq);
-    if (state.missingSince === 0) state.missingSince = now;
+    if (state.missingSince === 0) {
+      state.missingSince = now;
+    }
     return this.expire(state, now) ? 'gap' : 'next';
   }
 
   /** True when some origin's missing number is now overdue (each gap is reported once). */
   expired(now = Date.now()): boolean {
     let gap = false;
-    for (const state of this.origins.values()) gap = this.expire(state, now) || gap;
+    for (const state of this.origins.values()) {
+      gap = this.expire(state, now) || gap;
+    }
     return gap;
   }
 
@@ -62,7 +72,9 @@ export class SequenceTracker {
   }
 
   private expire(state: OriginState, now: number): boolean {
-    if (state.missingSince === 0 || now - state.missingSince < this.reorderWindowMs) return false;
+    if (state.missingSince === 0 || now - state.missingSince < this.reorderWindowMs) {
+      return false;
+    }
     // give up on what is missing: continue from the highest number seen
     state.contiguous = Math.max(...state.ahead);
     state.ahead.clear();

@@ -50,9 +50,13 @@ export class FieldCipher {
 
   /** The origin id in a stored `o` of the session `currentId`, or `null` when it is not genuine. */
   originOf(stored: unknown, currentId: string): string | null {
-    if (typeof stored !== 'string') return null;
+    if (typeof stored !== 'string') {
+      return null;
+    }
     const [originId, mac, ...rest] = stored.split('.');
-    if (rest.length > 0 || mac === undefined || !/^[\w-]{43}$/.test(mac)) return null;
+    if (rest.length > 0 || mac === undefined || !/^[\w-]{43}$/.test(mac)) {
+      return null;
+    }
     const given = Buffer.from(mac, 'base64url');
     const genuine = this.originKeys.some((key) =>
       timingSafeEqual(Buffer.from(originMac(key, originId, currentId), 'base64url'), given),
@@ -75,12 +79,18 @@ export class FieldCipher {
 
   /** The plaintext, or `null` for anything not encrypted by one of the keys for this place. */
   decrypt(sessionId: string, field: string, stored: unknown): string | null {
-    if (typeof stored !== 'string') return null;
+    if (typeof stored !== 'string') {
+      return null;
+    }
     const [prefix, id, data, ...rest] = stored.split(':');
     const key = this.keys.get(id);
-    if (prefix !== PREFIX || !key || data === undefined || rest.length > 0) return null;
+    if (prefix !== PREFIX || !key || data === undefined || rest.length > 0) {
+      return null;
+    }
     const body = Buffer.from(data, 'base64url');
-    if (body.length < IV_BYTES + TAG_BYTES) return null;
+    if (body.length < IV_BYTES + TAG_BYTES) {
+      return null;
+    }
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, body.subarray(0, IV_BYTES));
       decipher.setAAD(additionalData(sessionId, field));

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { sessionOfContext } from '../http/http-session.util';
 
-/** Resolves the parameter; exported so the interceptor can tell which handlers use the session. */
+/** Resolves the parameter; exported so SessionLoadGuard can tell which handlers use the session. */
 export const sessionParamFactory = (
   key: string | undefined,
   context: ExecutionContext,

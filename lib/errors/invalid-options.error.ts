@@ -14,11 +14,17 @@ export class InvalidOptionsError extends ClusterSessionError {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string')
+  if (typeof value === 'string') {
     return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an array of ${value.length}`;
+  }
+  if (value === null || value === undefined) {
+    return String(value);
+  }
+  if (Array.isArray(value)) {
+    return `an array of ${value.length}`;
+  }
   return `a value of type ${typeof value}`;
 }

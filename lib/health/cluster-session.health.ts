@@ -38,8 +38,9 @@ export class ClusterSessionHealthIndicator {
         ),
       ]);
       const redis = { redis: 'up', pingMs: Math.round((performance.now() - started) * 100) / 100 };
-      if (cluster && !cluster.subscribed)
+      if (cluster && !cluster.subscribed) {
         return indicator.down({ ...redis, ...details, message: 'subscriber not subscribed' });
+      }
       return indicator.up({ ...redis, ...details });
     } catch (error) {
       return indicator.down({ redis: 'down', ...details, message: this.whatIsWrong(error) });
@@ -52,10 +53,12 @@ export class ClusterSessionHealthIndicator {
   private whatIsWrong(error: unknown): string {
     const { redis } = this.runtime;
     const endpoint = describeEndpoint(redis);
-    if (redis.status !== 'ready')
+    if (redis.status !== 'ready') {
       return `${endpoint} is not connected (connection ${redis.status})`;
-    if (error instanceof PingTimeout)
+    }
+    if (error instanceof PingTimeout) {
       return `${endpoint} did not answer PING within ${PING_TIMEOUT} ms`;
+    }
     return `${endpoint} answered PING with an error: ${error instanceof Error ? error.message : String(error)}`;
   }
 }

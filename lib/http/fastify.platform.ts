@@ -51,7 +51,9 @@ export function installOnFastify(
   middleware: SessionMiddleware,
   committer: SessionCommitter,
 ): void {
-  if (OWN_DECORATION.has(fastify)) return;
+  if (OWN_DECORATION.has(fastify)) {
+    return;
+  }
   if (fastify.hasRequestDecorator('session')) {
     // left alone, requests would see that plugin's session and this module would store nothing
     throw new ClusterSessionError(
@@ -76,10 +78,14 @@ export function installOnFastify(
   });
   fastify.addHook('onSend', async (request, reply, payload) => {
     const handle = sessionOf(request);
-    if (!handle?.needsCommit()) return payload;
+    if (!handle?.needsCommit()) {
+      return payload;
+    }
     const outcome = await committer.commit(handle, request.protocol === 'https');
     const failureBody = applyCommitOutcome(reply, outcome);
-    if (failureBody === undefined) return payload;
+    if (failureBody === undefined) {
+      return payload;
+    }
     // a stream payload replaced by the failure would keep its source (a file) open
     (payload as { destroy?: () => void } | null)?.destroy?.();
     return failureBody;

@@ -38,7 +38,9 @@ const BODY_HEADERS = [
  */
 export function requestOf(context: ExecutionContext): HttpRequestLike | undefined {
   const type = context.getType<string>();
-  if (type === 'http') return context.switchToHttp().getRequest<HttpRequestLike>();
+  if (type === 'http') {
+    return context.switchToHttp().getRequest<HttpRequestLike>();
+  }
   if (type === 'graphql') {
     return (context.getArgByIndex(2) as { req?: HttpRequestLike } | undefined)?.req;
   }
@@ -100,16 +102,27 @@ export function applyCommitOutcome(
   response: HttpResponseLike,
   { cookie, failure }: CommitOutcome,
 ): string | undefined {
-  if (cookie) appendSetCookie(response, cookie);
-  if (!failure) return undefined;
+  if (cookie) {
+    appendSetCookie(response, cookie);
+  }
+  if (!failure) {
+    return undefined;
+  }
   const set = (name: string, value: string) =>
     isFastifyReply(response) ? response.header(name, value) : response.setHeader?.(name, value);
-  if (isFastifyReply(response)) response.code?.(failure.status);
-  else response.statusCode = failure.status;
-  for (const name of BODY_HEADERS) response.removeHeader?.(name);
+  if (isFastifyReply(response)) {
+    response.code?.(failure.status);
+  } else {
+    response.statusCode = failure.status;
+  }
+  for (const name of BODY_HEADERS) {
+    response.removeHeader?.(name);
+  }
   set('Content-Type', 'application/json; charset=utf-8');
   set('Content-Length', String(Buffer.byteLength(failure.body)));
-  if (failure.retryAfter) set('Retry-After', failure.retryAfter);
+  if (failure.retryAfter) {
+    set('Retry-After', failure.retryAfter);
+  }
   return failure.body;
 }
 

@@ -73,7 +73,9 @@ export class ResponseGate {
     const existing = gated[GATE];
     if (existing) {
       // the middleware ran twice for one response: the newest handle is the request's session
-      if (existing.state === 'idle') existing.handle = handle;
+      if (existing.state === 'idle') {
+        existing.handle = handle;
+      }
       return;
     }
     const originals = response as unknown as Record<Method, AnyMethod>;
@@ -93,7 +95,9 @@ export class ResponseGate {
     committer: SessionCommitter,
     sessionOf: (request: unknown) => SessionHandle | undefined,
   ): void {
-    if (PROTOTYPES.has(prototype)) return;
+    if (PROTOTYPES.has(prototype)) {
+      return;
+    }
     PROTOTYPES.add(prototype);
     const parent = Object.getPrototypeOf(prototype) as Record<Method, AnyMethod>;
     const originals = Object.fromEntries(METHODS.map((m) => [m, parent[m]])) as Record<
@@ -109,7 +113,9 @@ export class ResponseGate {
           ...args: unknown[]
         ) {
           const gate = this[GATE];
-          if (gate) return gate.intercept(method, args);
+          if (gate) {
+            return gate.intercept(method, args);
+          }
           const handle = sessionOf(this.req);
           // nothing to commit: straight through, nothing allocated (and not asked again)
           if (!handle?.needsCommit()) {
@@ -128,7 +134,9 @@ export class ResponseGate {
   intercept(method: Method, args: unknown[]): unknown {
     switch (this.state) {
       case 'idle':
-        if (this.handle.needsCommit()) return this.hold(method, args);
+        if (this.handle.needsCommit()) {
+          return this.hold(method, args);
+        }
         this.restore();
         return this[method].apply(this.response, args);
       case 'pending':
@@ -161,14 +169,19 @@ export class ResponseGate {
     const queue = this.queue!;
     this.queue = undefined;
     this.restore();
-    if (this.ownHeadersSent) Object.defineProperty(response, 'headersSent', this.ownHeadersSent);
-    else delete (response as { headersSent?: boolean }).headersSent;
+    if (this.ownHeadersSent) {
+      Object.defineProperty(response, 'headersSent', this.ownHeadersSent);
+    } else {
+      delete (response as { headersSent?: boolean }).headersSent;
+    }
     if (outcome.failure) {
       // nothing of the handler's response has left: the failure replaces all of it
       this.end.call(response, applyCommitOutcome(response, outcome));
       this.state = 'failed';
       Object.assign(response, WRAPPERS);
-      for (let i = 0; i < queue.length; i += 2) callBackLater(queue[i] as Method, queue[i + 1]);
+      for (let i = 0; i < queue.length; i += 2) {
+        callBackLater(queue[i] as Method, queue[i + 1]);
+      }
       return;
     }
     // an error path may set a status meanwhile (Fastify's reply.code() sets it on the response)
@@ -189,17 +202,23 @@ export class ResponseGate {
   /** Puts back the response's own methods, unless something wrapped ours meanwhile. */
   private restore(): void {
     this.state = 'open';
-    if (!this.own) return; // on a prototype, an open gate passes calls through
+    if (!this.own) {
+      return;
+    } // on a prototype, an open gate passes calls through
     const methods = this.response as unknown as Record<Method, AnyMethod>;
     for (const method of METHODS) {
-      if (methods[method] === WRAPPERS[method]) methods[method] = this[method];
+      if (methods[method] === WRAPPERS[method]) {
+        methods[method] = this[method];
+      }
     }
   }
 }
 
 /** What each method returns when its call is held back: `write` accepts more, the rest chain. */
 function queuedResult(method: Method, response: ServerResponse): unknown {
-  if (method === 'write') return true;
+  if (method === 'write') {
+    return true;
+  }
   return method === 'flushHeaders' ? undefined : response;
 }
 
@@ -229,9 +248,13 @@ function mergeCookie(args: unknown, cookie: string): boolean {
     }
     return false;
   }
-  if (!headers || typeof headers !== 'object') return false;
+  if (!headers || typeof headers !== 'object') {
+    return false;
+  }
   const name = Object.keys(headers).find((key) => key.toLowerCase() === 'set-cookie');
-  if (name === undefined) return false;
+  if (name === undefined) {
+    return false;
+  }
   const own = (headers as Record<string, unknown>)[name];
   const values = own === undefined ? [] : Array.isArray(own) ? own : [String(own)];
   list[at] = { ...headers, [name]: [...values, cookie] }; // a copy: the caller's object is theirs

@@ -19,7 +19,9 @@ export class SessionCookieService {
 
   /** The id and version of a valid signed session cookie, else null; never throws on bad input. */
   read(cookieHeader: string | string[] | undefined): SessionCookieValue | null {
-    if (typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) return null;
+    if (typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) {
+      return null;
+    }
     try {
       return this.signer.unsign(parseCookie(cookieHeader)[this.options.cookie.name]);
     } catch {
@@ -33,13 +35,19 @@ export class SessionCookieService {
    */
   readLegacy(cookieHeader: string | string[] | undefined): string | null {
     const legacy = this.options.migrateFrom;
-    if (!legacy || typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) return null;
+    if (!legacy || typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) {
+      return null;
+    }
     try {
       const value = parseCookie(cookieHeader)[legacy.cookieName];
-      if (!value?.startsWith('s:') || value.length > 256) return null;
+      if (!value?.startsWith('s:') || value.length > 256) {
+        return null;
+      }
       for (const secret of this.options.secrets) {
         const id = unsign(value.slice(2), secret);
-        if (id !== false) return /^[\w-]{1,128}$/.test(id) ? id : null;
+        if (id !== false) {
+          return /^[\w-]{1,128}$/.test(id) ? id : null;
+        }
       }
     } catch {
       // a malformed header is no cookie
@@ -57,10 +65,13 @@ export class SessionCookieService {
       sameSite,
       secure: secure === 'auto' ? secureRequest : secure,
     };
-    if ('clear' in action)
+    if ('clear' in action) {
       return stringifySetCookie(name, '', { ...attributes, expires: new Date(0) });
+    }
     const value = this.signer.sign(action.set, action.version);
-    if (action.maxAge === undefined) return stringifySetCookie(name, value, attributes);
+    if (action.maxAge === undefined) {
+      return stringifySetCookie(name, value, attributes);
+    }
     // a persistent cookie: Max-Age for current browsers, Expires for old ones
     return stringifySetCookie(name, value, {
       ...attributes,

@@ -39,13 +39,21 @@ export class SessionLoadGuard implements CanActivate {
   constructor(private readonly moduleRef: ModuleRef) {}
 
   canActivate(context: ExecutionContext): true | Promise<true> {
-    if (context.getType() === 'ws') return this.loadForSocket(context);
+    if (context.getType() === 'ws') {
+      return this.loadForSocket(context);
+    }
     const request = requestOf(context);
-    if (!request) return true;
+    if (!request) {
+      return true;
+    }
     const handle = sessionOf(request);
-    if (!this.declaresSession(context)) return true;
+    if (!this.declaresSession(context)) {
+      return true;
+    }
     if (!handle) {
-      if (request.session === undefined && request.raw?.session === undefined) return true;
+      if (request.session === undefined && request.raw?.session === undefined) {
+        return true;
+      }
       throw new ClusterSessionError(
         'req.session was replaced by another session middleware (is express-session still mounted ' +
           'with app.use(session(...))?): remove it, ClusterSessionModule provides req.session',
@@ -57,7 +65,9 @@ export class SessionLoadGuard implements CanActivate {
   /** A gateway message: the session of the socket's handshake cookie as it is now, read-only. */
   private loadForSocket(context: ExecutionContext): true | Promise<true> {
     const request = socketRequestOf(context);
-    if (!request || !this.declaresSession(context)) return true;
+    if (!request || !this.declaresSession(context)) {
+      return true;
+    }
     const { store, cookies, options } = (this.socketDeps ??= {
       store: this.moduleRef.get(SessionStore, { strict: false }),
       cookies: this.moduleRef.get(SessionCookieService, { strict: false }),

@@ -11,9 +11,13 @@ export class SessionUnavailableFilter implements ExceptionFilter {
   catch(error: SessionStoreUnavailableError, host: ArgumentsHost): unknown {
     const type = host.getType<string>();
     // a GraphQL resolver's: the operation's error (\`errors[0]\`), as Nest's GraphQL filters do
-    if (type === 'graphql') return error;
+    if (type === 'graphql') {
+      return error;
+    }
     // a microservice handler's: an error reply (a returned value would be sent as a success)
-    if (type !== 'http') return throwError(() => error);
+    if (type !== 'http') {
+      return throwError(() => error);
+    }
     const { httpAdapter } = this.adapterHost;
     const response = host.switchToHttp().getResponse<unknown>();
     httpAdapter.setHeader(response, 'Retry-After', '1');

@@ -56,7 +56,9 @@ export class SessionMiddleware implements NestMiddleware {
     const received = this.cookies.read(request.headers.cookie);
     const handle = new SessionHandle(this.store, received, this.options);
     request.session = expressSessionView(handle, request);
-    if (gate) ResponseGate.install(response, handle, this.committer, protocol);
+    if (gate) {
+      ResponseGate.install(response, handle, this.committer, protocol);
+    }
     // switching from express-session: this browser's session moves in, once (see migrateFrom)
     const legacy = received ? null : this.cookies.readLegacy(request.headers.cookie);
     const loading = legacy
@@ -64,7 +66,9 @@ export class SessionMiddleware implements NestMiddleware {
       : handle.loadSync()
         ? null
         : handle.load();
-    if (!loading) return next();
+    if (!loading) {
+      return next();
+    }
     // a failure is kept by the handle (see SessionHandle.load): routes that use the session get 503
     loading.then(
       () => next(),

@@ -123,7 +123,9 @@ export class ClusterSessionMetrics {
     options: MetricsOptions = {},
   ): ClusterSessionMetrics | null {
     const prom = loadPromClient();
-    if (!prom) return null;
+    if (!prom) {
+      return null;
+    }
     return new ClusterSessionMetrics(
       prom,
       runtime,
@@ -137,13 +139,17 @@ export class ClusterSessionMetrics {
     this.stopLag?.();
     for (const { name, metric } of this.added) {
       // only ours: another app in this process may have replaced it under the same name
-      if (this.registry.getSingleMetric(name) === metric) this.registry.removeSingleMetric(name);
+      if (this.registry.getSingleMetric(name) === metric) {
+        this.registry.removeSingleMetric(name);
+      }
     }
   }
 
   /** Registers a metric, replacing one of the same name (an earlier app in this process). */
   private add(name: string, register: (name: string) => void): void {
-    if (this.registry.getSingleMetric(name)) this.registry.removeSingleMetric(name);
+    if (this.registry.getSingleMetric(name)) {
+      this.registry.removeSingleMetric(name);
+    }
     register(name);
     this.added.push({ name, metric: this.registry.getSingleMetric(name) });
   }

@@ -16,7 +16,9 @@ export const LONGEST_COOKIE = 400 * 86_400_000;
 
 /** Validates options and fills in the defaults; throws {@link InvalidOptionsError} on the first bad one. */
 export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterSessionOptions {
-  if (!isPlainObject(options)) throw new InvalidOptionsError('options', options, 'an object');
+  if (!isPlainObject(options)) {
+    throw new InvalidOptionsError('options', options, 'an object');
+  }
   const cookie = optionalObject('cookie', options.cookie);
   const cluster = optionalObject('cluster', options.cluster);
   const enabled = bool('cluster.enabled', cluster.enabled, true);
@@ -138,17 +140,24 @@ function checkCookiePrefix({
 
 /** Throws the InvalidOptionsError described by `error` unless `ok`. */
 function check(ok: boolean, error: ConstructorParameters<typeof InvalidOptionsError>): void {
-  if (!ok) throw new InvalidOptionsError(...error);
+  if (!ok) {
+    throw new InvalidOptionsError(...error);
+  }
 }
 
 function encryption(value: unknown, secret: unknown): Buffer[] | null {
-  if (value === undefined || value === false) return null;
-  if (value === true) return deriveEncryptionKeys(secrets(secret));
+  if (value === undefined || value === false) {
+    return null;
+  }
+  if (value === true) {
+    return deriveEncryptionKeys(secrets(secret));
+  }
   const allowed =
     'true, false, or { keys: [...] } with 32-byte keys as 64 hex characters or base64';
   const keys = isPlainObject(value) ? value.keys : undefined;
-  if (!Array.isArray(keys) || keys.length === 0)
+  if (!Array.isArray(keys) || keys.length === 0) {
     throw new InvalidOptionsError('encryption', undefined, allowed, describeKind(value));
+  }
   return keys.map((key: unknown, index) => {
     const bytes =
       typeof key !== 'string'
@@ -166,8 +175,12 @@ function encryption(value: unknown, secret: unknown): Buffer[] | null {
 }
 
 function metrics(value: unknown): MetricsOptions | false {
-  if (value === undefined || value === true) return {};
-  if (value === false) return false;
+  if (value === undefined || value === true) {
+    return {};
+  }
+  if (value === false) {
+    return false;
+  }
   if (!isPlainObject(value)) {
     throw new InvalidOptionsError('metrics', value, 'true, false, or { registry, prefix }');
   }
@@ -175,13 +188,16 @@ function metrics(value: unknown): MetricsOptions | false {
   if (
     prefix !== undefined &&
     (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix))
-  )
+  ) {
     throw new InvalidOptionsError('metrics.prefix', prefix, 'a Prometheus metric name prefix');
+  }
   return value as MetricsOptions;
 }
 
 function describeKind(value: unknown): string {
-  if (isPlainObject(value)) return 'an object with no keys';
+  if (isPlainObject(value)) {
+    return 'an object with no keys';
+  }
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
@@ -209,9 +225,15 @@ function secrets(value: unknown): string[] {
 }
 
 function redis(value: unknown): RedisConnectionOption {
-  if (value === undefined) return 'redis://127.0.0.1:6379';
-  if (typeof value === 'string' && /^rediss?:\/\//.test(value)) return value;
-  if (isRedisInstance(value)) return value;
+  if (value === undefined) {
+    return 'redis://127.0.0.1:6379';
+  }
+  if (typeof value === 'string' && /^rediss?:\/\//.test(value)) {
+    return value;
+  }
+  if (isRedisInstance(value)) {
+    return value;
+  }
   if (isPlainObject(value)) {
     if ('clusterNodes' in value) {
       const { clusterNodes, clusterOptions } = value;
@@ -255,7 +277,9 @@ function duration(
   fallback: number,
   { min = 1, max = 2 ** 31 - 1 } = {},
 ): number {
-  if (value === undefined) return fallback;
+  if (value === undefined) {
+    return fallback;
+  }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidOptionsError(
       name,
@@ -267,7 +291,9 @@ function duration(
 }
 
 function integer(name: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
+  if (value === undefined) {
+    return fallback;
+  }
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     throw new InvalidOptionsError(name, value, `an integer of at least ${min}`);
   }
@@ -275,8 +301,12 @@ function integer(name: string, value: unknown, fallback: number, min: number): n
 }
 
 function bool(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw new InvalidOptionsError(name, value, 'true or false');
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'boolean') {
+    throw new InvalidOptionsError(name, value, 'true or false');
+  }
   return value;
 }
 
@@ -287,14 +317,19 @@ function text(
   pattern: RegExp,
   allowed: string,
 ): string {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !pattern.test(value))
+  if (value === undefined) {
+    return fallback;
+  }
+  if (typeof value !== 'string' || !pattern.test(value)) {
     throw new InvalidOptionsError(name, value, allowed);
+  }
   return value;
 }
 
 function oneOf<T>(name: string, value: unknown, fallback: T, allowed: readonly T[]): T {
-  if (value === undefined) return fallback;
+  if (value === undefined) {
+    return fallback;
+  }
   if (!allowed.includes(value as T)) {
     throw new InvalidOptionsError(
       name,
@@ -306,7 +341,9 @@ function oneOf<T>(name: string, value: unknown, fallback: T, allowed: readonly T
 }
 
 function migrateFrom(value: unknown): ResolvedClusterSessionOptions['migrateFrom'] {
-  if (value === undefined) return null;
+  if (value === undefined) {
+    return null;
+  }
   const given = optionalObject('migrateFrom', value);
   if (given.userOf !== undefined && typeof given.userOf !== 'function') {
     throw new InvalidOptionsError(
@@ -341,8 +378,12 @@ function passportUser(data: Record<string, unknown>): string | null {
 }
 
 function optionalObject(name: string, value: unknown): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (!isPlainObject(value)) throw new InvalidOptionsError(name, value, 'an object');
+  if (value === undefined) {
+    return {};
+  }
+  if (!isPlainObject(value)) {
+    throw new InvalidOptionsError(name, value, 'an object');
+  }
   return value;
 }
 

@@ -18,12 +18,16 @@ export function withCommandDeadline<C extends Redis | Cluster>(client: C): C {
   const timeout = isCluster(client)
     ? client.options.redisOptions?.commandTimeout
     : client.options.commandTimeout;
-  if (!enableAutoPipelining || typeof timeout !== 'number' || !(timeout > 0)) return client;
+  if (!enableAutoPipelining || typeof timeout !== 'number' || !(timeout > 0)) {
+    return client;
+  }
   const wrapped = new Map<PropertyKey, unknown>();
   return new Proxy(client, {
     get(target, property) {
       const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function' || NOT_COMMANDS.has(String(property))) return value;
+      if (typeof value !== 'function' || NOT_COMMANDS.has(String(property))) {
+        return value;
+      }
       let command = wrapped.get(property);
       if (!command) {
         command = (...args: unknown[]) => {

@@ -78,7 +78,9 @@ export function isClusterConnection(option: RedisConnectionOption): boolean {
 
 /** The command connection: a user's instance as it is (not owned), or a new one (owned). */
 export function createRedisConnection(option: RedisConnectionOption): RedisConnection {
-  if (isRedisInstance(option)) return { client: option, owned: false };
+  if (isRedisInstance(option)) {
+    return { client: option, owned: false };
+  }
   if (isClusterOptions(option)) {
     const { clusterNodes, clusterOptions = {} } = option;
     const client = new Cluster(clusterNodes, {
@@ -162,7 +164,9 @@ function clusterSubscriber(
 }
 
 function hostAndPort(node: ClusterNode | RedisOptions): { host: string; port: number } {
-  if (typeof node === 'number') return { host: '127.0.0.1', port: node };
+  if (typeof node === 'number') {
+    return { host: '127.0.0.1', port: node };
+  }
   if (typeof node === 'string') {
     const { hostname, port } = new URL(node.includes('://') ? node : `redis://${node}`);
     return { host: hostname || '127.0.0.1', port: Number(port) || 6379 };
@@ -177,7 +181,9 @@ function startupNodes(cluster: Cluster): ClusterNode[] {
 }
 
 function build(option: string | RedisOptions, defaults: RedisOptions): Redis {
-  if (typeof option === 'string') return new Redis(option, { ...defaults });
+  if (typeof option === 'string') {
+    return new Redis(option, { ...defaults });
+  }
   // With Sentinel, a failover must end every connection to the old primary, the subscriber's
   // too (it would otherwise stay on a replica): listen for +switch-master and reconnect.
   const sentinel: RedisOptions = option.sentinels ? { failoverDetector: true } : {};
@@ -186,7 +192,9 @@ function build(option: string | RedisOptions, defaults: RedisOptions): Redis {
 
 /** Connects a lazily-created client; a no-op when it is already connecting or connected. */
 export async function connectRedis(client: Redis | Cluster): Promise<void> {
-  if (client.status === 'wait') await client.connect();
+  if (client.status === 'wait') {
+    await client.connect();
+  }
 }
 
 /**
@@ -197,7 +205,9 @@ export async function connectRedis(client: Redis | Cluster): Promise<void> {
 const CLOSE_WAIT_MS = 1_000;
 
 export async function closeRedis({ client, owned }: RedisConnection): Promise<void> {
-  if (!owned || client.status === 'end') return;
+  if (!owned || client.status === 'end') {
+    return;
+  }
   if (client.status === 'reconnecting' || client.status === 'close') {
     // the socket is already closed: disconnect() only cancels the retry, and emits no 'end'
     client.disconnect();
@@ -215,9 +225,13 @@ export async function closeRedis({ client, owned }: RedisConnection): Promise<vo
   const late = new Promise<boolean>(
     (resolve) => (timer = setTimeout(() => resolve(true), CLOSE_WAIT_MS)),
   );
-  if (await Promise.race([ended.then(() => false), late])) client.disconnect();
+  if (await Promise.race([ended.then(() => false), late])) {
+    client.disconnect();
+  }
   clearTimeout(timer);
   // ioredis closes the Sentinel failover detector's connections only from disconnect(), not
   // when QUIT ends the connection: without this they would keep the process alive
-  if (client instanceof Redis && client.options.sentinels) client.disconnect();
+  if (client instanceof Redis && client.options.sentinels) {
+    client.disconnect();
+  }
 }

@@ -12,17 +12,23 @@ export function watchConnection(client: Redis | Cluster, logger: Logger, role: s
   let down = false;
   let wasReady = false;
   const wentAway = (reason: string) => {
-    if (down) return;
+    if (down) {
+      return;
+    }
     down = true;
     logger.warn(`${describeEndpoint(client)} is unreachable (${role}: ${reason}); retrying`);
   };
   const onError = (error: Error) => wentAway(error.message || error.name);
   const onClose = () => {
-    if (wasReady) wentAway('connection closed');
+    if (wasReady) {
+      wentAway('connection closed');
+    }
   };
   const onReady = () => {
     wasReady = true;
-    if (!down) return;
+    if (!down) {
+      return;
+    }
     down = false;
     logger.log(`${describeEndpoint(client)} is reachable again (${role})`);
   };

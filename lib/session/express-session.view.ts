@@ -96,8 +96,12 @@ const TARGET_PROTOTYPE = {
 
 function snapshotOf(target: Target): SessionData {
   const binding = BINDINGS.get(target);
-  if (!binding) return {};
-  if (target.detached) return target.detached;
+  if (!binding) {
+    return {};
+  }
+  if (target.detached) {
+    return target.detached;
+  }
   const { handle } = binding;
   return handle.isLoaded ? { ...handle.data, cookie: handle.cookie } : {};
 }
@@ -121,8 +125,12 @@ export function expressSessionView<T extends object>(
 
 /** The handle behind a view (or the handle itself); undefined for anything else. */
 export function handleOf(session: unknown): SessionHandle | undefined {
-  if (session === null || typeof session !== 'object') return undefined;
-  if (session instanceof SessionHandle) return session;
+  if (session === null || typeof session !== 'object') {
+    return undefined;
+  }
+  if (session instanceof SessionHandle) {
+    return session;
+  }
   return (session as { [HANDLE]?: SessionHandle })[HANDLE];
 }
 
@@ -130,16 +138,24 @@ const TRAPS: ProxyHandler<Target> = {
   get(target, key, receiver) {
     const binding = BINDINGS.get(target)!;
     if (typeof key === 'symbol') {
-      if (key === SNAPSHOT) return snapshotOf(target);
+      if (key === SNAPSHOT) {
+        return snapshotOf(target);
+      }
       return key === HANDLE ? binding.handle : undefined;
     }
     if (!API.has(key)) {
-      if (key === 'then' && !binding.handle.isLoaded) return undefined; // not a thenable
+      if (key === 'then' && !binding.handle.isLoaded) {
+        return undefined;
+      } // not a thenable
       return dataOf(target)[key];
     }
-    if (key === 'data') return dataOf(target);
+    if (key === 'data') {
+      return dataOf(target);
+    }
     const member = (binding.handle as unknown as Record<string, unknown>)[key];
-    if (typeof member !== 'function' && key !== 'touch' && key !== 'toJSON') return member;
+    if (typeof member !== 'function' && key !== 'touch' && key !== 'toJSON') {
+      return member;
+    }
     target.methods ??= new Map();
     let method = target.methods.get(key);
     if (!method) {
@@ -149,12 +165,16 @@ const TRAPS: ProxyHandler<Target> = {
     return method;
   },
   set(target, key, value) {
-    if (typeof key === 'symbol' || API.has(key)) throw reserved(key);
+    if (typeof key === 'symbol' || API.has(key)) {
+      throw reserved(key);
+    }
     dataOf(target)[key] = value;
     return true;
   },
   deleteProperty(target, key) {
-    if (typeof key === 'symbol' || API.has(key)) throw reserved(key);
+    if (typeof key === 'symbol' || API.has(key)) {
+      throw reserved(key);
+    }
     delete dataOf(target)[key];
     return true;
   },
@@ -172,7 +192,9 @@ const TRAPS: ProxyHandler<Target> = {
     return { value: data[key], writable: true, enumerable: true, configurable: true };
   },
   defineProperty(target, key, descriptor) {
-    if (typeof key === 'symbol' || API.has(key) || !('value' in descriptor)) throw reserved(key);
+    if (typeof key === 'symbol' || API.has(key) || !('value' in descriptor)) {
+      throw reserved(key);
+    }
     dataOf(target)[key] = descriptor.value;
     return true;
   },
@@ -195,9 +217,13 @@ function apiMethod(
       return view;
     };
   }
-  if (key === 'toJSON') return () => ({ ...dataOf(target), cookie: handle.cookie });
+  if (key === 'toJSON') {
+    return () => ({ ...dataOf(target), cookie: handle.cookie });
+  }
   const method = (handle as unknown as Record<string, (...args: unknown[]) => unknown>)[key];
-  if (!ASYNC.has(key)) return method.bind(handle);
+  if (!ASYNC.has(key)) {
+    return method.bind(handle);
+  }
   return (arg?: unknown) => {
     const done =
       key === 'regenerate'

@@ -42,10 +42,18 @@ export function readOnlySession<T extends object = SessionData>(
   });
   return new Proxy(handle, {
     get(target, property) {
-      if (CHANGES.has(property)) return () => refuse(`session.${String(property)}()`);
-      if (property === 'data') return data;
-      if (property === 'get') return (key: keyof T) => data[key];
-      if (property === 'cookie') return cookie;
+      if (CHANGES.has(property)) {
+        return () => refuse(`session.${String(property)}()`);
+      }
+      if (property === 'data') {
+        return data;
+      }
+      if (property === 'get') {
+        return (key: keyof T) => data[key];
+      }
+      if (property === 'cookie') {
+        return cookie;
+      }
       const value = Reflect.get(target, property, target) as unknown;
       return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
     },

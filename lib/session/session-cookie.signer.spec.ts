@@ -67,7 +67,9 @@ describe('SessionCookieSigner', () => {
 
   it('rejects values that are not strings', () => {
     const signer = new SessionCookieSigner(A);
-    for (const value of [undefined, null, 42, {}, ['a.b']]) expect(signer.unsign(value)).toBeNull();
+    for (const value of [undefined, null, 42, {}, ['a.b']]) {
+      expect(signer.unsign(value)).toBeNull();
+    }
   });
 
   it('a value verified before answers the same, frozen; one differing by a character is verified again and fails', () => {

@@ -54,19 +54,29 @@ export class SessionCookieSigner {
       return null;
     }
     const known = this.verified.get(value);
-    if (known) return known;
+    if (known) {
+      return known;
+    }
     const result = this.verify(value);
-    if (result) this.verified.set(value, result);
+    if (result) {
+      this.verified.set(value, result);
+    }
     return result;
   }
 
   private verify(value: string): SessionCookieValue | null {
     for (const [index, secret] of this.secrets.entries()) {
       const signed = unsign(value, secret);
-      if (signed === false) continue;
+      if (signed === false) {
+        continue;
+      }
       const [id, version, ...rest] = signed.split(':');
-      if (!isSessionId(id) || rest.length > 0) return null;
-      if (version !== undefined && !VERSION.test(version)) return null;
+      if (!isSessionId(id) || rest.length > 0) {
+        return null;
+      }
+      if (version !== undefined && !VERSION.test(version)) {
+        return null;
+      }
       const parsed = { id, version: version === undefined ? 0 : Number(version) };
       // shared by every request that carries this value: nobody may change it
       return Object.freeze(index === 0 ? parsed : { ...parsed, resign: true });

@@ -44,7 +44,9 @@ export class SessionCookie {
 
   get expires(): Date | null {
     const lifetime = this.session.lifetime();
-    if (lifetime === undefined) return null;
+    if (lifetime === undefined) {
+      return null;
+    }
     return new Date(this.session.expiresAt() || Date.now() + lifetime);
   }
 

@@ -113,7 +113,9 @@ export class SessionHandle<T extends object = SessionData> {
    * without an async step. Returns false when a read is needed (then call `load()`).
    */
   loadSync(): boolean {
-    if (this.received) return this.isLoaded;
+    if (this.received) {
+      return this.isLoaded;
+    }
     this.session ??= new Session<T>(generateSessionId(), {} as T);
     this.loading ??= Promise.resolve();
     return true;
@@ -192,9 +194,14 @@ export class SessionHandle<T extends object = SessionData> {
   /** Stores pending changes now instead of after the handler. */
   async save(): Promise<void> {
     const session = this.loaded();
-    if (this.ended || !(this.isModified || session.isNew)) return;
-    if (await this.store.save(session)) this.written = true;
-    else this.ended = 'gone';
+    if (this.ended || !(this.isModified || session.isNew)) {
+      return;
+    }
+    if (await this.store.save(session)) {
+      this.written = true;
+    } else {
+      this.ended = 'gone';
+    }
   }
 
   /**
@@ -203,7 +210,9 @@ export class SessionHandle<T extends object = SessionData> {
    */
   async reload(): Promise<void> {
     const session = this.loaded();
-    if (session.isNew || this.ended) return;
+    if (session.isNew || this.ended) {
+      return;
+    }
     const stored = await this.store.get(session.id, { minVersion: session.version });
     if (!stored) {
       this.ended = 'gone';
@@ -220,7 +229,9 @@ export class SessionHandle<T extends object = SessionData> {
   /** Extends the idle timeout now (at most once per `touchAfter`). */
   async touch(): Promise<void> {
     const session = this.loaded();
-    if (!session.isNew) await this.store.touch(session.id);
+    if (!session.isNew) {
+      await this.store.touch(session.id);
+    }
   }
 
   /**
@@ -250,9 +261,13 @@ export class SessionHandle<T extends object = SessionData> {
       const data = session.data as SessionData;
       const kept: SessionData = {};
       for (const key of keep) {
-        if (Object.prototype.hasOwnProperty.call(data, key)) kept[key] = data[key];
+        if (Object.prototype.hasOwnProperty.call(data, key)) {
+          kept[key] = data[key];
+        }
       }
-      if (!session.isNew) this.retired = await this.store.destroy(session.id);
+      if (!session.isNew) {
+        this.retired = await this.store.destroy(session.id);
+      }
       this.session = new Session<T>(generateSessionId(), kept as T);
       return;
     }
@@ -290,11 +305,19 @@ export class SessionHandle<T extends object = SessionData> {
    * False once the commit has started, or was skipped: a response commits once.
    */
   needsCommit(now = Date.now()): boolean {
-    if (this.committed) return false;
-    if (this.ended) return this.ended === 'destroyed';
+    if (this.committed) {
+      return false;
+    }
+    if (this.ended) {
+      return this.ended === 'destroyed';
+    }
     const session = this.session;
-    if (!session) return false;
-    if (session.isNew) return this.options.saveUninitialized || this.isModified || this.retired;
+    if (!session) {
+      return false;
+    }
+    if (session.isNew) {
+      return this.options.saveUninitialized || this.isModified || this.retired;
+    }
     return (
       this.regenerated ||
       this.written ||
@@ -317,13 +340,18 @@ export class SessionHandle<T extends object = SessionData> {
    */
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
-    if (this.regenerating) await this.regenerating;
-    if (this.ended)
+    if (this.regenerating) {
+      await this.regenerating;
+    }
+    if (this.ended) {
       return this.ended === 'destroyed' && (this.received || this.regenerated)
         ? { clear: true }
         : null;
+    }
     const session = this.session;
-    if (!session) return null;
+    if (!session) {
+      return null;
+    }
     const modified = this.isModified || (session.isNew && this.options.saveUninitialized);
     if (modified) {
       if (!(await this.store.save(session))) {
@@ -332,9 +360,13 @@ export class SessionHandle<T extends object = SessionData> {
       }
       return this.setCookie(now); // every write: the cookie names its version
     }
-    if (session.isNew) return this.retired ? { clear: true } : null;
+    if (session.isNew) {
+      return this.retired ? { clear: true } : null;
+    }
     // stored already (regenerate, or an explicit save): the cookie names the new id and version
-    if (this.regenerated || this.written) return this.setCookie(now);
+    if (this.regenerated || this.written) {
+      return this.setCookie(now);
+    }
     // signed with a retired secret, or `rolling`: the same cookie, re-sent
     const resend = this.received?.resign === true || this.options.rolling;
     if (!resend && !this.touchRequested && now - session.touchedAt < this.options.touchAfter) {
@@ -352,13 +384,17 @@ export class SessionHandle<T extends object = SessionData> {
     const session = this.loaded();
     const lifetime = this.lifetime();
     const action = { set: session.id, version: session.version };
-    if (lifetime === undefined) return action;
+    if (lifetime === undefined) {
+      return action;
+    }
     const deadline = session.createdAt + this.options.absoluteTimeout - now;
     return { ...action, maxAge: Math.max(0, Math.min(lifetime, deadline)) };
   }
 
   private loaded(): Session<T> {
-    if (this.loadError !== undefined) throw this.loadError;
+    if (this.loadError !== undefined) {
+      throw this.loadError;
+    }
     if (!this.session) {
       throw new ClusterSessionError(
         'the session is not loaded: declare it with @Session() in the handler, or `await req.session.load()` first',

@@ -65,7 +65,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     this.newest = new LRUCache({
       max: 100_000,
       dispose: (_version, id, reason) => {
-        if (reason === 'evict') this.cache?.delete(id).catch(() => undefined);
+        if (reason === 'evict') {
+          this.cache?.delete(id).catch(() => undefined);
+        }
       },
     });
     coordinator?.onEvent((event) => this.apply(event));
@@ -75,7 +77,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     id: string,
     { minVersion = 0 }: GetSessionOptions = {},
   ): Promise<Session<T> | null> {
-    if (!isSessionId(id)) return null;
+    if (!isSessionId(id)) {
+      return null;
+    }
     // G9: a copy older than the client's own last write is not served; Redis is read instead.
     // If Redis itself is behind the cookie (a failover lost that write), its answer stands.
     const cached = await this.cached(id, minVersion);
@@ -90,7 +94,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     } catch (error) {
       const stale =
         error instanceof SessionStoreUnavailableError && (await this.stale(id, minVersion));
-      if (!stale) throw error;
+      if (!stale) {
+        throw error;
+      }
       this.reads.staleServed++;
       return toSession<T>(id, stale);
     }
@@ -102,7 +108,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * older than the cookie's version, and not superseded or destroyed as far as this node knows.
    */
   private async stale(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
-    if (!this.serveStaleOnError || !this.cache) return undefined;
+    if (!this.serveStaleOnError || !this.cache) {
+      return undefined;
+    }
     const snapshot = (await this.cache.get(id))?.snapshot;
     return snapshot && this.servable(id, snapshot, minVersion)
       ? (snapshot as SessionSnapshot)
@@ -119,7 +127,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     } catch (error) {
       // Redis may or may not have run the write: no copy older than its version may be served.
       // (Errors raised before anything is sent, such as a session too large, change nothing.)
-      if (error instanceof SessionStoreUnavailableError) this.forget(session.id, loaded + 1);
+      if (error instanceof SessionStoreUnavailableError) {
+        this.forget(session.id, loaded + 1);
+      }
       throw error;
     }
     if (!saved) {
@@ -139,7 +149,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     try {
       return await super.destroy(id);
     } finally {
-      if (isSessionId(id)) this.forget(id, DESTROYED);
+      if (isSessionId(id)) {
+        this.forget(id, DESTROYED);
+      }
     }
   }
 
@@ -147,12 +159,16 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     const generation = this.generation();
     try {
       const moved = await this.moveSession(id);
-      if (!moved) return null;
+      if (!moved) {
+        return null;
+      }
       this.forget(moved.id, moved.snapshot.version);
       await this.remember(moved.id, moved.snapshot, generation);
       return toSession<T>(moved.id, moved.snapshot);
     } finally {
-      if (isSessionId(id)) this.forget(id, DESTROYED);
+      if (isSessionId(id)) {
+        this.forget(id, DESTROYED);
+      }
     }
   }
 
@@ -163,11 +179,15 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    */
   override touch(id: string): Promise<boolean> {
     const pending = this.touching.get(id);
-    if (pending) return pending;
+    if (pending) {
+      return pending;
+    }
     const generation = this.generation();
     const touch = this.refresh(id)
       .then(async (refreshed) => {
-        if (refreshed) await this.updateCached(id, refreshed, generation);
+        if (refreshed) {
+          await this.updateCached(id, refreshed, generation);
+        }
         return refreshed !== null;
       })
       .finally(() => this.touching.delete(id));
@@ -191,7 +211,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
 
   override async destroyAllForUser(userId: string): Promise<number> {
     const ids = await this.destroySessionsOfUser(userId);
-    for (const id of ids) this.forget(id, DESTROYED);
+    for (const id of ids) {
+      this.forget(id, DESTROYED);
+    }
     return ids.length;
   }
 
@@ -209,7 +231,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * cache's.
    */
   override cacheStats(): CacheStats {
-    if (!this.cache) return super.cacheStats();
+    if (!this.cache) {
+      return super.cacheStats();
+    }
     const { hits, misses } = this.reads;
     const lookups = hits + misses;
     return { ...this.cache.stats(), hits, misses, hitRate: lookups === 0 ? 0 : hits / lookups };
@@ -247,7 +271,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
 
   /** The cached snapshot, if it may be served now. */
   private async cached(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
-    if (!this.trusted()) return undefined;
+    if (!this.trusted()) {
+      return undefined;
+    }
     const generation = this.generation();
     const entry = await this.cache!.get(id);
     // re-checked after the await: trust, generation and versions may have changed meanwhile
@@ -283,7 +309,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    */
   private async load(id: string, minVersion: number): Promise<SessionSnapshot | null> {
     const pending = this.reservations.get(id);
-    if (!pending) return this.reserve(id);
+    if (!pending) {
+      return this.reserve(id);
+    }
     const snapshot = await pending.promise;
     return snapshot && snapshot.version < minVersion ? this.reserve(id) : snapshot;
   }
@@ -295,14 +323,18 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       cancelled: false,
     };
     const release = () => {
-      if (this.reservations.get(id) === reservation) this.reservations.delete(id);
+      if (this.reservations.get(id) === reservation) {
+        this.reservations.delete(id);
+      }
     };
     reservation.promise = this.readSnapshot(id).then(
       async (snapshot) => {
         release();
         const current = snapshot && !reservation.cancelled && this.isCurrent(id, snapshot.version);
         // stored before the read resolves: whoever got the reply sees the cache settled
-        if (current && this.trusted()) await this.remember(id, snapshot, reservation.generation);
+        if (current && this.trusted()) {
+          await this.remember(id, snapshot, reservation.generation);
+        }
         return snapshot;
       },
       (error: unknown) => {
@@ -321,10 +353,14 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     generation: number,
     filledAt = Date.now(),
   ): Promise<void> {
-    if (!this.cache || generation !== this.generation()) return;
+    if (!this.cache || generation !== this.generation()) {
+      return;
+    }
     const now = Date.now();
     const ttl = Math.min(this.localCacheTtl - (now - filledAt), snapshot.expiresAt - now);
-    if (ttl <= 0) return;
+    if (ttl <= 0) {
+      return;
+    }
     await this.cache.set(id, { snapshot, generation, filledAt }, ttl).catch(() => undefined);
   }
 
@@ -357,21 +393,28 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
         for (const id of event.ids) {
           // A message of this node's own write matters only if it is news: it can arrive before
           // the write's reply (different connections), or the write may have failed here.
-          if (!event.own || event.version > (this.newest.get(id) ?? 0))
+          if (!event.own || event.version > (this.newest.get(id) ?? 0)) {
             this.forget(id, event.version);
+          }
         }
         break;
       case 'destroy':
         for (const id of event.ids) {
-          if (!event.own || (this.newest.get(id) ?? 0) !== DESTROYED) this.forget(id, DESTROYED);
+          if (!event.own || (this.newest.get(id) ?? 0) !== DESTROYED) {
+            this.forget(id, DESTROYED);
+          }
         }
         break;
       case 'flush':
-        for (const reservation of this.reservations.values()) reservation.cancelled = true;
+        for (const reservation of this.reservations.values()) {
+          reservation.cancelled = true;
+        }
         this.reservations.clear();
         // the generation bump already makes every copy unservable; with serveStaleOnError they
         // are kept as a fallback for while Redis is unreachable, unless every session was deleted
-        if (!this.serveStaleOnError || event.cleared) this.cache?.clear().catch(() => undefined);
+        if (!this.serveStaleOnError || event.cleared) {
+          this.cache?.clear().catch(() => undefined);
+        }
         break;
     }
   }

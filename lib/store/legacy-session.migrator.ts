@@ -41,7 +41,9 @@ export class LegacySessionMigrator {
     try {
       return await this.move(legacyId);
     } catch (error) {
-      if (error instanceof SessionStoreUnavailableError) throw error;
+      if (error instanceof SessionStoreUnavailableError) {
+        throw error;
+      }
       this.logger.warn(
         `cannot migrate connect-redis session ${sessionRef(legacyId)}: ${(error as Error).message}`,
       );
@@ -52,19 +54,29 @@ export class LegacySessionMigrator {
   private async move(legacyId: string): Promise<Session | null> {
     const key = this.options.keyPrefix + legacyId;
     const value = await this.call(() => this.redis.get(key));
-    if (value === null) return null;
-    if (value.startsWith(MARKER)) return this.store.get(value.slice(MARKER.length));
+    if (value === null) {
+      return null;
+    }
+    if (value.startsWith(MARKER)) {
+      return this.store.get(value.slice(MARKER.length));
+    }
     const parsed = this.parse(legacyId, value);
-    if (!parsed) return null;
+    if (!parsed) {
+      return null;
+    }
     const session = new Session(generateSessionId(), parsed.data);
     session.maxAge = parsed.maxAge;
     const owner = this.options.userOf(parsed.data);
-    if (owner) session.setUser(owner); // so that "log out everywhere" reaches it
+    if (owner) {
+      session.setUser(owner);
+    } // so that "log out everywhere" reaches it
     await this.store.save(session);
     const [claimed, current] = (await this.call(() =>
       this.scripts.ncsMigrateLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
     )) as [number, string?];
-    if (Number(claimed) === 1) return session;
+    if (Number(claimed) === 1) {
+      return session;
+    }
     // another node migrated it first: keep one session, theirs
     await this.store.destroy(session.id);
     return current?.startsWith(MARKER) ? this.store.get(current.slice(MARKER.length)) : null;
@@ -89,7 +101,9 @@ export class LegacySessionMigrator {
     };
     const data: SessionData = {};
     for (const [key, entry] of Object.entries(rest)) {
-      if (key !== '__proto__') data[key] = entry;
+      if (key !== '__proto__') {
+        data[key] = entry;
+      }
     }
     // a persistent cookie keeps its lifetime, but no longer than it had left: moving it in
     // must not extend it

@@ -80,7 +80,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   }
 
   async get(id: string, _options?: GetSessionOptions): Promise<Session<T> | null> {
-    if (!isSessionId(id)) return null;
+    if (!isSessionId(id)) {
+      return null;
+    }
     const snapshot = await this.readSnapshot(id);
     return snapshot && toSession<T>(id, snapshot);
   }
@@ -92,7 +94,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     try {
       reply = await this.scripts.ncsRead(this.key(id));
     } catch (error) {
-      if (isWrongType(error)) return this.corrupt(id, 'not a hash');
+      if (isWrongType(error)) {
+        return this.corrupt(id, 'not a hash');
+      }
       this.unavailable('get', error);
     }
     return reply === null ? null : this.decode(id, reply, sentAt);
@@ -102,13 +106,17 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     const delta = encodeDelta(session, this.options.maxSessionBytes);
     const stored = session.storedState;
     const user = session.userId;
-    if (user !== null) assertUserId(user);
+    if (user !== null) {
+      assertUserId(user);
+    }
     const userOp = user === stored.userId ? '' : user === null ? 'clear' : 'set';
     const { maxAge } = session;
     const maxAgeOp = maxAge === stored.maxAge ? '' : maxAge === undefined ? '-' : String(maxAge);
     const { absoluteTimeout } = this.options;
     // the index entry before and after the write: see destroySessionsOfUser
-    if (userOp === 'set') await this.indexAdd(user!, session.id);
+    if (userOp === 'set') {
+      await this.indexAdd(user!, session.id);
+    }
     const sentAt = Date.now();
     const reply = await this.run('save', () =>
       this.scripts.ncsSave(
@@ -127,9 +135,12 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       ),
     );
     const [version, life, createdAt, , storedMaxAge] = numbers(reply);
-    if (version === -1)
+    if (version === -1) {
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
-    if (version === 0) return false;
+    }
+    if (version === 0) {
+      return false;
+    }
     // anchored at the send time: the copy never outlives the key in Redis (G7)
     session.markStored({
       version,
@@ -141,12 +152,16 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       maxAge: storedMaxAge > 0 ? storedMaxAge : undefined,
       fields: delta.fields,
     });
-    if (userOp === 'set') await this.indexAdd(user!, session.id);
+    if (userOp === 'set') {
+      await this.indexAdd(user!, session.id);
+    }
     return true;
   }
 
   async destroy(id: string): Promise<boolean> {
-    if (!isSessionId(id)) return false;
+    if (!isSessionId(id)) {
+      return false;
+    }
     const deleted = await this.run('destroy', () =>
       this.scripts.ncsDestroy(this.key(id), ...this.header(), id),
     );
@@ -162,13 +177,17 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    * and when it now expires (this node's clock, anchored at the send time).
    */
   protected async refresh(id: string): Promise<{ touchedAt: number; expiresAt: number } | null> {
-    if (!isSessionId(id)) return null;
+    if (!isSessionId(id)) {
+      return null;
+    }
     const sentAt = Date.now();
     const reply = await this.run('touch', () =>
       this.scripts.ncsTouch(this.key(id), this.idleTimeout, this.options.touchAfter),
     );
     const [status, life, age] = numbers(reply);
-    if (!(status > 0) || !(life > 0) || !(age >= 0)) return null;
+    if (!(status > 0) || !(life > 0) || !(age >= 0)) {
+      return null;
+    }
     return { touchedAt: sentAt - age, expiresAt: sentAt + life };
   }
 
@@ -181,7 +200,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   protected async moveSession(
     id: string,
   ): Promise<{ id: string; snapshot: SessionSnapshot } | null> {
-    if (!isSessionId(id)) return null;
+    if (!isSessionId(id)) {
+      return null;
+    }
     // same hash tag, same slot: the move is one script on Redis Cluster too
     const newId = generateSessionIdLike(id, SLOT_TAG_LENGTH);
     for (let attempt = 1; ; attempt++) {
@@ -190,12 +211,16 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const [owner, origin] = await this.run('regenerate', () =>
         this.redis.hmget(this.key(id), 'user', 'o'),
       );
-      if (owner !== null && isUserId(owner)) await this.indexAdd(owner, newId);
+      if (owner !== null && isUserId(owner)) {
+        await this.indexAdd(owner, newId);
+      }
       // with encryption, the id its values are bound to moves with it, under a new MAC
       let binding = '';
       if (this.cipher) {
         const boundTo = origin === null ? id : this.cipher.originOf(origin, id);
-        if (boundTo === null) return this.corrupt(id, 'its origin field is not genuine');
+        if (boundTo === null) {
+          return this.corrupt(id, 'its origin field is not genuine');
+        }
         binding = this.cipher.bindOrigin(boundTo, newId);
       }
       const sentAt = Date.now();
@@ -211,14 +236,18 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       );
       if (Array.isArray(reply) && Array.isArray(reply[0])) {
         const snapshot = this.decode(newId, reply, sentAt);
-        if (snapshot?.userId != null) await this.indexAdd(snapshot.userId, newId);
+        if (snapshot?.userId != null) {
+          await this.indexAdd(snapshot.userId, newId);
+        }
         return snapshot && { id: newId, snapshot };
       }
       const status = numbers(reply)[0];
       if (status === -1) {
         throw new ClusterSessionError(`session id ${sessionRef(newId)} is already taken`);
       }
-      if (status !== -2) return null;
+      if (status !== -2) {
+        return null;
+      }
       if (attempt >= 5) {
         throw new ClusterSessionError(
           `session ${sessionRef(id)} changed owner during each of ${attempt} regenerate attempts`,
@@ -252,7 +281,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       );
       const gone = indexed.filter((_, i) => deleted[i] === 1);
       // entries skipped (a login not yet saved, another owner) are left to pruning
-      if (gone.length > 0) await this.redis.zrem(this.userKey(userId), ...gone);
+      if (gone.length > 0) {
+        await this.redis.zrem(this.userKey(userId), ...gone);
+      }
       return gone;
     });
   }
@@ -310,7 +341,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           // one key per UNLINK: on Redis Cluster one node's keys span many slots
           if ((keys as string[]).length > 0) {
             const pipeline = node.pipeline();
-            for (const key of keys as string[]) pipeline.unlink(key);
+            for (const key of keys as string[]) {
+              pipeline.unlink(key);
+            }
             await pipeline.exec();
           }
         }
@@ -350,7 +383,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     try {
       return await call();
     } catch (error) {
-      if (error instanceof SessionStoreUnavailableError) throw error; // counted already
+      if (error instanceof SessionStoreUnavailableError) {
+        throw error;
+      } // counted already
       this.unavailable(operation, error);
     }
   }
@@ -379,7 +414,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       return this.corrupt(id, 'a value does not decrypt (tampered, moved, or an unknown key)');
     }
     const snapshot = decodeSnapshot({ hash: plain.hash, pttl, now } as RawSession, sentAt);
-    if (snapshot instanceof CorruptSessionData) return this.corrupt(id, snapshot.reason);
+    if (snapshot instanceof CorruptSessionData) {
+      return this.corrupt(id, snapshot.reason);
+    }
     return snapshot && plain.originId !== id ? { ...snapshot, originId: plain.originId } : snapshot;
   }
 
@@ -389,16 +426,24 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    * when a value does not decrypt or `o` is not genuine.
    */
   private decrypted(id: string, hash: unknown): { hash: unknown[]; originId: string } | null {
-    if (!Array.isArray(hash)) return null;
+    if (!Array.isArray(hash)) {
+      return null;
+    }
     const out = [...(hash as unknown[])];
     const at = out.findIndex((field, i) => i % 2 === 0 && field === 'o');
     const originId = at < 0 ? id : this.cipher!.originOf(out[at + 1], id);
-    if (originId === null) return null;
+    if (originId === null) {
+      return null;
+    }
     for (let i = 0; i + 1 < out.length; i += 2) {
       const field = out[i];
-      if (typeof field !== 'string' || !field.startsWith(DATA_FIELD_PREFIX)) continue;
+      if (typeof field !== 'string' || !field.startsWith(DATA_FIELD_PREFIX)) {
+        continue;
+      }
       const plain = this.cipher!.decrypt(originId, field, out[i + 1]);
-      if (plain === null) return null;
+      if (plain === null) {
+        return null;
+      }
       out[i + 1] = plain;
     }
     return { hash: out, originId };
@@ -407,7 +452,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   /** Corrupt data in Redis is no session: logged once per id, never thrown into a request. */
   protected corrupt(id: string, reason: string): null {
     if (!this.reportedCorrupt.has(id)) {
-      if (this.reportedCorrupt.size >= MAX_REPORTED) this.reportedCorrupt.clear();
+      if (this.reportedCorrupt.size >= MAX_REPORTED) {
+        this.reportedCorrupt.clear();
+      }
       this.reportedCorrupt.add(id);
       this.logger.warn(
         `ignoring corrupt session ${sessionRef(id)} in Redis (${reason}); treated as no session`,

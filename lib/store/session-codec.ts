@@ -26,11 +26,15 @@ export function encodeDelta(session: Session<object>, maxBytes: number): Session
   let bytes = 0;
   for (const key of Object.keys(session.data)) {
     const json = serialize(key, (session.data as SessionData)[key]);
-    if (json === undefined) continue;
+    if (json === undefined) {
+      continue;
+    }
     const field = DATA_FIELD_PREFIX + key;
     fields.set(field, json);
     bytes += Buffer.byteLength(field) + Buffer.byteLength(json);
-    if (baseline.get(field) !== json) set.push([field, json]);
+    if (baseline.get(field) !== json) {
+      set.push([field, json]);
+    }
   }
   // Concurrent delta saves on several nodes can together pass the limit (G6 keeps both); a
   // session already over it can still be saved as long as this save does not make it larger.
@@ -43,7 +47,9 @@ export function encodeDelta(session: Session<object>, maxBytes: number): Session
 
 function sizeOf(fields: ReadonlyMap<string, string>): number {
   let bytes = 0;
-  for (const [field, json] of fields) bytes += Buffer.byteLength(field) + Buffer.byteLength(json);
+  for (const [field, json] of fields) {
+    bytes += Buffer.byteLength(field) + Buffer.byteLength(json);
+  }
   return bytes;
 }
 
@@ -53,8 +59,12 @@ export function hasChanges(session: Session<object>): boolean {
   let kept = 0;
   for (const key of Object.keys(session.data)) {
     const json = serialize(key, (session.data as SessionData)[key]);
-    if (json === undefined) continue;
-    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) return true;
+    if (json === undefined) {
+      continue;
+    }
+    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) {
+      return true;
+    }
     kept++;
   }
   return kept !== baseline.size;
@@ -73,20 +83,32 @@ export function applyChanges<T extends object>(from: Session<T>, to: Session<T>)
   for (const key of Object.keys(from.data)) {
     const value = (from.data as SessionData)[key];
     const json = serialize(key, value);
-    if (json === undefined) continue;
+    if (json === undefined) {
+      continue;
+    }
     kept.add(DATA_FIELD_PREFIX + key);
-    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) data[key] = value;
+    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) {
+      data[key] = value;
+    }
   }
   for (const field of baseline.keys()) {
-    if (!kept.has(field)) delete data[field.slice(DATA_FIELD_PREFIX.length)];
+    if (!kept.has(field)) {
+      delete data[field.slice(DATA_FIELD_PREFIX.length)];
+    }
   }
-  if (from.userId !== from.storedState.userId) to.setUser(from.userId);
-  if (from.maxAge !== from.storedState.maxAge) to.maxAge = from.maxAge;
+  if (from.userId !== from.storedState.userId) {
+    to.setUser(from.userId);
+  }
+  if (from.maxAge !== from.storedState.maxAge) {
+    to.maxAge = from.maxAge;
+  }
   return to;
 }
 
 function serialize(key: string, value: unknown): string | undefined {
-  if (key === '__proto__') throw new InvalidSessionDataError(key, 'the key is reserved');
+  if (key === '__proto__') {
+    throw new InvalidSessionDataError(key, 'the key is reserved');
+  }
   try {
     // undefined, functions and symbols are dropped, as JSON.stringify drops them from objects
     return JSON.stringify(value);
@@ -134,12 +156,14 @@ export function decodeSnapshot(
   localNow = Date.now(),
 ): SessionSnapshot | CorruptSessionData | null {
   const { hash, pttl, now } = raw;
-  if (!Array.isArray(hash) || hash.length % 2 !== 0 || !hash.every((x) => typeof x === 'string'))
+  if (!Array.isArray(hash) || hash.length % 2 !== 0 || !hash.every((x) => typeof x === 'string')) {
     return new CorruptSessionData('not a hash');
-  if (!Number.isInteger(pttl) || pttl <= 0)
+  }
+  if (!Number.isInteger(pttl) || pttl <= 0) {
     return new CorruptSessionData(
       `key has no expiry (PTTL ${typeof pttl === 'number' ? pttl : typeof pttl})`,
     );
+  }
   const fields: [string, string][] = [];
   const meta = new Map<string, string>();
   for (let i = 0; i < hash.length; i += 2) {
@@ -161,13 +185,19 @@ export function decodeSnapshot(
   const expires = integer(meta.get('expires'));
   const touched = integer(meta.get('touched'));
   const maxAge = meta.has('m') ? integer(meta.get('m')) : undefined;
-  if (meta.has('m') && !(maxAge! > 0)) return new CorruptSessionData('bad cookie lifetime');
-  if (version === undefined || version < 1) return new CorruptSessionData('bad version');
+  if (meta.has('m') && !(maxAge! > 0)) {
+    return new CorruptSessionData('bad cookie lifetime');
+  }
+  if (version === undefined || version < 1) {
+    return new CorruptSessionData('bad version');
+  }
   if (createdAt === undefined || expires === undefined || touched === undefined) {
     return new CorruptSessionData('bad timestamps');
   }
   // G7: the key's TTL is capped at the absolute deadline; this guards against a key written otherwise
-  if (expires <= now) return null;
+  if (expires <= now) {
+    return null;
+  }
   return {
     version,
     createdAt,
@@ -184,15 +214,18 @@ export function toSession<T extends object>(id: string, snapshot: SessionSnapsho
   const data: SessionData = {};
   for (const [field, json] of snapshot.fields) {
     const key = field.slice(DATA_FIELD_PREFIX.length);
-    if (key !== '__proto__') data[key] = JSON.parse(json);
+    if (key !== '__proto__') {
+      data[key] = JSON.parse(json);
+    }
     // a stored "__proto__" key must not become the prototype (defineProperty costs more: only here)
-    else
+    else {
       Object.defineProperty(data, key, {
         value: JSON.parse(json),
         enumerable: true,
         writable: true,
         configurable: true,
       });
+    }
   }
   const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge } = snapshot;
   const state: SessionState = {
@@ -251,6 +284,8 @@ export function decodeSession<T extends object>(
 }
 
 function integer(value: string | undefined): number | undefined {
-  if (value === undefined || !/^-?\d{1,16}$/.test(value)) return undefined;
+  if (value === undefined || !/^-?\d{1,16}$/.test(value)) {
+    return undefined;
+  }
   return Number(value);
 }

@@ -12,7 +12,9 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
 
   validate(username: string, password: string): User {
     const user = this.users.validate(username, password);
-    if (!user) throw new UnauthorizedException();
+    if (!user) {
+      throw new UnauthorizedException();
+    }
     return user;
   }
 }

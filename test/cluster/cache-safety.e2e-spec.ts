@@ -147,7 +147,9 @@ describe('cache safety', () => {
     await Promise.all(
       Array.from({ length: 10 }, async () => (await requestOn(b, session).load()).commit()),
     );
-    for (let i = 0; i < 20; i++) await (await requestOn(b, session).load()).commit();
+    for (let i = 0; i < 20; i++) {
+      await (await requestOn(b, session).load()).commit();
+    }
     expect((await scriptCalls(b)) - before).toBe(1);
     expect(b.store.cacheStats().hits).toBeGreaterThanOrEqual(30);
   });
@@ -212,7 +214,9 @@ describe('cache safety', () => {
       // replayed on another channel
       await waitFor(() => captured.length >= 2, { what: 'the messages' });
       const otherIgnored = other.coordinator!.stats().ignored;
-      for (const message of captured) await redis.publish('other', message);
+      for (const message of captured) {
+        await redis.publish('other', message);
+      }
       await waitFor(() => other.coordinator!.stats().ignored >= otherIgnored + captured.length, {
         what: 'the replayed messages to be ignored',
       });

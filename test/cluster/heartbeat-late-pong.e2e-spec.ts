@@ -56,7 +56,9 @@ describe('#14 review: heartbeat with a delayed subscriber link', () => {
       await a.store.save(session); // the invalidation reaches b 1.5 s later
       const hits = b.store.cacheStats().hits;
       const seen = await b.store.get(session.id); // another client, no newer cookie
-      if (b.store.cacheStats().hits === hits + 1 && seen?.data.n === 1) staleRead = seen.data;
+      if (b.store.cacheStats().hits === hits + 1 && seen?.data.n === 1) {
+        staleRead = seen.data;
+      }
     }
     expect({ trustedSamples, staleRead }).toEqual({ trustedSamples: 0, staleRead: null });
   }, 15_000);

@@ -27,7 +27,9 @@ describe('cluster coordination across Node processes', () => {
   it('a change and a logout on one process are seen by the others', async () => {
     const [p1, p2, p3] = nodes;
     const id = await p1.request<string>({ op: 'create', data: { visits: 0 } });
-    for (const node of [p2, p3]) expect((await read(node, id)).data).toEqual({ visits: 0 });
+    for (const node of [p2, p3]) {
+      expect((await read(node, id)).data).toEqual({ visits: 0 });
+    }
 
     const version = await p1.request<number>({ op: 'update', id, key: 'visits', value: 1 });
     for (const node of [p2, p3]) {
@@ -91,7 +93,9 @@ describe('cluster coordination across Node processes', () => {
           key: `k${counter % 5}`,
           value: ++counter,
         });
-        if (version > 0) acked[n].set(id, Math.max(version, acked[n].get(id) ?? 0));
+        if (version > 0) {
+          acked[n].set(id, Math.max(version, acked[n].get(id) ?? 0));
+        }
       } else {
         pool[slot] = await node.request<string>({ op: 'create', data: { n: 0 } });
         await node.request({ op: 'destroy', id });
@@ -102,7 +106,9 @@ describe('cluster coordination across Node processes', () => {
     const worker = async (): Promise<void> => {
       while (issued < OPERATIONS) {
         issued++;
-        if (issued === 6_000 || issued === 13_000) await server.killPubSubClients();
+        if (issued === 6_000 || issued === 13_000) {
+          await server.killPubSubClients();
+        }
         await operation();
       }
     };
@@ -113,6 +119,8 @@ describe('cluster coordination across Node processes', () => {
     expect(reads).toBeGreaterThan(12_000);
     // the run exercised the cache and the faults, not only Redis
     expect(stats.reduce((sum, s) => sum + s.cache.hits, 0)).toBeGreaterThan(1_000);
-    for (const s of stats) expect(s.cluster.flushes).toBeGreaterThanOrEqual(3);
+    for (const s of stats) {
+      expect(s.cluster.flushes).toBeGreaterThanOrEqual(3);
+    }
   }, 120_000);
 });

@@ -34,7 +34,9 @@ describe('serveStaleOnError: cached copies while Redis is unreachable', () => {
     const destroyed = await a.store.create({ n: 1 });
     const filledAt = Date.now();
     for (const node of [b, strict]) {
-      for (const { id } of [kept, destroyed]) await node.store.get(id);
+      for (const { id } of [kept, destroyed]) {
+        await node.store.get(id);
+      }
     }
     const keptFilledBy = Date.now(); // b cached `kept` before this
     const received = b.coordinator!.stats().received;
@@ -54,7 +56,9 @@ describe('serveStaleOnError: cached copies while Redis is unreachable', () => {
     let lastServedAt = 0;
     const failedAt = await waitFor(
       async () => {
-        if (!(await b.store.get(kept.id).catch(() => null))) return Date.now();
+        if (!(await b.store.get(kept.id).catch(() => null))) {
+          return Date.now();
+        }
         lastServedAt = Date.now();
         return 0;
       },

@@ -107,7 +107,9 @@ describe.each<Platform>(['express', 'fastify'])('#15 review: cookie races on %s'
     release();
     const late = await slow;
     // the browser applies the late response's Set-Cookie over the login's
-    if (late.setCookies.length) browser.cookie = late.setCookies[0].split(';')[0];
+    if (late.setCookies.length) {
+      browser.cookie = late.setCookies[0].split(';')[0];
+    }
     expect((await browser.get('/r/who')).json.user).toBe('alice');
   });
 

@@ -50,7 +50,9 @@ describe.each<Platform>(['express', 'fastify'])(
           '/o/req-session': 503,
           '/o/json': 503,
         });
-        for (const [, , ms] of results) expect(ms).toBeLessThan(3000);
+        for (const [, , ms] of results) {
+          expect(ms).toBeLessThan(3000);
+        }
       } finally {
         server.resume();
       }

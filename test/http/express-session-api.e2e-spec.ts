@@ -50,7 +50,9 @@ class ExpressApiController {
 
   @Post('set')
   set(@Req() req: ExpressStyleRequest, @Body() body: Record<string, unknown>) {
-    for (const [key, value] of Object.entries(body)) req.session[key] = value;
+    for (const [key, value] of Object.entries(body)) {
+      req.session[key] = value;
+    }
     return { ok: true };
   }
 

@@ -41,8 +41,11 @@ class Browser {
     for (const h of r.headers.getSetCookie()) {
       const [pair] = h.split(';');
       const at = pair.indexOf('=');
-      if (/Expires=Thu, 01 Jan 1970/i.test(h)) this.cookies.delete(pair.slice(0, at));
-      else this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+      if (/Expires=Thu, 01 Jan 1970/i.test(h)) {
+        this.cookies.delete(pair.slice(0, at));
+      } else {
+        this.cookies.set(pair.slice(0, at), pair.slice(at + 1));
+      }
     }
     const text = await r.text();
     return {

@@ -96,8 +96,9 @@ describe('migrating from express-session + connect-redis', () => {
       const before = new Set(await client.keys('sess:{*'));
       const tabA = new Browser();
       const tabB = new Browser();
-      for (const tab of [tabA, tabB])
+      for (const tab of [tabA, tabB]) {
         tab.cookies.set('connect.sid', browser.cookies.get('connect.sid')!);
+      }
       const [onA, onB] = await Promise.all([
         tabA.request(`${a.url}/me`),
         tabB.request(`${b.url}/me`),

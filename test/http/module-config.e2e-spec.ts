@@ -84,7 +84,9 @@ describe('ClusterSessionModule configuration and lifecycle', () => {
         _res: unknown,
         next: () => void,
       ) => {
-        if (req.headers['x-replace']) req.session = { not: 'ours' };
+        if (req.headers['x-replace']) {
+          req.session = { not: 'ours' };
+        }
         next();
       },
     );

@@ -66,7 +66,9 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     const client = new HttpClient(url);
     await client.post('/login', { username: 'lazy' });
     const before = await scripts();
-    for (let i = 0; i < 5; i++) expect((await client.get('/ping')).status).toBe(200);
+    for (let i = 0; i < 5; i++) {
+      expect((await client.get('/ping')).status).toBe(200);
+    }
     expect(await scripts()).toBe(before);
   });
 
@@ -111,7 +113,9 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     const client = new HttpClient(url);
     await client.post('/login', { username: 'toucher' });
     const before = await scripts();
-    for (let i = 0; i < 5; i++) expect((await client.get('/me')).setCookies).toEqual([]);
+    for (let i = 0; i < 5; i++) {
+      expect((await client.get('/me')).setCookies).toEqual([]);
+    }
     expect(await scripts()).toBe(before); // all within touchAfter (60 s): served, not touched
   });
 

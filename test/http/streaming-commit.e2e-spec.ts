@@ -34,7 +34,9 @@ const seen = { called: [] as string[], errors: [] as unknown[], returned: [] as 
 type AnyResponse = ServerResponse | { raw: ServerResponse; hijack(): void };
 
 function rawOf(response: AnyResponse): ServerResponse {
-  if (!('raw' in response)) return response;
+  if (!('raw' in response)) {
+    return response;
+  }
   response.hijack();
   return response.raw;
 }

@@ -86,8 +86,12 @@ function tsBlocks(readme: string): Block[] {
   let section = '';
   const lines = readme.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    if (lines[i].startsWith('## ')) section = lines[i].slice(3);
-    if (lines[i] !== '```ts') continue;
+    if (lines[i].startsWith('## ')) {
+      section = lines[i].slice(3);
+    }
+    if (lines[i] !== '```ts') {
+      continue;
+    }
     const end = lines.indexOf('```', i + 1);
     const label = /^`([\w.-]+\.ts)`:$/.exec(lines[i - 2] ?? '');
     blocks.push({ file: label?.[1], section, code: lines.slice(i + 1, end).join('\n') + '\n' });

@@ -27,8 +27,11 @@ class C {
   @Post('remember')
   remember(@Req() req: any, @Body() body: { remember: boolean }) {
     // the common express-session "remember me" idiom
-    if (body.remember) req.session.cookie.maxAge = 30 * 86_400_000;
-    else req.session.cookie.expires = false;
+    if (body.remember) {
+      req.session.cookie.maxAge = 30 * 86_400_000;
+    } else {
+      req.session.cookie.expires = false;
+    }
     req.session.x = 1;
     return { ok: true };
   }
@@ -47,7 +50,9 @@ class C {
   @Post('ops') ops(@Req() req: any) {
     Object.assign(req.session, { a: 1, b: { c: 2 } });
     const keys: string[] = [];
-    for (const k in req.session) keys.push(k);
+    for (const k in req.session) {
+      keys.push(k);
+    }
     delete req.session.a;
     return {
       keys,

@@ -66,7 +66,9 @@ describe('fault soak: three sample processes, Redis restarts and Pub/Sub kills u
         counts.served++;
         const visits = response.json.visits as number;
         if (visit) {
-          if (visits <= known) counts.lost++; // the increment landed on an older state
+          if (visits <= known) {
+            counts.lost++;
+          } // the increment landed on an older state
           user.acked = visits;
           writesAcked[node]++;
           user.cookie = client.cookie;
@@ -77,11 +79,17 @@ describe('fault soak: three sample processes, Redis restarts and Pub/Sub kills u
       }
       counts.failed++;
       failures.push({ at: Date.now(), node, status: response.status });
-      if (response.status !== 503 || !response.headers.get('retry-after')) counts.nonRetryable++;
-      if (response.status === 401) counts.lost++; // the session itself is gone
+      if (response.status !== 503 || !response.headers.get('retry-after')) {
+        counts.nonRetryable++;
+      }
+      if (response.status === 401) {
+        counts.lost++;
+      } // the session itself is gone
     };
     const load = users.map(async (user) => {
-      while (running) await request(user).catch(() => counts.nonRetryable++);
+      while (running) {
+        await request(user).catch(() => counts.nonRetryable++);
+      }
     });
 
     const servedAfter = (n: number) => {

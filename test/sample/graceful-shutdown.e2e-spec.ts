@@ -17,8 +17,9 @@ describe('graceful shutdown: SIGTERM while commits are in flight', () => {
     });
     try {
       const clients = [0, 1, 2].map(() => new HttpClient(sample.url));
-      for (const [i, client] of clients.entries())
+      for (const [i, client] of clients.entries()) {
         await client.post('/login', { username: `u${i}` });
+      }
 
       proxy.hold(); // the commits' replies from Redis are held: they stay in flight
       const visits = clients.map((client) => client.post('/visit'));

@@ -12,7 +12,9 @@ const ROOT = join(__dirname, '..', '..');
 function descendants(pid: number): Map<number, string> {
   const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry)) {
+      continue;
+    }
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ')'
@@ -25,7 +27,9 @@ function descendants(pid: number): Map<number, string> {
   const found = new Map<number, string>();
   const visit = (parent: number) => {
     for (const [child, ppid] of parents) {
-      if (ppid !== parent || found.has(child)) continue;
+      if (ppid !== parent || found.has(child)) {
+        continue;
+      }
       found.set(child, commandLine(child));
       visit(child);
     }
@@ -63,7 +67,9 @@ describe('npm start stops cleanly', () => {
   afterEach(() => {
     // a failed test must not leave anything running: npm and every process it had started
     for (const pid of [npm?.pid, ...launched.keys()]) {
-      if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
+      if (pid !== undefined && alive(pid)) {
+        process.kill(pid, 'SIGKILL');
+      }
     }
     launched = new Map();
   });
@@ -92,7 +98,9 @@ describe('npm start stops cleanly', () => {
     const started = npm;
     await waitFor(
       () => {
-        if (started.exitCode !== null) throw new Error(`npm start exited: ${output}`);
+        if (started.exitCode !== null) {
+          throw new Error(`npm start exited: ${output}`);
+        }
         return ready(output);
       },
       { timeoutMs: 60_000, intervalMs: 50, what: `npm start to serve on ${port}` },

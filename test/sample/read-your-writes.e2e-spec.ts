@@ -42,12 +42,15 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
   async function run(legacyCookies: boolean): Promise<{ stale: number; reads: number }> {
     const clients = nodes.map((node) => new HttpClient(node.url));
     const setCookie = (cookie: string | undefined) => {
-      for (const client of clients)
+      for (const client of clients) {
         client.cookie = cookie && legacyCookies ? withoutVersion(cookie) : cookie;
+      }
     };
     await clients[0].post('/login', { username: legacyCookies ? 'legacy' : 'versioned' });
     setCookie(clients[0].cookie);
-    for (const client of clients) expect((await client.get('/me')).status).toBe(200); // cached everywhere
+    for (const client of clients) {
+      expect((await client.get('/me')).status).toBe(200);
+    } // cached everywhere
     let stale = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const writer = round % 3;
@@ -56,7 +59,9 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
       setCookie(clients[writer].cookie);
       const me = await clients[reader].get('/me');
       expect(me.status).toBe(200);
-      if (me.json.visits !== json.visits) stale++;
+      if (me.json.visits !== json.visits) {
+        stale++;
+      }
     }
     return { stale, reads: ROUNDS };
   }

@@ -32,7 +32,9 @@ describe('the sample cluster: three sample processes on one Redis', () => {
       async call<R>(n: 1 | 2 | 3, run: (client: HttpClient) => Promise<R>): Promise<R> {
         const result = await run(clients[n - 1]);
         const cookie = clients[n - 1].cookie;
-        for (const c of clients) c.cookie = cookie;
+        for (const c of clients) {
+          c.cookie = cookie;
+        }
         return result;
       },
     };
@@ -78,8 +80,9 @@ describe('the sample cluster: three sample processes on one Redis', () => {
   it('a logout is seen everywhere: the old cookie, replayed on the other nodes, is refused', async () => {
     const user = browser();
     await user.call(1, (c) => c.post('/login', { username: 'carol' }));
-    for (const n of [2, 3] as const)
+    for (const n of [2, 3] as const) {
       expect((await user.call(n, (c) => c.get('/me'))).status).toBe(200);
+    }
     const cookie = user.on(1).cookie;
     await user.call(1, (c) => c.post('/logout'));
     // G2: once the invalidation arrives (how fast is measured by `npm run bench`, not asserted
@@ -100,8 +103,9 @@ describe('the sample cluster: three sample processes on one Redis', () => {
     const phone = browser();
     await laptop.call(1, (c) => c.post('/login', { username: 'dave' }));
     await phone.call(2, (c) => c.post('/login', { username: 'dave' }));
-    for (const n of [1, 2, 3] as const)
+    for (const n of [1, 2, 3] as const) {
       expect((await phone.call(n, (c) => c.get('/me'))).status).toBe(200);
+    }
     expect((await laptop.call(3, (c) => c.post('/logout-all'))).json).toEqual({ destroyed: 2 });
     for (const n of [1, 2, 3] as const) {
       await waitFor(async () => (await phone.call(n, (c) => c.get('/me'))).status === 401, {

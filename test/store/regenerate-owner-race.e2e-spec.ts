@@ -56,12 +56,16 @@ describe('#14 review: regenerate whose owner changed after the HGET, reply lost'
     const error = await regenerating;
     proxy.release();
     // the regenerate may fail (its reply lost) or succeed (retried after the owner changed)
-    if (error !== undefined) expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+    if (error !== undefined) {
+      expect(error).toBeInstanceOf(SessionStoreUnavailableError);
+    }
 
     // whatever happened, every session bob owns is in bob's index
     const owned: string[] = [];
     for (const key of await redis.keys('sess:{*')) {
-      if ((await redis.hget(key, 'user')) === 'bob') owned.push(key.replace(/^sess:\{[^}]*\}/, ''));
+      if ((await redis.hget(key, 'user')) === 'bob') {
+        owned.push(key.replace(/^sess:\{[^}]*\}/, ''));
+      }
     }
     expect(owned).toHaveLength(1);
     const listed = await b.store.listForUser('bob');

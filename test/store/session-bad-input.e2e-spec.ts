@@ -34,8 +34,11 @@ describe('RedisSessionStore: bad input', () => {
   async function allCommands(): Promise<number> {
     const info = await fixture.redis.info('commandstats');
     let calls = 0;
-    for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g))
-      if (name !== 'info') calls += Number(count);
+    for (const [, name, count] of info.matchAll(/cmdstat_([\w|]+):calls=(\d+)/g)) {
+      if (name !== 'info') {
+        calls += Number(count);
+      }
+    }
     return calls;
   }
 
@@ -79,7 +82,9 @@ describe('RedisSessionStore: bad input', () => {
       good.split('.')[0],
       'a.b.c',
     ];
-    for (const cookie of cookies) expect(signer.unsign(cookie)).toBeNull();
+    for (const cookie of cookies) {
+      expect(signer.unsign(cookie)).toBeNull();
+    }
     // and the store itself refuses ids of the wrong shape before any Redis call
     for (const id of [
       '',

@@ -99,7 +99,9 @@ describe('RedisSessionStore: guarantees G5, G6, G7', () => {
       let served = 0;
       for (;;) {
         const current = await fixture.store.get(session.id);
-        if (!current) break;
+        if (!current) {
+          break;
+        }
         served = Date.now();
         current.data.n = Number(current.data.n) + 1;
         await fixture.store.save(current);

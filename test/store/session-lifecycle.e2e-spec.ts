@@ -60,7 +60,9 @@ describe('RedisSessionStore: lifecycle', () => {
     const many = await openStore<Data>(server, { keyPrefix: 'many:', maxSessionBytes: 1_000_000 });
     try {
       const data: Data = {};
-      for (let i = 0; i < 5_000; i++) data[`k${i}`] = i;
+      for (let i = 0; i < 5_000; i++) {
+        data[`k${i}`] = i;
+      }
       const session = await many.store.create(data);
       expect(Object.keys((await many.store.get(session.id))!.data)).toHaveLength(5_000);
       session.data = { k0: 'only' };

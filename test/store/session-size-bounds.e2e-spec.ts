@@ -53,9 +53,13 @@ describe('#14 review: bad input', () => {
     session.data.big = 'z'.repeat(5_000);
     await expect(b.store.save(session)).rejects.toBeInstanceOf(SessionTooLargeError);
     // nothing was written: the next reads should be cache hits again
-    for (let i = 0; i < 5; i++) await b.store.get(created.id);
+    for (let i = 0; i < 5; i++) {
+      await b.store.get(created.id);
+    }
     const before = b.store.cacheStats().hits;
-    for (let i = 0; i < 5; i++) await b.store.get(created.id);
+    for (let i = 0; i < 5; i++) {
+      await b.store.get(created.id);
+    }
     expect(b.store.cacheStats().hits - before).toBe(5);
   });
 });

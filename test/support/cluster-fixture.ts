@@ -35,8 +35,9 @@ export async function startNode(
 export async function scriptCalls(runtime: ClusterSessionRuntime): Promise<number> {
   const info = (await runtime.redis.info('commandstats')) as string;
   let calls = 0;
-  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g))
+  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g)) {
     calls += Number(match[1]);
+  }
   return calls;
 }
 

@@ -15,9 +15,13 @@ async function main(): Promise<void> {
   // when each invalidation reached this process: the oracle's reference for "after it arrived"
   const received = new Map<string, number>();
   node.coordinator!.onEvent((event) => {
-    if (event.type === 'flush') return;
+    if (event.type === 'flush') {
+      return;
+    }
     const version = event.type === 'destroy' ? Number.POSITIVE_INFINITY : event.version;
-    for (const id of event.ids) received.set(id, Math.max(version, received.get(id) ?? 0));
+    for (const id of event.ids) {
+      received.set(id, Math.max(version, received.get(id) ?? 0));
+    }
   });
 
   const handle = async (request: NodeRequest): Promise<unknown> => {
@@ -36,7 +40,9 @@ async function main(): Promise<void> {
       }
       case 'update': {
         const session = await node.store.get(request.id);
-        if (!session) return 0;
+        if (!session) {
+          return 0;
+        }
         session.data[request.key] = request.value;
         return (await node.store.save(session)) ? session.version : 0;
       }

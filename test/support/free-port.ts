@@ -22,8 +22,11 @@ function probe(): Promise<number> {
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       server.close(() => {
-        if (address && typeof address === 'object') resolve(address.port);
-        else reject(new Error('could not read the port of a probe server'));
+        if (address && typeof address === 'object') {
+          resolve(address.port);
+        } else {
+          reject(new Error('could not read the port of a probe server'));
+        }
       });
     });
   });

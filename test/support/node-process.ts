@@ -23,11 +23,16 @@ export class NodeProcess {
     readonly nodeId: string,
   ) {
     child.on('message', (message: NodeMessage) => {
-      if (message.type !== 'reply') return;
+      if (message.type !== 'reply') {
+        return;
+      }
       const waiter = this.pending.get(message.seq);
       this.pending.delete(message.seq);
-      if (message.ok) waiter?.resolve(message.result);
-      else waiter?.reject(new Error(message.error));
+      if (message.ok) {
+        waiter?.resolve(message.result);
+      } else {
+        waiter?.reject(new Error(message.error));
+      }
     });
   }
 
@@ -36,8 +41,9 @@ export class NodeProcess {
     nodeId: string,
     localCacheTtl?: number,
   ): Promise<NodeProcess> {
-    if (!existsSync(SCRIPT))
+    if (!existsSync(SCRIPT)) {
       throw new Error(`${SCRIPT} is missing: run "npm run build" (npm test does it first)`);
+    }
     const args = [redisUrl, nodeId, ...(localCacheTtl ? [String(localCacheTtl)] : [])];
     const child = fork(SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     await new Promise<void>((resolve, reject) => {
@@ -61,7 +67,9 @@ export class NodeProcess {
 
   /** Disconnects IPC; the node stops its store and exits. */
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null) {
+      return;
+    }
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.disconnect();
     await exited;

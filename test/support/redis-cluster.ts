@@ -25,7 +25,9 @@ export class RedisCluster {
   static async start(size = 3): Promise<RedisCluster> {
     const servers: RedisServer[] = [];
     try {
-      for (let i = 0; i < size; i++) servers.push(await RedisServer.start({ args: CLUSTER_ARGS }));
+      for (let i = 0; i < size; i++) {
+        servers.push(await RedisServer.start({ args: CLUSTER_ARGS }));
+      }
       const cluster = new RedisCluster(servers);
       cluster.create();
       await cluster.waitUntilStable();
@@ -63,7 +65,9 @@ export class RedisCluster {
       [string, number],
     ][];
     const shard = shards.find(([from, to]) => slot >= from && slot <= to);
-    if (!shard) throw new Error(`slot ${slot} is not served`);
+    if (!shard) {
+      throw new Error(`slot ${slot} is not served`);
+    }
     return this.servers.findIndex(({ port }) => port === Number(shard[2][1]));
   }
 
@@ -78,7 +82,9 @@ export class RedisCluster {
     { keysPerStep = 1, afterStep = async () => {} } = {},
   ): Promise<number> {
     const from = await this.ownerOf(slot);
-    if (from === to) return 0;
+    if (from === to) {
+      return 0;
+    }
     const source = this.servers[from];
     const target = this.servers[to];
     const sourceId = String(await source.command('CLUSTER', 'MYID'));
@@ -93,7 +99,9 @@ export class RedisCluster {
         slot,
         keysPerStep,
       )) as string[];
-      if (keys.length === 0) break;
+      if (keys.length === 0) {
+        break;
+      }
       await source.command('MIGRATE', '127.0.0.1', target.port, '', 0, 5_000, 'KEYS', ...keys);
       moved += keys.length;
       await afterStep(); // e.g. let clients run against the half-moved slot
@@ -140,10 +148,12 @@ export class RedisCluster {
       async () => {
         for (const server of this.servers) {
           const info = String(await server.command('CLUSTER', 'INFO'));
-          if (!/cluster_state:ok/.test(info) || !/cluster_known_nodes:(\d+)/.test(info))
+          if (!/cluster_state:ok/.test(info) || !/cluster_known_nodes:(\d+)/.test(info)) {
             return false;
-          if (Number(/cluster_known_nodes:(\d+)/.exec(info)![1]) !== this.servers.length)
+          }
+          if (Number(/cluster_known_nodes:(\d+)/.exec(info)![1]) !== this.servers.length) {
             return false;
+          }
         }
         return true;
       },

@@ -59,7 +59,9 @@ export class RedisServer {
       } catch (error) {
         // Another process may have taken the free port between the probe and the launch.
         server.removeDir();
-        if (options.port !== undefined || attempt >= 5) throw error;
+        if (options.port !== undefined || attempt >= 5) {
+          throw error;
+        }
       }
     }
   }
@@ -107,14 +109,18 @@ export class RedisServer {
 
   /** Freezes the server process (SIGSTOP): connections stay open, nothing is answered. */
   pause(): void {
-    if (!this.child || this.paused) return;
+    if (!this.child || this.paused) {
+      return;
+    }
     this.child.kill('SIGSTOP');
     this.paused = true;
   }
 
   /** Lets a paused server run again (SIGCONT). */
   resume(): void {
-    if (!this.child || !this.paused) return;
+    if (!this.child || !this.paused) {
+      return;
+    }
     this.child.kill('SIGCONT');
     this.paused = false;
   }
@@ -122,7 +128,9 @@ export class RedisServer {
   /** Stops the server and waits for it to exit; the port is free afterwards. Idempotent. */
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child) return;
+    if (!child) {
+      return;
+    }
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     this.resume();
     child.kill('SIGKILL');
@@ -153,7 +161,9 @@ export class RedisServer {
     }
     // Sentinel rewrites its configuration file: written once, kept across restarts
     const config = join(this.dir, 'sentinel.conf');
-    if (!existsSync(config)) writeFileSync(config, `${this.sentinel.join('\n')}\n`);
+    if (!existsSync(config)) {
+      writeFileSync(config, `${this.sentinel.join('\n')}\n`);
+    }
     return [config, '--sentinel', ...common, '--loglevel', 'warning', ...this.args];
   }
 
@@ -170,7 +180,9 @@ export class RedisServer {
     child.once('exit', (code) => {
       exitCode = code;
       running.delete(child);
-      if (this.child === child) this.child = undefined;
+      if (this.child === child) {
+        this.child = undefined;
+      }
       this.paused = false;
     });
     this.child = child;
@@ -178,8 +190,9 @@ export class RedisServer {
     try {
       await waitFor(
         () => {
-          if (exitCode !== undefined)
+          if (exitCode !== undefined) {
             throw new Error(`redis-server exited (${exitCode}): ${output.trim()}`);
+          }
           return ping(this.port);
         },
         { timeoutMs: 10_000, intervalMs: 10, what: `redis-server on port ${this.port}` },

@@ -48,7 +48,9 @@ export class SampleProcess {
       } catch (error) {
         // Another process may have taken the free port between the probe and the listen.
         const taken = error instanceof Error && error.message.includes('EADDRINUSE');
-        if (!taken || env.PORT || attempt >= 5) throw error;
+        if (!taken || env.PORT || attempt >= 5) {
+          throw error;
+        }
       }
     }
   }
@@ -64,7 +66,9 @@ export class SampleProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const sample = new SampleProcess(child, port);
-    if (ready === 'none') return sample;
+    if (ready === 'none') {
+      return sample;
+    }
     // An exit before ready fails at once (not at the deadline), with what the process printed.
     const exited = new Promise<never>((_, reject) =>
       child.once('close', (code) =>
@@ -101,7 +105,9 @@ export class SampleProcess {
 
   /** Sends `signal` and waits for the process to exit; resolves to its exit code. */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.child.exitCode;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+      return this.child.exitCode;
+    }
     const exited = new Promise<number | null>((resolve) =>
       this.child.once('exit', (code) => resolve(code)),
     );

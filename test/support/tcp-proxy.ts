@@ -30,7 +30,9 @@ export class TcpProxy {
     const server = createServer((client) => ready.proxy?.accept(client, targetPort));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
-    if (!address || typeof address !== 'object') throw new Error('proxy has no port');
+    if (!address || typeof address !== 'object') {
+      throw new Error('proxy has no port');
+    }
     ready.proxy = new TcpProxy(server, address.port);
     return ready.proxy;
   }
@@ -38,7 +40,11 @@ export class TcpProxy {
   /** Bytes of replies held back so far. */
   get heldBytes(): number {
     let total = 0;
-    for (const link of this.links) for (const chunk of link.held) total += chunk.length;
+    for (const link of this.links) {
+      for (const chunk of link.held) {
+        total += chunk.length;
+      }
+    }
     return total;
   }
 
@@ -51,7 +57,9 @@ export class TcpProxy {
   release(): void {
     this.holding = false;
     for (const link of this.links) {
-      for (const chunk of link.held.splice(0)) link.client.write(chunk);
+      for (const chunk of link.held.splice(0)) {
+        link.client.write(chunk);
+      }
     }
   }
 
@@ -68,15 +76,22 @@ export class TcpProxy {
     const link: Link = { client, upstream, subscriber: false, held: [] };
     this.links.add(link);
     client.on('data', (chunk) => {
-      if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) link.subscriber = true;
+      if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) {
+        link.subscriber = true;
+      }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (link.subscriber && this.blackholeSubscribers) return;
-      if (this.holding && !link.subscriber) link.held.push(chunk);
-      else if (link.subscriber && this.subscriberDelayMs > 0) {
+      if (link.subscriber && this.blackholeSubscribers) {
+        return;
+      }
+      if (this.holding && !link.subscriber) {
+        link.held.push(chunk);
+      } else if (link.subscriber && this.subscriberDelayMs > 0) {
         setTimeout(() => client.write(chunk), this.subscriberDelayMs); // equal delays keep the order
-      } else client.write(chunk);
+      } else {
+        client.write(chunk);
+      }
     });
     const close = () => {
       this.links.delete(link);

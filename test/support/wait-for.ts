@@ -8,7 +8,9 @@ export async function waitFor<T>(
   for (;;) {
     try {
       const value = await condition();
-      if (value) return value as NonNullable<T>;
+      if (value) {
+        return value as NonNullable<T>;
+      }
     } catch (error) {
       lastError = error;
     }

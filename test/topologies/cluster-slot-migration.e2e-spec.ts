@@ -47,7 +47,9 @@ describe('Redis Cluster: moving a slot under load', () => {
     }
     const slot = Number(await writer.redis.cluster('KEYSLOT', sessionKey('sess:', seed)));
     const from = await cluster.ownerOf(slot);
-    for (const { id } of sessions) await reader.store.get(id); // cached on the reader
+    for (const { id } of sessions) {
+      await reader.store.get(id);
+    } // cached on the reader
 
     // acknowledged[i]: the highest n and version whose save returned
     const acknowledged = sessions.map(() => ({ n: 0, version: 1 }));
@@ -75,7 +77,9 @@ describe('Redis Cluster: moving a slot under load', () => {
             // as a request carrying the cookie of the latest acknowledged write would (G9)
             const read = await reader.store.get(id, { minVersion: known.version });
             counts.reads++;
-            if (!read || (read.data.n as number) < known.n) counts.stale++;
+            if (!read || (read.data.n as number) < known.n) {
+              counts.stale++;
+            }
           } catch {
             counts.readErrors++;
           }

@@ -45,7 +45,9 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
     const sessions = await Promise.all(
       Array.from({ length: 20 }, (_, i) => a.store.create({ n: i })),
     );
-    for (const session of sessions) await cachedOn(b, session.id);
+    for (const session of sessions) {
+      await cachedOn(b, session.id);
+    }
     const before = b.coordinator!.stats().received;
     for (const created of sessions) {
       const session = (await a.store.get(created.id))!;
@@ -54,12 +56,18 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
       expect((await a.store.get(created.id))?.data.n).toBe(-1);
     }
     await received(b, before, sessions.length);
-    for (const { id } of sessions) expect((await b.store.get(id))?.data.n).toBe(-1);
+    for (const { id } of sessions) {
+      expect((await b.store.get(id))?.data.n).toBe(-1);
+    }
 
     await Promise.all(sessions.map(({ id }) => a.store.destroy(id)));
-    for (const { id } of sessions) expect(await a.store.get(id)).toBeNull();
+    for (const { id } of sessions) {
+      expect(await a.store.get(id)).toBeNull();
+    }
     await received(b, before, 2 * sessions.length);
-    for (const { id } of sessions) expect(await b.store.get(id)).toBeNull();
+    for (const { id } of sessions) {
+      expect(await b.store.get(id)).toBeNull();
+    }
   });
 
   it('G3: reads racing saves never leave an older version cached', async () => {
@@ -210,12 +218,16 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
     expect(await b.store.get(sessions[0].id)).toBeNull();
     const expected = [regenerated.id, ...sessions.slice(1).map(({ id }) => id)].sort();
     expect((await a.store.listForUser(user)).sort()).toEqual(expected);
-    for (const id of expected) await cachedOn(b, id);
+    for (const id of expected) {
+      await cachedOn(b, id);
+    }
 
     const before = b.coordinator!.stats().received;
     expect(await a.store.destroyAllForUser(user)).toBe(expected.length);
     await received(b, before, expected.length);
-    for (const id of expected) expect(await b.store.get(id)).toBeNull();
+    for (const id of expected) {
+      expect(await b.store.get(id)).toBeNull();
+    }
     expect(await b.store.listForUser(user)).toEqual([]);
   });
 
@@ -247,7 +259,9 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
 
   it('clear empties Redis and every node', async () => {
     const created = await Promise.all(Array.from({ length: 10 }, () => a.store.create({ n: 1 })));
-    for (const { id } of created) await cachedOn(b, id);
+    for (const { id } of created) {
+      await cachedOn(b, id);
+    }
     const flushes = b.coordinator!.stats().flushes;
     await a.store.clear();
     await waitFor(() => b.coordinator!.stats().flushes > flushes, { what: 'the clear to arrive' });

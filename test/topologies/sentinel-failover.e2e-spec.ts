@@ -57,7 +57,9 @@ describe('Redis Sentinel: failover under load', () => {
           status: response.status,
           retryAfter: response.headers.get('retry-after'),
         });
-        if (response.status === 200) expect(response.json.username).toBe(`user-${i}`);
+        if (response.status === 200) {
+          expect(response.json.username).toBe(`user-${i}`);
+        }
       }
     });
 

@@ -22,8 +22,11 @@ export class HttpClient {
     const setCookies = response.headers.getSetCookie();
     for (const header of setCookies) {
       const [pair] = header.split(';');
-      if (/expires=Thu, 01 Jan 1970/i.test(header)) this.cookie = undefined;
-      else this.cookie = pair;
+      if (/expires=Thu, 01 Jan 1970/i.test(header)) {
+        this.cookie = undefined;
+      } else {
+        this.cookie = pair;
+      }
     }
     const text = await response.text();
     return {

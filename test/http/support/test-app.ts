@@ -56,7 +56,9 @@ export class TestController {
 
   @Get('me')
   me(@Session() session: SessionHandle<Data>) {
-    if (session.isNew) throw new UnauthorizedException();
+    if (session.isNew) {
+      throw new UnauthorizedException();
+    }
     return { ...session.data };
   }
 
@@ -96,7 +98,9 @@ export class TestController {
 
   @Post('logout-all')
   async logoutAll(@Session() session: SessionHandle<Data>) {
-    if (session.isNew || !session.userId) throw new UnauthorizedException();
+    if (session.isNew || !session.userId) {
+      throw new UnauthorizedException();
+    }
     return { destroyed: await this.store.destroyAllForUser(session.userId) };
   }
 

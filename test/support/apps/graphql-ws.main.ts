@@ -36,7 +36,9 @@ class AccountController {
 
   @Get('cart')
   cart(@Session() session: SessionHandle<Data>) {
-    if (session.isNew) throw new UnauthorizedException();
+    if (session.isNew) {
+      throw new UnauthorizedException();
+    }
     return { cart: session.get('cart') ?? [] };
   }
 
