@@ -42,11 +42,6 @@ export class MessageAuthenticator {
     this.outerKey = this.keys[0].outer;
   }
 
-  /** Hex MAC of `body` under the signing key, as the script computes it for its version. */
-  sign(body: string): string {
-    return mac(body, this.keys[0]).toString('hex');
-  }
-
   verify(body: string, macHex: string): boolean {
     if (!/^[0-9a-f]{40}$/.test(macHex)) {
       return false;

@@ -252,11 +252,6 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     return this.reads.staleServed;
   }
 
-  /** Number of sessions read from Redis right now (for tests and statistics). */
-  get readsInFlight(): number {
-    return this.reservations.size;
-  }
-
   private generation(): number {
     return (this.coordinator?.generation ?? 0) + this.localFlushes;
   }

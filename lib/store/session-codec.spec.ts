@@ -2,7 +2,21 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
 import { Session } from '../session/session';
 import { generateSessionId } from '../session/session-id.util';
-import { CorruptSessionData, decodeSession, encodeDelta } from './session-codec';
+import {
+  CorruptSessionData,
+  decodeSnapshot,
+  encodeDelta,
+  toSession,
+  type RawSession,
+} from './session-codec';
+
+/** What the store does with a reply: a session, or why there is none. */
+function decodeSession(id: string, raw: RawSession, localNow = Date.now()) {
+  const snapshot = decodeSnapshot(raw, localNow);
+  return snapshot === null || snapshot instanceof CorruptSessionData
+    ? snapshot
+    : toSession(id, snapshot);
+}
 
 const NOW = 1_700_000_000_000;
 const valid = (extra: string[] = []) => ({

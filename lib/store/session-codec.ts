@@ -271,18 +271,6 @@ export function snapshotOf(session: Session<object>): SessionSnapshot {
   };
 }
 
-/** Rebuilds a session from Redis, validating every field; `null` when expired. Never throws. */
-export function decodeSession<T extends object>(
-  id: string,
-  raw: RawSession,
-  localNow = Date.now(),
-): Session<T> | CorruptSessionData | null {
-  const snapshot = decodeSnapshot(raw, localNow);
-  return snapshot === null || snapshot instanceof CorruptSessionData
-    ? snapshot
-    : toSession<T>(id, snapshot);
-}
-
 function integer(value: string | undefined): number | undefined {
   if (value === undefined || !/^-?\d{1,16}$/.test(value)) {
     return undefined;

@@ -6,6 +6,7 @@ import {
   cachedOn,
   received,
   scriptCalls,
+  signedMessage,
   startNode,
   TEST_SECRET,
 } from '../support/cluster-fixture';
@@ -234,7 +235,7 @@ describe('cluster coordination (several nodes in one process)', () => {
     const auth = new MessageAuthenticator([TEST_SECRET], SCOPE);
     const publish = async (seq: number) => {
       const body = `ncs1|n||0|forger|${'0'.repeat(16)}|${seq}|${Date.now() * 1000}`;
-      await a.redis.publish(CHANNEL, `${body}|${auth.sign(body)}`);
+      await a.redis.publish(CHANNEL, signedMessage(auth, body));
     };
     const before = b.coordinator!.stats();
     await publish(1);
@@ -257,7 +258,7 @@ describe('cluster coordination (several nodes in one process)', () => {
     const body = `ncs1|d|${created.id}|0|forger|${'1'.repeat(16)}|1|${Date.now() * 1000}`;
     const before = b.coordinator!.stats();
     for (const message of [
-      `${body}|${forger.sign(body)}`,
+      signedMessage(forger, body),
       `${body}|${'0'.repeat(40)}`,
       'hello',
       '',

@@ -1,4 +1,6 @@
+import { createHmac } from 'node:crypto';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
+import type { MessageAuthenticator } from '../../lib/cluster/message-auth';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../../lib/options/resolve-options';
 import type { Session } from '../../lib/session/session';
@@ -66,4 +68,13 @@ export function requestOn<T extends SessionData = SessionData>(
   cookie: { id: string; version: number } | null,
 ): SessionHandle<T> {
   return new SessionHandle<T>(node.store as unknown as SessionStore<T>, cookie, node.options);
+}
+
+/**
+ * A Pub/Sub message body signed as nodes of earlier versions sign it (`ncs1`: HMAC-SHA1 under
+ * the signing key, recovered from its inner pad); the module itself signs only in its scripts.
+ */
+export function signedMessage(auth: MessageAuthenticator, body: string): string {
+  const key = Buffer.from(auth.innerKey.map((byte) => byte ^ 0x36));
+  return `${body}|${createHmac('sha1', key).update(body).digest('hex')}`;
 }
