@@ -1,7 +1,6 @@
 import { createCache, type Cache } from 'cache-manager';
 import { Keyv } from 'keyv';
 import { LRUCache } from 'lru-cache';
-import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { deepFreeze, type DeepReadonly } from './deep-freeze.util';
 import type { CacheStats, LocalCacheOptions } from './local-cache.interface';
 
@@ -35,8 +34,6 @@ export class LocalCache<T = unknown> {
   private evictions = 0;
 
   constructor(options: LocalCacheOptions) {
-    assertPositive('cluster.localCacheTtl', options.ttl, false);
-    assertPositive('cluster.localCacheMaxSize', options.maxSize, true);
     this.ttl = options.ttl;
     this.now = options.now ?? (() => performance.now());
     this.lru = new LRUCache<string, KeyvRecord<T>>({
@@ -126,20 +123,5 @@ export class LocalCache<T = unknown> {
 
   private isLive(entry: Entry<T>): boolean {
     return entry.expiresAt > this.now();
-  }
-}
-
-function assertPositive(option: string, value: unknown, integer: boolean): void {
-  const ok =
-    typeof value === 'number' &&
-    Number.isFinite(value) &&
-    value > 0 &&
-    (!integer || Number.isInteger(value));
-  if (!ok) {
-    throw new InvalidOptionsError(
-      option,
-      value,
-      integer ? 'a positive integer' : 'a positive number of milliseconds',
-    );
   }
 }

@@ -1,4 +1,3 @@
-import { InvalidOptionsError } from '../errors/invalid-options.error';
 import { LocalCache } from './local-cache.service';
 
 interface Doc {
@@ -116,19 +115,5 @@ describe('LocalCache', () => {
     await cache.clear();
     expect(await cache.get('b')).toBeUndefined();
     expect(cache.stats().size).toBe(0);
-  });
-
-  it.each([
-    [{ ttl: 0, maxSize: 10 }, /cluster\.localCacheTtl: got 0; expected a positive number/],
-    [{ ttl: Number.NaN, maxSize: 10 }, /cluster\.localCacheTtl: got NaN/],
-    [{ ttl: '30s' as unknown as number, maxSize: 10 }, /cluster\.localCacheTtl: got "30s"/],
-    [
-      { ttl: 10, maxSize: 1.5 },
-      /cluster\.localCacheMaxSize: got 1\.5; expected a positive integer/,
-    ],
-    [{ ttl: 10, maxSize: -1 }, /cluster\.localCacheMaxSize: got -1/],
-  ])('rejects invalid options %p', (options, message) => {
-    expect(() => new LocalCache(options)).toThrow(InvalidOptionsError);
-    expect(() => new LocalCache(options)).toThrow(message);
   });
 });

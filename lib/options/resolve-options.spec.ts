@@ -129,6 +129,31 @@ describe('resolveOptions', () => {
       { secret, cluster: { localCacheMaxSize: 0 } },
       /cluster.localCacheMaxSize: got 0/,
     ],
+    [
+      'a zero cache TTL',
+      { secret, cluster: { localCacheTtl: 0 } },
+      /cluster\.localCacheTtl: got 0; expected an integer number of milliseconds/,
+    ],
+    [
+      'a NaN cache TTL',
+      { secret, cluster: { localCacheTtl: Number.NaN } },
+      /cluster\.localCacheTtl: got NaN/,
+    ],
+    [
+      'a cache TTL as text',
+      { secret, cluster: { localCacheTtl: '30s' } },
+      /cluster\.localCacheTtl: got "30s"/,
+    ],
+    [
+      'a fractional cache size',
+      { secret, cluster: { localCacheMaxSize: 1.5 } },
+      /cluster\.localCacheMaxSize: got 1\.5; expected an integer/,
+    ],
+    [
+      'a negative cache size',
+      { secret, cluster: { localCacheMaxSize: -1 } },
+      /cluster\.localCacheMaxSize: got -1/,
+    ],
     ['cluster as a string', { secret, cluster: 'on' }, /cluster: got "on"; expected an object/],
     [
       'a __Host- cookie that is not always secure',
