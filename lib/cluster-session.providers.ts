@@ -64,8 +64,12 @@ function healthProviders(): Provider[] {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     terminus = require('@nestjs/terminus');
-  } catch {
-    return [];
+  } catch (error) {
+    // not installed: no indicator; installed but failing to load: say why, not "cannot resolve"
+    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') {
+      return [];
+    }
+    throw error;
   }
   return [
     terminus.HealthIndicatorService,

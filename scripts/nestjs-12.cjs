@@ -6,9 +6,11 @@
  *
  *   node scripts/nestjs-12.cjs update   rewrite .ci/nestjs-12/package.json from package.json and
  *                                       lock it (after a dependency change, or to move to a newer 12)
- *   node scripts/nestjs-12.cjs check    fail unless .ci/nestjs-12/package.json is what update writes
+ *   node scripts/nestjs-12.cjs check    fail unless .ci/nestjs-12 is what update writes now: its
+ *                                       package.json, and a lock derived from today's package-lock.json
  */
 const { execFileSync } = require('node:child_process');
+const { createHash } = require('node:crypto');
 const { readFileSync, writeFileSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -30,6 +32,12 @@ const NESTJS_12 = {
   '@nestjs/testing': '^12.1.1',
   '@nestjs/websockets': '^12.1.1',
 };
+
+/** Which root lock the NestJS 12 lock was derived from: it must be derived again when that changes. */
+function rootLockHash() {
+  const lock = readFileSync(join(ROOT, 'package-lock.json'));
+  return `${createHash('sha256').update(lock).digest('hex')}\n`;
+}
 
 function manifest() {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -56,16 +64,24 @@ if (command === 'update') {
     cwd: DIR,
     stdio: 'inherit',
   });
+  writeFileSync(join(DIR, 'derived-from.sha256'), rootLockHash());
 } else if (command === 'check') {
-  let committed = '';
-  try {
-    committed = readFileSync(join(DIR, 'package.json'), 'utf8');
-  } catch {
-    // reported below
-  }
-  if (committed !== manifest()) {
+  const committed = (file) => {
+    try {
+      return readFileSync(join(DIR, file), 'utf8');
+    } catch {
+      return ''; // reported below
+    }
+  };
+  if (committed('package.json') !== manifest()) {
     console.error(
       '.ci/nestjs-12/package.json is not package.json with NestJS 12: run node scripts/nestjs-12.cjs update',
+    );
+    process.exit(1);
+  }
+  if (committed('derived-from.sha256') !== rootLockHash()) {
+    console.error(
+      '.ci/nestjs-12/package-lock.json was derived from another package-lock.json: run node scripts/nestjs-12.cjs update',
     );
     process.exit(1);
   }

@@ -1,9 +1,9 @@
 import { Controller, Get, Post, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { InjectSessionStore, SessionStore } from '../../lib';
-import { csrf } from './csrf';
-import { AuthenticatedGuard, LoginGuard } from './auth.guards';
-import type { User } from './users.service';
+import { csrf } from './csrf.js';
+import { AuthenticatedGuard, LoginGuard } from './auth.guards.js';
+import type { User } from './users.service.js';
 
 @Controller()
 export class AuthController {

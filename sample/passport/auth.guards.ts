@@ -2,7 +2,7 @@ import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/com
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { ExpressSessionView } from '../../lib';
-import type { User } from './users.service';
+import type { User } from './users.service.js';
 
 /**
  * Checks the password (passport-local), then logs in: Passport regenerates the session and

@@ -1,7 +1,7 @@
 import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { Strategy } from 'passport-local';
-import { UsersService, type User } from './users.service';
+import { UsersService, type User } from './users.service.js';
 
 /** passport-local, as in NestJS's authentication guide. */
 @Injectable()

@@ -9,8 +9,8 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import flash from 'connect-flash';
 import passport from 'passport';
-import { csrf } from './csrf';
-import { PassportAppModule } from './passport-app.module';
+import { csrf } from './csrf.js';
+import { PassportAppModule } from './passport-app.module.js';
 
 async function bootstrap(): Promise<void> {
   const app = await NestFactory.create<NestExpressApplication>(PassportAppModule);

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { ClusterSessionModule } from '../../lib';
-import { AuthController } from './auth.controller';
-import { LocalStrategy } from './local.strategy';
-import { SessionSerializer } from './session.serializer';
-import { UsersService } from './users.service';
+import { AuthController } from './auth.controller.js';
+import { LocalStrategy } from './local.strategy.js';
+import { SessionSerializer } from './session.serializer.js';
+import { UsersService } from './users.service.js';
 
 @Module({
   imports: [

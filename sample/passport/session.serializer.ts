@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportSerializer } from '@nestjs/passport';
-import type { User } from './users.service';
+import type { User } from './users.service.js';
 
 /** What Passport keeps in the session (`req.session.passport.user`): the username. */
 @Injectable()

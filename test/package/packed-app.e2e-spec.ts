@@ -45,7 +45,13 @@ const APP_DEPENDENCIES = [
   '@types/connect-flash',
 ];
 
-/** The tsconfig `nest new` generates (NestJS 11), made fully strict. */
+/**
+ * The app `nest new` generates: an ES-module app ("type": "module", relative imports with `.js`)
+ * on NestJS 12, a CommonJS one on NestJS 11. The README's blocks must compile and run in either.
+ */
+const ESM_APP = Number(tested('@nestjs/core').split('.')[0]) >= 12;
+
+/** The tsconfig `nest new` generates (the same compiler settings for both kinds), made fully strict. */
 const NEST_NEW_TSCONFIG = {
   compilerOptions: {
     module: 'nodenext',
@@ -105,7 +111,7 @@ function tsBlocks(readme: string): Block[] {
  * NestJS, copy the README's TypeScript blocks, compile them with `nest new`'s settings made
  * strict, and run the quick start as two instances on one Redis.
  */
-describe('the packed package in a fresh app', () => {
+describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} app`, () => {
   const work = mkdtempSync(join(tmpdir(), 'ncs-packed-'));
   const app = join(work, 'app');
   let packed: string; // the unpacked tarball
@@ -127,7 +133,11 @@ describe('the packed package in a fresh app', () => {
     dependencies['nestjs-cluster-session'] = `file:${join(work, filename)}`;
     writeFileSync(
       join(app, 'package.json'),
-      JSON.stringify({ name: 'fresh-app', private: true, dependencies }, null, 2),
+      JSON.stringify(
+        { name: 'fresh-app', private: true, ...(ESM_APP ? { type: 'module' } : {}), dependencies },
+        null,
+        2,
+      ),
     );
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(NEST_NEW_TSCONFIG, null, 2));
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app });

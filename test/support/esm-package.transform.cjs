@@ -5,7 +5,14 @@
  * CommonJS equivalents. Our own code and the packages that are CommonJS already are untouched.
  */
 const { createHash } = require('node:crypto');
+const { readFileSync } = require('node:fs');
 const ts = require('typescript');
+
+/** Output depends on this file and the compiler too: either changing invalidates Jest's cache. */
+const VERSION = createHash('sha1')
+  .update(readFileSync(__filename))
+  .update(ts.version)
+  .digest('hex');
 
 const IMPORT_META = [
   // a module's own require: Jest's, so that it resolves through Jest's registry like every other
@@ -19,7 +26,7 @@ const IMPORT_META = [
 module.exports = {
   getCacheKey(source, path) {
     return createHash('sha1')
-      .update('esm-package-1\0')
+      .update(VERSION)
       .update(path)
       .update('\0')
       .update(source)
