@@ -20,6 +20,18 @@ import { SessionMiddleware } from './http/session.middleware';
  * coherent by Pub/Sub. `ClusterSessionModule.forRoot(options)` or `.forRootAsync({ imports,
  * inject, useFactory | useClass | useExisting, isGlobal })`. Connects and subscribes on init;
  * on shutdown finishes in-flight commits, unsubscribes and closes its connections.
+ *
+ * @example
+ * ClusterSessionModule.forRootAsync({
+ *   imports: [ConfigModule],
+ *   inject: [ConfigService],
+ *   useFactory: (config: ConfigService) => ({
+ *     secret: config.getOrThrow('SESSION_SECRET'),
+ *     redis: config.get('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+ *   }),
+ * })
+ *
+ * @publicApi
  */
 @Module({
   providers: [...EXPORTED_PROVIDERS, ...INTERNAL_PROVIDERS],

@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LocalCache } from './cache/local-cache.service';
-import { CLUSTER_SESSION_OPTIONS, CLUSTER_SESSION_REDIS } from './cluster-session.constants';
+import { CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
 import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
@@ -40,11 +40,6 @@ export const EXPORTED_PROVIDERS: Provider[] = [
   {
     provide: LocalCache,
     useFactory: (runtime: ClusterSessionRuntime) => runtime.cache,
-    inject: [ClusterSessionRuntime],
-  },
-  {
-    provide: CLUSTER_SESSION_REDIS,
-    useFactory: (runtime: ClusterSessionRuntime) => runtime.redis,
     inject: [ClusterSessionRuntime],
   },
   SessionCookieService,

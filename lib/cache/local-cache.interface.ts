@@ -8,7 +8,11 @@ export interface LocalCacheOptions {
   now?: () => number;
 }
 
-/** Counters of a {@link LocalCache} since it was created or since `resetStats()`. */
+/**
+ * Counters of a {@link LocalCache} since it was created or since `resetStats()`.
+ *
+ * @publicApi
+ */
 export interface CacheStats {
   /** `get` calls answered from the cache. */
   hits: number;

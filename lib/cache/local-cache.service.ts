@@ -23,6 +23,8 @@ interface KeyvRecord<T> {
  * JSON parse); values are cloned and deep-frozen once on `set` instead, so nobody can change what
  * the next caller gets. Expired entries keep their slot until they are read, deleted or evicted;
  * evicting one does not count as an eviction.
+ *
+ * @publicApi
  */
 export class LocalCache<T = unknown> {
   private readonly lru: LRUCache<string, KeyvRecord<T>>;

@@ -31,6 +31,8 @@ export interface ClusterCoordinatorOptions {
  * heartbeat (a PING on that connection, answered in order after every earlier message)
  * answers in time. Losing or regaining trust, a gap in an origin's sequence, or a clear all
  * bump `generation`, which the store compares synchronously before serving a cached copy.
+ *
+ * @publicApi
  */
 export class ClusterCoordinator implements Publisher {
   readonly epoch = randomBytes(8).toString('hex');

@@ -1,6 +1,10 @@
 import type { LagStats } from './lag-recorder';
 
-/** What the coordinator has seen since it started. */
+/**
+ * What the coordinator has seen since it started.
+ *
+ * @publicApi
+ */
 export interface ClusterStats {
   nodeId: string;
   /** Random per process start; messages are numbered per node id and epoch. */

@@ -15,5 +15,13 @@ export const sessionParamFactory = (
  * `@Session() session: SessionHandle<MyData>`, or `@Session('cart')` for one top-level key. In a
  * controller, a GraphQL resolver (the operation's HTTP request; committed with its response), or
  * a WebSocket gateway with `@UseGuards(SessionLoadGuard)` (read-only).
+ *
+ * @example
+ * \@Post('cart')
+ * add(\@Body('item') item: string, \@Session() session: SessionHandle<{ cart?: string[] }>) {
+ *   session.set('cart', [...(session.get('cart') ?? []), item]);
+ * }
+ *
+ * @publicApi
  */
 export const Session = createParamDecorator(sessionParamFactory);

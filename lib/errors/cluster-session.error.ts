@@ -1,4 +1,8 @@
-/** Base class of every error this module throws, so callers can catch them as one family. */
+/**
+ * Base class of every error this module throws, so callers can catch them as one family.
+ *
+ * @publicApi
+ */
 export class ClusterSessionError extends Error {
   constructor(message: string) {
     super(message);

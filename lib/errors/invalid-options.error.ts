@@ -1,6 +1,10 @@
 import { ClusterSessionError } from './cluster-session.error';
 
-/** An option failed validation at startup; the message names the option, the value and what is allowed. */
+/**
+ * An option failed validation at startup; the message names the option, the value and what is allowed.
+ *
+ * @publicApi
+ */
 export class InvalidOptionsError extends ClusterSessionError {
   /** `givenDescription` replaces the value in the message when it must not be printed (a secret). */
   constructor(

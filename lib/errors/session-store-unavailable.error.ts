@@ -3,6 +3,8 @@ import { ClusterSessionError } from './cluster-session.error';
 /**
  * Redis did not answer in time or is not connected. Retryable: the HTTP layer answers 503 with
  * `Retry-After`; the store recovers by itself once Redis is back.
+ *
+ * @publicApi
  */
 export class SessionStoreUnavailableError extends ClusterSessionError {
   constructor(

@@ -1,7 +1,11 @@
 import { sessionRef } from '../session/session-id.util';
 import { ClusterSessionError } from './cluster-session.error';
 
-/** A save would store more than `maxSessionBytes`; nothing was written. */
+/**
+ * A save would store more than `maxSessionBytes`; nothing was written.
+ *
+ * @publicApi
+ */
 export class SessionTooLargeError extends ClusterSessionError {
   constructor(
     readonly sessionId: string,

@@ -10,6 +10,8 @@ const PING_TIMEOUT = 1_000;
  * ping, subscriber state and cache statistics; `down` when Redis does not answer in time or the
  * subscriber is not subscribed. Never throws. Terminus stays an optional peer dependency: this
  * file imports only its types, and the module provides the indicator only when it is installed.
+ *
+ * @publicApi
  */
 export class ClusterSessionHealthIndicator {
   constructor(

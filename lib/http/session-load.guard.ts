@@ -19,6 +19,18 @@ import { SessionCookieService } from './session-cookie.service';
  * Redis. A guard rather than an interceptor: Nest binds every interceptor step to an
  * AsyncResource, which costs more per request than the whole session on a cache hit. Never
  * denies a request; a Redis failure becomes a 503 (over HTTP) or the gateway's error.
+ *
+ * @example
+ * \@WebSocketGateway()
+ * \@UseGuards(SessionLoadGuard)
+ * export class PresenceGateway {
+ *   \@SubscribeMessage('whoami')
+ *   whoami(\@Session('username') username: string | undefined) {
+ *     return username ?? null;
+ *   }
+ * }
+ *
+ * @publicApi
  */
 @Injectable()
 export class SessionLoadGuard implements CanActivate {

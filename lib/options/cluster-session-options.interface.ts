@@ -1,7 +1,11 @@
 import type { MetricsOptions } from '../metrics/cluster-session-metrics';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 
-/** The session cookie. */
+/**
+ * The session cookie.
+ *
+ * @publicApi
+ */
 export interface SessionCookieOptions {
   /** Cookie name. Default `'sid'`. */
   name?: string;
@@ -41,7 +45,11 @@ export interface MigrateFromOptions {
   userOf?: (data: Record<string, unknown>) => string | null | undefined;
 }
 
-/** Cross-node coordination and the local cache. */
+/**
+ * Cross-node coordination and the local cache.
+ *
+ * @publicApi
+ */
 export interface ClusterOptions {
   /** Pub/Sub subscription and broadcast. When false the local cache is off unless `localCacheEnabled` is set (safe for one node only). Default `true`. */
   enabled?: boolean;
@@ -61,7 +69,11 @@ export interface ClusterOptions {
   heartbeatInterval?: number;
 }
 
-/** Options of `ClusterSessionModule`. Times are in milliseconds. */
+/**
+ * Options of `ClusterSessionModule`. Times are in milliseconds.
+ *
+ * @publicApi
+ */
 export interface ClusterSessionOptions {
   /** Required. Signs cookies; an array rotates secrets (the first signs, all verify). Each at least 32 characters. */
   secret: string | string[];

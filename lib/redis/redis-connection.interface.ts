@@ -12,6 +12,8 @@ export interface RedisClusterOptions {
  * How to reach Redis: a URL (`redis://`, `rediss://` for TLS), ioredis options (including
  * `{ sentinels, name }` for Sentinel), `{ clusterNodes, clusterOptions }` for Redis Cluster, or
  * an ioredis `Redis` or `Cluster` instance you own.
+ *
+ * @publicApi
  */
 export type RedisConnectionOption = string | RedisOptions | RedisClusterOptions | Redis | Cluster;
 

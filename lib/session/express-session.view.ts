@@ -28,7 +28,11 @@ export interface ExpressSessionApi {
   touch(): unknown;
 }
 
-/** `req.session` for middleware written for express-session: data keys as properties. */
+/**
+ * `req.session` for middleware written for express-session: data keys as properties.
+ *
+ * @publicApi
+ */
 export type ExpressSessionView<T extends object = SessionData> = T &
   ExpressSessionApi &
   Pick<SessionHandle<T>, 'get' | 'set' | 'unset' | 'setUser' | 'load' | 'isNew' | 'isModified'>;

@@ -17,6 +17,8 @@ interface CookieLifetime {
  * when the cookie and the session end, `originalMaxAge` the lifetime the cookie was given.
  * Setting `maxAge` or `expires` gives this session a persistent cookie of that lifetime, and its
  * idle timeout in Redis with it; `null` returns to the module's `cookie.maxAge` option.
+ *
+ * @publicApi
  */
 export class SessionCookie {
   readonly path: string;

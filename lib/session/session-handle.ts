@@ -32,6 +32,8 @@ export type SessionHandleOptions = Pick<
  * it). The module loads it before middleware runs when the request carries a valid signed
  * cookie; a request without one starts a new session and never reaches Redis. `data` is the
  * request's own copy. Changes are committed before the response's first byte leaves.
+ *
+ * @publicApi
  */
 export class SessionHandle<T extends object = SessionData> {
   private session?: Session<T>;

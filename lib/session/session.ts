@@ -35,6 +35,8 @@ const NEW_SESSION: SessionState = {
  * A session: its id, the caller's own copy of the data, and the state it was stored with.
  * `data` may be changed freely, nested values included; a save compares each top-level key with
  * what was stored and writes only the keys that differ.
+ *
+ * @publicApi
  */
 export class Session<T extends object = SessionData> {
   /** Owner of the session, kept in the per-user index; set it with `setUser`. */

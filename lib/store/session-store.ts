@@ -11,6 +11,8 @@ export interface GetSessionOptions {
  * Where sessions live. The abstract class is also the injection token: inject `SessionStore`
  * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
  * rejects with `SessionStoreUnavailableError`.
+ *
+ * @publicApi
  */
 export abstract class SessionStore<T extends object = SessionData> {
   /** Creates and stores a new session now (unlike the HTTP layer, which saves only when changed). */

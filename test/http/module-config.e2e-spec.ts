@@ -5,12 +5,8 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { TerminusModule } from '@nestjs/terminus';
 import session from 'express-session';
 import { Test } from '@nestjs/testing';
-import {
-  ClusterSessionModule,
-  ClusterSessionRuntime,
-  InvalidOptionsError,
-  type ClusterSessionOptions,
-} from '../../lib';
+import { ClusterSessionModule, InvalidOptionsError, type ClusterSessionOptions } from '../../lib';
+import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';

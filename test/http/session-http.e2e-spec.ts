@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { ClusterSessionRuntime } from '../../lib';
+import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { scriptCalls } from '../support/cluster-fixture';
 import { RedisServer } from '../support/redis-server';
 import { waitFor } from '../support/wait-for';
