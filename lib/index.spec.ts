@@ -38,7 +38,12 @@ function exportedNames(source: string, kind: 'value' | 'type'): string[] {
   return [...source.matchAll(pattern)].flatMap(([, list]) =>
     list
       .split(',')
-      .map((entry) => entry.trim().split(/\s+as\s+/).pop()!)
+      .map((entry) =>
+        entry
+          .trim()
+          .split(/\s+as\s+/)
+          .pop()!,
+      )
       .filter(Boolean),
   );
 }
@@ -55,7 +60,14 @@ describe('the public API (lib/index.ts)', () => {
 
   it.each(VALUES.concat(TYPES))('%s is tagged @publicApi where it is declared', (name) => {
     const from = [...source.matchAll(/export (?:type )?\{([^}]*)\} from '([^']+)'/g)].find(
-      ([, list]) => list.split(',').some((entry) => entry.trim().split(/\s+as\s+/).pop() === name),
+      ([, list]) =>
+        list.split(',').some(
+          (entry) =>
+            entry
+              .trim()
+              .split(/\s+as\s+/)
+              .pop() === name,
+        ),
     )![2];
     const declared = name === 'SessionRecord' ? 'Session' : name;
     const file = readFileSync(join(__dirname, `${from}.ts`), 'utf8');
