@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 import { ClusterSessionRuntime } from '../lib/cluster-session.runtime';
 import { resolveOptions } from '../lib/options/resolve-options';
 import { TEST_SECRET } from '../test/support/cluster-fixture';
-import { RedisServer } from '../test/support/redis-server';
+import { RedisServer } from '../sample/support/redis-server';
 import { percent, WRITE_SHARES } from './support/load';
 import { pin } from './support/pin';
 import { processCpuMicros } from './support/process-cpu';

@@ -1,5 +1,5 @@
-import { RedisServer } from '../test/support/redis-server';
-import { SampleProcess } from '../test/support/sample-process';
+import { RedisServer } from '../sample/support/redis-server';
+import { SampleProcess } from '../sample/support/sample-process';
 import { load, loginMany } from './support/load';
 import { pin } from './support/pin';
 import { clientCommands } from './support/redis-commands';

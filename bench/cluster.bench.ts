@@ -3,7 +3,7 @@ import type { LagStats } from '../lib/cluster/lag-recorder';
 import { resolveOptions } from '../lib/options/resolve-options';
 import { scriptCalls, TEST_SECRET } from '../test/support/cluster-fixture';
 import { NodeProcess } from '../test/support/node-process';
-import { RedisServer } from '../test/support/redis-server';
+import { RedisServer } from '../sample/support/redis-server';
 
 const ms = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)} ms`);
 

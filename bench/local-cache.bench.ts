@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { LocalCache } from '../lib';
-import { RedisServer } from '../test/support/redis-server';
+import { RedisServer } from '../sample/support/redis-server';
 import { compare, formatTimings, operationsPerContender } from './support/compare';
 import { sessionPayload } from './support/session-payload';
 

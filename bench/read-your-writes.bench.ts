@@ -1,7 +1,7 @@
 import { sign } from 'cookie-signature';
 import { HttpClient } from '../test/http/support/http-client';
-import { RedisServer } from '../test/support/redis-server';
-import { SampleProcess } from '../test/support/sample-process';
+import { RedisServer } from '../sample/support/redis-server';
+import { SampleProcess } from '../sample/support/sample-process';
 import { TcpProxy } from '../test/support/tcp-proxy';
 import { commandStats } from './support/redis-commands';
 

@@ -3,8 +3,8 @@ import { resolveOptions } from '../lib/options/resolve-options';
 import type { RedisConnectionOption } from '../lib/redis/redis-connection.interface';
 import { RedisSessionStore } from '../lib/store/redis-session.store';
 import { RedisCluster } from '../test/support/redis-cluster';
-import { RedisServer } from '../test/support/redis-server';
-import { waitFor } from '../test/support/wait-for';
+import { RedisServer } from '../sample/support/redis-server';
+import { waitFor } from '../sample/support/wait-for';
 import { compare, formatTimings, type Timing } from './support/compare';
 import { sessionPayload } from './support/session-payload';
 

@@ -6,7 +6,7 @@ import {
 } from '../lib/redis/redis-connection.factory';
 import { RedisSessionStore } from '../lib/store/redis-session.store';
 import { sessionKey } from '../lib/store/session-keys';
-import { RedisServer } from '../test/support/redis-server';
+import { RedisServer } from '../sample/support/redis-server';
 import { MessageAuthenticator } from '../lib/cluster/message-auth';
 import { compare, formatTimings } from './support/compare';
 import { commandStats } from './support/redis-commands';

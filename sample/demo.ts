@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { RedisServer } from '../test/support/redis-server';
-import { SampleProcess } from '../test/support/sample-process';
+import { RedisServer } from './support/redis-server';
+import { SampleProcess } from './support/sample-process';
 
 /**
  * `npm run demo`: three sample nodes on one private Redis. Logs in on node 1, reads on node 2,

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NestFactory } from '@nestjs/core';
-import { RedisServer } from '../test/support/redis-server';
+import { RedisServer } from './support/redis-server';
 import { AppModule } from './app.module';
 import { defaultNodeId, generateSecret, readSampleEnv } from './sample.config';
 

@@ -5,7 +5,7 @@ import { TOUCH } from '../../lib/redis/scripts/touch.lua';
 import { DESTROY } from '../../lib/redis/scripts/destroy.lua';
 import { REGENERATE } from '../../lib/redis/scripts/regenerate.lua';
 import { INDEX_ADD, INDEX_LIST } from '../../lib/redis/scripts/user-index.lua';
-import type { RedisServer } from '../../test/support/redis-server';
+import type { RedisServer } from '../../sample/support/redis-server';
 
 /** Commands our Lua scripts run: Redis 7 counts them in commandstats too, though they cost no round trip. */
 const INSIDE_SCRIPTS = new Set(

@@ -4,9 +4,9 @@ import { SessionStoreUnavailableError } from '../../lib/errors/session-store-una
 import { generateSessionId } from '../../lib/session/session-id.util';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, requestOn, scriptCalls, startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 const until = (time: number) => waitFor(() => Date.now() >= time, { what: `time ${time}` });
 

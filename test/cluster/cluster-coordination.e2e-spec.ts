@@ -10,9 +10,9 @@ import {
   startNode,
   TEST_SECRET,
 } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 type Data = Record<string, unknown>;
 const CHANNEL = 'session:cluster:invalidate';

@@ -1,8 +1,8 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 /**
  * G4: "while ... a heartbeat goes unanswered, the node serves nothing from its cache".

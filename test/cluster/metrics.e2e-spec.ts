@@ -1,8 +1,8 @@
 import { Registry } from 'prom-client';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 /** The value of one sample in Prometheus text format, or undefined. */
 function sample(text: string, name: string): number | undefined {

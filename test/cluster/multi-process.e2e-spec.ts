@@ -1,7 +1,7 @@
 import type { ReadResult } from '../support/cluster-node.protocol';
 import { NodeProcess } from '../support/node-process';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 interface NodeStats {
   cache: { hits: number; misses: number };

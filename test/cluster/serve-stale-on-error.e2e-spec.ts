@@ -1,8 +1,8 @@
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { SessionStoreUnavailableError } from '../../lib/errors/session-store-unavailable.error';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 // long enough that a loaded CI machine reaches the stale read before the copy ages out
 const TTL = 3_000;

@@ -1,6 +1,6 @@
-import { findRedisServer } from '../support/redis-binary';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { findRedisServer } from '../../sample/support/redis-binary';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 describe('test harness: private redis-server', () => {
   let server: RedisServer;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { HttpClient } from './support/http-client';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { SampleProcess } from '../support/sample-process';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { SampleProcess } from '../../sample/support/sample-process';
+import { waitFor } from '../../sample/support/wait-for';
 
 const SCRIPT = join(__dirname, 'support', 'callback-less-app.js');
 

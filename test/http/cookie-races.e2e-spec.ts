@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { ClusterSessionModule } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { TcpProxy } from '../support/tcp-proxy';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from './support/http-client';
 import { createApp, type Platform } from './support/test-app';
 

@@ -1,5 +1,5 @@
 import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { HttpClient } from './support/http-client';
 import { createAppOnNewRedis, type Platform } from './support/test-app';
 

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { ClusterSessionModule, type ExpressSessionView } from '../../lib';
 import { sessionKey } from '../../lib/store/session-keys';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { HttpClient } from './support/http-client';
 import { createApp, type Platform } from './support/test-app';
 

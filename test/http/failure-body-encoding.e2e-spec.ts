@@ -5,7 +5,7 @@ import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { ClusterSessionModule, Session, type SessionHandle } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { createApp } from '../http/support/test-app';
 
 @Controller()

@@ -3,7 +3,7 @@ import { sign } from 'cookie-signature';
 import type { Redis } from 'ioredis';
 import { ClusterSessionModule, InjectSessionStore, SessionStore } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { createApp } from './support/test-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

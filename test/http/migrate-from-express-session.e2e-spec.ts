@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { RedisServer } from '../support/redis-server';
-import { distScript, SampleProcess } from '../support/sample-process';
+import { RedisServer } from '../../sample/support/redis-server';
+import { distScript, SampleProcess } from '../../sample/support/sample-process';
 
 const SECRET = 'migration-secret-of-at-least-32-characters';
 

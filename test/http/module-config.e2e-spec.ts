@@ -8,8 +8,8 @@ import { Test } from '@nestjs/testing';
 import { ClusterSessionModule, InvalidOptionsError, type ClusterSessionOptions } from '../../lib';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from './support/http-client';
 import { createApp, TestController } from './support/test-app';
 

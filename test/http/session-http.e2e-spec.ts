@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { scriptCalls } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from './support/http-client';
 import { createAppOnNewRedis, type Platform } from './support/test-app';
 

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { of, type Observable } from 'rxjs';
 import { Session, SessionHandle } from '../../lib';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from './support/http-client';
 import { createAppOnNewRedis, type Platform } from './support/test-app';
 

@@ -1,8 +1,8 @@
 import { io, type Socket } from 'socket.io-client';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { distScript, SampleProcess } from '../support/sample-process';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { distScript, SampleProcess } from '../../sample/support/sample-process';
+import { waitFor } from '../../sample/support/wait-for';
 
 const SECRET = 'graphql-ws-secret-of-at-least-32-characters';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { SampleProcess } from '../support/sample-process';
+import { RedisServer } from '../../sample/support/redis-server';
+import { SampleProcess } from '../../sample/support/sample-process';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..');

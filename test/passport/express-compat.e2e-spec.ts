@@ -6,8 +6,8 @@ import { Passport } from 'passport';
 import { csrfSync } from 'csrf-sync';
 import { ClusterSessionModule } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from '../http/support/http-client';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

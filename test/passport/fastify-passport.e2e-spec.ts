@@ -7,8 +7,8 @@ import { Strategy as LocalStrategy } from 'passport-local';
 import { ClusterSessionModule, SessionStore, type ExpressSessionView } from '../../lib';
 import { HttpClient } from '../http/support/http-client';
 import { TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 const PASSWORDS: Record<string, string> = { alice: 'alice-password' };
 const sessionOf = (request: unknown) => (request as { session: ExpressSessionView }).session;

@@ -1,7 +1,7 @@
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { distScript, SampleProcess } from '../support/sample-process';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { distScript, SampleProcess } from '../../sample/support/sample-process';
+import { waitFor } from '../../sample/support/wait-for';
 
 const SECRET = 'passport-recipe-secret-of-at-least-32-chars';
 const ALICE = { username: 'alice', password: 'alice-password' };

@@ -1,8 +1,8 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 /** Every line the module logs, by level. */
 class Captured implements LoggerService {

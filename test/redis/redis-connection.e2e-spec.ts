@@ -9,8 +9,8 @@ import type {
   RedisConnection,
   RedisConnectionOption,
 } from '../../lib/redis/redis-connection.interface';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 const PASSWORD = 'p'.repeat(24);
 

@@ -1,8 +1,8 @@
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { SampleProcess } from '../support/sample-process';
+import { RedisServer } from '../../sample/support/redis-server';
+import { SampleProcess } from '../../sample/support/sample-process';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 const SECRET = 'shutdown-secret-of-at-least-32-characters';
 

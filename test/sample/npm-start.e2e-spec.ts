@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/free-port';
-import { findRedisServer } from '../support/redis-binary';
-import { waitFor } from '../support/wait-for';
+import { freePort } from '../../sample/support/free-port';
+import { findRedisServer } from '../../sample/support/redis-binary';
+import { waitFor } from '../../sample/support/wait-for';
 
 const ROOT = join(__dirname, '..', '..');
 

@@ -1,7 +1,7 @@
 import { sign } from 'cookie-signature';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { SampleProcess } from '../support/sample-process';
+import { RedisServer } from '../../sample/support/redis-server';
+import { SampleProcess } from '../../sample/support/sample-process';
 import { TcpProxy } from '../support/tcp-proxy';
 
 const SECRET = 'g9-secret-that-is-at-least-32-characters';

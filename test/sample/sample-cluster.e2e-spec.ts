@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../support/redis-server';
-import { SampleProcess } from '../support/sample-process';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { SampleProcess } from '../../sample/support/sample-process';
+import { waitFor } from '../../sample/support/wait-for';
 
 const SECRET = 'sample-secret-of-at-least-32-characters!';
 

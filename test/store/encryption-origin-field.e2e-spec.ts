@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { sessionKey } from '../../lib/store/session-keys';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 
 /**
  * README, encryption at rest: whoever can write Redis "cannot forge or read a value, nor move one

@@ -3,9 +3,9 @@ import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { Session } from '../../lib/session/session';
 import { sessionKey } from '../../lib/store/session-keys';
 import { received, requestOn, startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 type Data = Record<string, unknown>;
 

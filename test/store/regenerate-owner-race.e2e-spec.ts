@@ -2,9 +2,9 @@ import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { SessionStoreUnavailableError } from '../../lib/errors/session-store-unavailable.error';
 import { requestOn, startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { TcpProxy } from '../support/tcp-proxy';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 /**
  * README, per-user index: "a failure in between leaves an index entry without a session, never a

@@ -5,7 +5,7 @@ import { SessionTooLargeError } from '../../lib/errors/session-too-large.error';
 import { Session } from '../../lib/session/session';
 import { SessionCookieSigner } from '../../lib/session/session-cookie.signer';
 import { generateSessionId, isSessionId, sessionRef } from '../../lib/session/session-id.util';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 import { sessionKey } from '../../lib/store/session-keys';
 

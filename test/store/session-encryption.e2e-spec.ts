@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { resolveOptions } from '../../lib/options/resolve-options';
 import { sessionKey } from '../../lib/store/session-keys';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
 
 type Data = Record<string, unknown>;

@@ -1,6 +1,6 @@
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 import { sessionKey } from '../../lib/store/session-keys';
 
 type Data = Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { SessionStoreUnavailableError } from '../../lib/errors/session-store-unavailable.error';
-import { RedisServer } from '../support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { openStore, type StoreFixture } from '../support/store-fixture';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 describe('RedisSessionStore: Redis outages', () => {
   let server: RedisServer;

@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { SessionTooLargeError } from '../../lib/errors/session-too-large.error';
 import { startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../support/redis-server';
-import { waitFor } from '../support/wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 describe('#14 review: bad input', () => {
   let server: RedisServer;

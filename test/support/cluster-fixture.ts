@@ -7,7 +7,7 @@ import type { Session } from '../../lib/session/session';
 import type { SessionData } from '../../lib/session/session-data.interface';
 import { SessionHandle } from '../../lib/session/session-handle';
 import type { SessionStore } from '../../lib/store/session-store';
-import { waitFor } from './wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 import type { RedisConnectionOption } from '../../lib/redis/redis-connection.interface';
 
 export const TEST_SECRET = 'test-secret-that-is-at-least-32-characters';

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Cluster, type ClusterOptions } from 'ioredis';
-import { RedisServer } from './redis-server';
-import { waitFor } from './wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 const CLUSTER_ARGS = [
   '--cluster-enabled',

@@ -1,6 +1,6 @@
 import type { RedisOptions } from 'ioredis';
-import { RedisServer } from './redis-server';
-import { waitFor } from './wait-for';
+import { RedisServer } from '../../sample/support/redis-server';
+import { waitFor } from '../../sample/support/wait-for';
 
 export const SENTINEL_PRIMARY_NAME = 'ncs-primary';
 

@@ -2,7 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { RedisConnectionOption } from '../../lib/redis/redis-connection.interface';
 import { RedisCluster } from './redis-cluster';
 import { RedisSentinelSetup } from './redis-sentinel';
-import { RedisServer } from './redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 
 export type TopologyKind = 'standalone' | 'cluster' | 'sentinel';
 

@@ -9,7 +9,7 @@ import {
   type RedisSessionStoreOptions,
 } from '../../lib/store/redis-session.store';
 import type { SessionData } from '../../lib/session/session-data.interface';
-import type { RedisServer } from './redis-server';
+import type { RedisServer } from '../../sample/support/redis-server';
 
 export const STORE_DEFAULTS: RedisSessionStoreOptions = {
   keyPrefix: 'sess:',

@@ -6,7 +6,7 @@ import { SLOT_TAG_LENGTH, sessionKey } from '../../lib/store/session-keys';
 import type { Cluster, Redis } from 'ioredis';
 import { startNode } from '../support/cluster-fixture';
 import { RedisCluster } from '../support/redis-cluster';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 type Data = { n: number };
 const SESSIONS = 40;

@@ -3,7 +3,7 @@ import { resolveOptions } from '../../lib/options/resolve-options';
 import { RedisSessionStore } from '../../lib/store/redis-session.store';
 import { cachedOn, received, requestOn, startNode, TEST_SECRET } from '../support/cluster-fixture';
 import { startTopology, TOPOLOGIES, type RedisTopology } from '../support/redis-topology';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 
 type Data = Record<string, unknown>;
 

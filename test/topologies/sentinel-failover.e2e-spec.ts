@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ClusterCoordinator, ClusterSessionModule } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { RedisSentinelSetup } from '../support/redis-sentinel';
-import { waitFor } from '../support/wait-for';
+import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from '../http/support/http-client';
 import { createApp } from '../http/support/test-app';
 

@@ -14,7 +14,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { Test } from '@nestjs/testing';
 import { TEST_SECRET } from '../../support/cluster-fixture';
-import { RedisServer } from '../../support/redis-server';
+import { RedisServer } from '../../../sample/support/redis-server';
 import {
   ClusterSessionHealthIndicator,
   ClusterSessionModule,
