@@ -1,6 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { LocalCache } from '../lib/cache/local-cache.service';
+import { LocalCache } from '../lib/cache/local-cache';
 import type { CachedSession } from '../lib/store/clustered-redis.store';
 import type { SessionSnapshot } from '../lib/store/session-codec';
 

@@ -1,10 +1,10 @@
 import type { Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { LocalCache } from './cache/local-cache.service';
+import { LocalCache } from './cache/local-cache';
 import { CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
 import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
-import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
+import { ClusterCoordinator } from './cluster/cluster-coordinator';
 import { ClusterSessionHealthIndicator } from './health/cluster-session.health';
 import { SessionCommitter } from './http/session-committer.service';
 import { SessionLoadGuard } from './http/session-load.guard';

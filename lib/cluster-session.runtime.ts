@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { LocalCache } from './cache/local-cache.service';
+import { LocalCache } from './cache/local-cache';
 import { ClusterSessionMetrics } from './metrics/cluster-session-metrics';
-import { ClusterCoordinator } from './cluster/cluster-coordinator.service';
+import { ClusterCoordinator } from './cluster/cluster-coordinator';
 import { withCommandDeadline } from './redis/command-deadline';
 import type { ResolvedClusterSessionOptions } from './options/cluster-session-options.interface';
 import {

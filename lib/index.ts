@@ -3,8 +3,8 @@
 // the module and what it provides
 export { ClusterSessionModule } from './cluster-session.module';
 export { SessionStore } from './store/session-store';
-export { ClusterCoordinator } from './cluster/cluster-coordinator.service';
-export { LocalCache } from './cache/local-cache.service';
+export { ClusterCoordinator } from './cluster/cluster-coordinator';
+export { LocalCache } from './cache/local-cache';
 export { ClusterSessionHealthIndicator } from './health/cluster-session.health';
 
 // a request's session

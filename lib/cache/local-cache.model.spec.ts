@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { LocalCache } from './local-cache.service';
+import { LocalCache } from './local-cache';
 
 /**
  * Reference model: a Map in recency order (least recently used first) with an expiry per entry.

@@ -1,4 +1,4 @@
-import { LocalCache } from './local-cache.service';
+import { LocalCache } from './local-cache';
 
 interface Doc {
   user: string;

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { CacheStats } from '../cache/local-cache.interface';
-import type { LocalCache } from '../cache/local-cache.service';
-import type { ClusterCoordinator } from '../cluster/cluster-coordinator.service';
+import type { LocalCache } from '../cache/local-cache';
+import type { ClusterCoordinator } from '../cluster/cluster-coordinator';
 import type { ClusterEvent } from '../cluster/cluster-stats.interface';
 import { NO_PUBLISHER } from '../cluster/publisher.interface';
 import type { Session } from '../session/session';
@@ -46,7 +46,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   /** Touches in flight per id: concurrent requests on one session share one. */
   private readonly touching = new Map<string, Promise<boolean>>();
   /** Newest version seen per id, from this node's writes and from invalidations. */
-  private readonly newest: LRUCache<string, number>;
+  private readonly newestVersionSeen: LRUCache<string, number>;
   private localFlushes = 0;
   /** Reads served from the local cache, and reads that went to Redis. */
   private readonly reads = { hits: 0, misses: 0, staleServed: 0 };
@@ -62,7 +62,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     super(redis, options, coordinator ?? NO_PUBLISHER);
     // Losing this bookkeeping must never turn into serving a stale copy: an id it forgets is
     // evicted from the cache too, so the next read goes to Redis.
-    this.newest = new LRUCache({
+    this.newestVersionSeen = new LRUCache({
       max: 100_000,
       dispose: (_version, id, reason) => {
         if (reason === 'evict') {
@@ -70,7 +70,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
         }
       },
     });
-    coordinator?.onEvent((event) => this.apply(event));
+    coordinator?.onEvent((event) => this.onClusterEvent(event));
   }
 
   override async get(
@@ -128,15 +128,15 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       // Redis may or may not have run the write: no copy older than its version may be served.
       // (Errors raised before anything is sent, such as a session too large, change nothing.)
       if (error instanceof SessionStoreUnavailableError) {
-        this.forget(session.id, loaded + 1);
+        this.supersede(session.id, loaded + 1);
       }
       throw error;
     }
     if (!saved) {
-      this.forget(session.id, DESTROYED);
+      this.supersede(session.id, DESTROYED);
       return false;
     }
-    this.forget(session.id, session.version);
+    this.supersede(session.id, session.version);
     // Cache the new state only if it is exactly what Redis holds: no other write in between, and
     // no newer version announced meanwhile (its message can arrive before this reply).
     if (session.version === loaded + 1 && this.isCurrent(session.id, session.version)) {
@@ -150,7 +150,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       return await super.destroy(id);
     } finally {
       if (isSessionId(id)) {
-        this.forget(id, DESTROYED);
+        this.supersede(id, DESTROYED);
       }
     }
   }
@@ -162,12 +162,12 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       if (!moved) {
         return null;
       }
-      this.forget(moved.id, moved.snapshot.version);
+      this.supersede(moved.id, moved.snapshot.version);
       await this.remember(moved.id, moved.snapshot, generation);
       return toSession<T>(moved.id, moved.snapshot);
     } finally {
       if (isSessionId(id)) {
-        this.forget(id, DESTROYED);
+        this.supersede(id, DESTROYED);
       }
     }
   }
@@ -212,7 +212,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   override async destroyAllForUser(userId: string): Promise<number> {
     const ids = await this.destroySessionsOfUser(userId);
     for (const id of ids) {
-      this.forget(id, DESTROYED);
+      this.supersede(id, DESTROYED);
     }
     return ids.length;
   }
@@ -261,7 +261,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   }
 
   private isCurrent(id: string, version: number): boolean {
-    return version >= (this.newest.get(id) ?? 0);
+    return version >= (this.newestVersionSeen.get(id) ?? 0);
   }
 
   /** The cached snapshot, if it may be served now. */
@@ -363,8 +363,8 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * Makes every copy of `id` older than `version` unservable at once (synchronously), cancels a
    * fill in flight, and evicts the cached copy.
    */
-  private forget(id: string, version: number): void {
-    this.newest.set(id, Math.max(version, this.newest.get(id) ?? 0));
+  private supersede(id: string, version: number): void {
+    this.newestVersionSeen.set(id, Math.max(version, this.newestVersionSeen.get(id) ?? 0));
     const reservation = this.reservations.get(id);
     if (reservation) {
       reservation.cancelled = true;
@@ -378,25 +378,25 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       this.coordinator.flush(reason, true); // bumps the generation, comes back as a 'flush' event
     } else {
       this.localFlushes++;
-      this.apply({ type: 'flush', reason, cleared: true });
+      this.onClusterEvent({ type: 'flush', reason, cleared: true });
     }
   }
 
-  private apply(event: ClusterEvent): void {
+  private onClusterEvent(event: ClusterEvent): void {
     switch (event.type) {
       case 'invalidate':
         for (const id of event.ids) {
           // A message of this node's own write matters only if it is news: it can arrive before
           // the write's reply (different connections), or the write may have failed here.
-          if (!event.own || event.version > (this.newest.get(id) ?? 0)) {
-            this.forget(id, event.version);
+          if (!event.own || event.version > (this.newestVersionSeen.get(id) ?? 0)) {
+            this.supersede(id, event.version);
           }
         }
         break;
       case 'destroy':
         for (const id of event.ids) {
-          if (!event.own || (this.newest.get(id) ?? 0) !== DESTROYED) {
-            this.forget(id, DESTROYED);
+          if (!event.own || (this.newestVersionSeen.get(id) ?? 0) !== DESTROYED) {
+            this.supersede(id, DESTROYED);
           }
         }
         break;

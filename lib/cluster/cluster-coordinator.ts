@@ -43,7 +43,7 @@ export class ClusterCoordinator implements Publisher {
   private readonly listeners = new Set<(event: ClusterEvent) => void>();
   private readonly lagListeners = new Set<(lagMs: number) => void>();
   private seq = 0;
-  private gen = 0;
+  private generationNumber = 0;
   private connectionSeq = 0;
   private subscribed = false;
   private heartbeatOk = true;
@@ -69,7 +69,7 @@ export class ClusterCoordinator implements Publisher {
 
   /** Changes whenever cached copies must no longer be served. */
   get generation(): number {
-    return this.gen;
+    return this.generationNumber;
   }
 
   /** True while the local cache may be served. */
@@ -103,7 +103,7 @@ export class ClusterCoordinator implements Publisher {
 
   /** Drops every cached copy on this node now (a local `clear`). */
   flush(reason: string, cleared = false): void {
-    this.gen++;
+    this.generationNumber++;
     this.counters.flushes++;
     this.emit({ type: 'flush', reason, cleared });
   }
