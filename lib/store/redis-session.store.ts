@@ -16,9 +16,9 @@ import {
   sessionRef,
 } from '../session/session-id.util';
 import { FieldCipher } from '../crypto/field-cipher';
+import { DATA_FIELD_PREFIX } from '../session/session-changes';
 import {
   CorruptSessionData,
-  DATA_FIELD_PREFIX,
   decodeSnapshot,
   encodeDelta,
   toSession,

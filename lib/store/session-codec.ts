@@ -1,10 +1,7 @@
-import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
+import { DATA_FIELD_PREFIX, serializeValue } from '../session/session-changes';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
 import { Session, type SessionState } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
-
-/** Hash fields holding data are `d:<top-level key>`; everything else is metadata. */
-export const DATA_FIELD_PREFIX = 'd:';
 
 export interface SessionDelta {
   /** `[hash field, JSON]` of the keys that changed. */
@@ -25,7 +22,7 @@ export function encodeDelta(session: Session<object>, maxBytes: number): Session
   const set: [string, string][] = [];
   let bytes = 0;
   for (const key of Object.keys(session.data)) {
-    const json = serialize(key, (session.data as SessionData)[key]);
+    const json = serializeValue(key, (session.data as SessionData)[key]);
     if (json === undefined) {
       continue;
     }
@@ -51,70 +48,6 @@ function sizeOf(fields: ReadonlyMap<string, string>): number {
     bytes += Buffer.byteLength(field) + Buffer.byteLength(json);
   }
   return bytes;
-}
-
-/** True when a save would write something: a changed, added or removed top-level key. */
-export function hasChanges(session: Session<object>): boolean {
-  const baseline = session.storedState.fields;
-  let kept = 0;
-  for (const key of Object.keys(session.data)) {
-    const json = serialize(key, (session.data as SessionData)[key]);
-    if (json === undefined) {
-      continue;
-    }
-    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) {
-      return true;
-    }
-    kept++;
-  }
-  return kept !== baseline.size;
-}
-
-/**
- * Carries the changes a request made to `from` (keys that differ from what it was read with,
- * keys it removed, a new owner) over to `to`, a newer copy of the same session, and returns
- * `to`. Keys the request did not change keep `to`'s values: what other nodes wrote meanwhile
- * survives (G6 across a regenerate).
- */
-export function applyChanges<T extends object>(from: Session<T>, to: Session<T>): Session<T> {
-  const baseline = from.storedState.fields;
-  const data = to.data as SessionData;
-  const kept = new Set<string>();
-  for (const key of Object.keys(from.data)) {
-    const value = (from.data as SessionData)[key];
-    const json = serialize(key, value);
-    if (json === undefined) {
-      continue;
-    }
-    kept.add(DATA_FIELD_PREFIX + key);
-    if (baseline.get(DATA_FIELD_PREFIX + key) !== json) {
-      data[key] = value;
-    }
-  }
-  for (const field of baseline.keys()) {
-    if (!kept.has(field)) {
-      delete data[field.slice(DATA_FIELD_PREFIX.length)];
-    }
-  }
-  if (from.userId !== from.storedState.userId) {
-    to.setUser(from.userId);
-  }
-  if (from.maxAge !== from.storedState.maxAge) {
-    to.maxAge = from.maxAge;
-  }
-  return to;
-}
-
-function serialize(key: string, value: unknown): string | undefined {
-  if (key === '__proto__') {
-    throw new InvalidSessionDataError(key, 'the key is reserved');
-  }
-  try {
-    // undefined, functions and symbols are dropped, as JSON.stringify drops them from objects
-    return JSON.stringify(value);
-  } catch (error) {
-    throw new InvalidSessionDataError(key, error instanceof Error ? error.message : String(error));
-  }
 }
 
 /** Why a hash read from Redis is not a session. */
