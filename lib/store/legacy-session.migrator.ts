@@ -3,7 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { LONGEST_COOKIE } from '../options/resolve-options';
-import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
+import { SessionCommands } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { generateSessionId, sessionRef } from '../session/session-id.util';
@@ -22,7 +22,7 @@ const MAX_LEGACY_BYTES = 1 << 20;
  * migrating one session at once end with one session (see the claim script).
  */
 export class LegacySessionMigrator {
-  private readonly scripts: SessionScripts;
+  private readonly commands: SessionCommands;
   private readonly logger = new Logger('ClusterSession');
 
   constructor(
@@ -30,7 +30,7 @@ export class LegacySessionMigrator {
     private readonly store: SessionStore,
     private readonly options: Required<NonNullable<ResolvedClusterSessionOptions['migrateFrom']>>,
   ) {
-    this.scripts = defineSessionScripts(redis);
+    this.commands = new SessionCommands(redis);
   }
 
   /**
@@ -71,15 +71,17 @@ export class LegacySessionMigrator {
       session.setUser(owner);
     } // so that "log out everywhere" reaches it
     await this.store.save(session);
-    const [claimed, current] = (await this.call(() =>
-      this.scripts.ncsMigrateLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
-    )) as [number, string?];
-    if (Number(claimed) === 1) {
+    const claim = await this.call(() =>
+      this.commands.claimLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
+    );
+    if (claim.kind === 'claimed') {
       return session;
     }
     // another node migrated it first: keep one session, theirs
     await this.store.destroy(session.id);
-    return current?.startsWith(MARKER) ? this.store.get(current.slice(MARKER.length)) : null;
+    return claim.current?.startsWith(MARKER)
+      ? this.store.get(claim.current.slice(MARKER.length))
+      : null;
   }
 
   /** express-session's JSON: data keys, and `cookie` (of which only a persistent lifetime is kept). */

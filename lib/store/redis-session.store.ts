@@ -6,7 +6,7 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
-import { defineSessionScripts, type SessionScripts } from '../redis/session-scripts';
+import { SessionCommands } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
@@ -52,7 +52,7 @@ const MAX_REPORTED = 1_000;
  * The connection is owned by the caller (the module opens and closes it).
  */
 export class RedisSessionStore<T extends object = SessionData> extends SessionStore<T> {
-  protected readonly scripts: SessionScripts;
+  protected readonly commands: SessionCommands;
   protected readonly cipher: FieldCipher | null;
   private redisErrorCount = 0;
   private readonly logger = new Logger('ClusterSession');
@@ -64,7 +64,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     private readonly publisher: Publisher = NO_PUBLISHER,
   ) {
     super();
-    this.scripts = defineSessionScripts(redis);
+    this.commands = new SessionCommands(redis);
     this.cipher = options.encryptionKeys ? new FieldCipher(options.encryptionKeys) : null;
   }
 
@@ -90,9 +90,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   /** One Redis read of a well-formed id; `null` when absent, expired or corrupt. */
   protected async readSnapshot(id: string): Promise<SessionSnapshot | null> {
     const sentAt = Date.now();
-    let reply: unknown;
+    let reply: unknown[] | null;
     try {
-      reply = await this.scripts.ncsRead(this.key(id));
+      reply = await this.commands.read(this.key(id));
     } catch (error) {
       if (isWrongType(error)) {
         return this.corrupt(id, 'not a hash');
@@ -109,51 +109,56 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (user !== null) {
       assertUserId(user);
     }
-    const userOp = user === stored.userId ? '' : user === null ? 'clear' : 'set';
+    const owner = user === stored.userId ? null : user;
     const { maxAge } = session;
-    const maxAgeOp = maxAge === stored.maxAge ? '' : maxAge === undefined ? '-' : String(maxAge);
-    const { absoluteTimeout } = this.options;
     // the index entry before and after the write: see destroySessionsOfUser
-    if (userOp === 'set') {
-      await this.indexAdd(user!, session.id);
+    if (owner !== null) {
+      await this.indexAdd(owner, session.id);
     }
     const sentAt = Date.now();
     const reply = await this.run('save', () =>
-      this.scripts.ncsSave(
-        this.key(session.id),
-        ...this.header(),
-        session.isNew ? 'create' : 'update',
-        this.idleTimeout,
-        absoluteTimeout,
-        session.id,
-        userOp,
-        user ?? '',
-        maxAgeOp,
-        delta.set.length,
-        ...this.encrypted(stored.originId ?? session.id, delta.set).flat(),
-        ...delta.removed,
-      ),
+      this.commands.save({
+        key: this.key(session.id),
+        header: this.header(),
+        mode: session.isNew ? 'create' : 'update',
+        idleTimeout: this.idleTimeout,
+        absoluteTimeout: this.options.absoluteTimeout,
+        id: session.id,
+        user:
+          user === stored.userId
+            ? { op: 'keep' }
+            : user === null
+              ? { op: 'clear' }
+              : { op: 'set', userId: user },
+        maxAge:
+          maxAge === stored.maxAge
+            ? { op: 'keep' }
+            : maxAge === undefined
+              ? { op: 'clear' }
+              : { op: 'set', ms: maxAge },
+        set: this.encrypted(stored.originId ?? session.id, delta.set),
+        removed: delta.removed,
+      }),
     );
-    const [version, life, createdAt, , storedMaxAge] = numbers(reply);
-    if (version === -1) {
+    if (reply.kind === 'taken') {
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     }
-    if (version === 0) {
+    if (reply.kind === 'gone') {
       return false;
     }
     // anchored at the send time: the copy never outlives the key in Redis (G7)
     session.markStored({
-      version,
-      createdAt,
-      expiresAt: sentAt + life,
+      version: reply.version,
+      createdAt: reply.createdAt,
+      expiresAt: sentAt + reply.ttl,
       touchedAt: sentAt,
       userId: user,
       originId: stored.originId,
-      maxAge: storedMaxAge > 0 ? storedMaxAge : undefined,
+      maxAge: reply.maxAge,
       fields: delta.fields,
     });
-    if (userOp === 'set') {
-      await this.indexAdd(user!, session.id);
+    if (owner !== null) {
+      await this.indexAdd(owner, session.id);
     }
     return true;
   }
@@ -162,10 +167,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (!isSessionId(id)) {
       return false;
     }
-    const deleted = await this.run('destroy', () =>
-      this.scripts.ncsDestroy(this.key(id), ...this.header(), id),
-    );
-    return deleted === 1;
+    return this.run('destroy', () => this.commands.destroy(this.key(id), this.header(), id));
   }
 
   async touch(id: string): Promise<boolean> {
@@ -182,13 +184,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     }
     const sentAt = Date.now();
     const reply = await this.run('touch', () =>
-      this.scripts.ncsTouch(this.key(id), this.idleTimeout, this.options.touchAfter),
+      this.commands.touch(this.key(id), this.idleTimeout, this.options.touchAfter),
     );
-    const [status, life, age] = numbers(reply);
-    if (!(status > 0) || !(life > 0) || !(age >= 0)) {
-      return null;
-    }
-    return { touchedAt: sentAt - age, expiresAt: sentAt + life };
+    return reply && { touchedAt: sentAt - reply.sinceRefresh, expiresAt: sentAt + reply.ttl };
   }
 
   async regenerate(id: string): Promise<Session<T> | null> {
@@ -225,27 +223,26 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       }
       const sentAt = Date.now();
       const reply = await this.run('regenerate', () =>
-        this.scripts.ncsRegenerate(
-          this.key(id),
-          this.key(newId),
-          ...this.header(),
-          id,
-          owner ?? '',
-          binding,
-        ),
+        this.commands.regenerate({
+          oldKey: this.key(id),
+          newKey: this.key(newId),
+          header: this.header(),
+          oldId: id,
+          owner,
+          origin: binding,
+        }),
       );
-      if (Array.isArray(reply) && Array.isArray(reply[0])) {
-        const snapshot = this.decode(newId, reply, sentAt);
+      if (reply.kind === 'moved') {
+        const snapshot = this.decode(newId, reply.stored, sentAt);
         if (snapshot?.userId != null) {
           await this.indexAdd(snapshot.userId, newId);
         }
         return snapshot && { id: newId, snapshot };
       }
-      const status = numbers(reply)[0];
-      if (status === -1) {
+      if (reply.kind === 'taken') {
         throw new ClusterSessionError(`session id ${sessionRef(newId)} is already taken`);
       }
-      if (status !== -2) {
+      if (reply.kind === 'gone') {
         return null;
       }
       if (attempt >= 5) {
@@ -277,9 +274,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it
       const deleted = await Promise.all(
-        indexed.map((id) => this.scripts.ncsDestroy(this.key(id), ...this.header(), id, userId)),
+        indexed.map((id) => this.commands.destroy(this.key(id), this.header(), id, userId)),
       );
-      const gone = indexed.filter((_, i) => deleted[i] === 1);
+      const gone = indexed.filter((_, i) => deleted[i]);
       // entries skipped (a login not yet saved, another owner) are left to pruning
       if (gone.length > 0) {
         await this.redis.zrem(this.userKey(userId), ...gone);
@@ -316,14 +313,14 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
 
   private async indexAdd(userId: string, id: string): Promise<void> {
     await this.run('index', () =>
-      this.scripts.ncsIndexAdd(this.userKey(userId), this.options.absoluteTimeout, id),
+      this.commands.indexAdd(this.userKey(userId), this.options.absoluteTimeout, id),
     );
   }
 
   /** The ids in a user's index (well-formed ones: the index is Redis content, not trusted). */
   private async indexList(userId: string): Promise<string[]> {
-    const ids = await this.scripts.ncsIndexList(this.userKey(userId));
-    return (Array.isArray(ids) ? ids : []).filter(isSessionId);
+    const ids = await this.commands.indexList(this.userKey(userId));
+    return ids.filter(isSessionId);
   }
 
   cacheStats(): CacheStats {
@@ -349,7 +346,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }
       }
       // one message tells every node to drop its whole cache
-      await this.scripts.ncsPublish(...this.header(), 'c', '');
+      await this.commands.publishClear(this.header());
     });
   }
 
@@ -462,10 +459,6 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     }
     return null;
   }
-}
-
-function numbers(reply: unknown): number[] {
-  return Array.isArray(reply) ? reply.map(Number) : [Number(reply)];
 }
 
 function isWrongType(error: unknown): boolean {

@@ -115,8 +115,9 @@ describe('cache safety', () => {
     onB.data.m = 3;
     await b.store.save(onB); // v3, announced to a before a's own reply arrives
     // a has heard of v3 (counting messages could count the create's, or a's own, arriving late)
-    const newest = (a.store as unknown as { newest: { get(id: string): number | undefined } })
-      .newest;
+    const newest = (
+      a.store as unknown as { newestVersionSeen: { get(id: string): number | undefined } }
+    ).newestVersionSeen;
     await waitFor(() => (newest.get(created.id) ?? 0) >= 3, { what: 'a to hear of v3' });
     proxy.release();
     expect(await saving).toBe(true);

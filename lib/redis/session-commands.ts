@@ -1,0 +1,236 @@
+import type { Cluster, Redis } from 'ioredis';
+import type { PublishHeader } from '../cluster/publisher.interface';
+import { PRELUDE } from './scripts/prelude.lua';
+import { READ } from './scripts/read.lua';
+import { SAVE } from './scripts/save.lua';
+import { TOUCH } from './scripts/touch.lua';
+import { DESTROY } from './scripts/destroy.lua';
+import { REGENERATE } from './scripts/regenerate.lua';
+import { INDEX_ADD, INDEX_LIST } from './scripts/user-index.lua';
+import { PUBLISH } from './scripts/publish.lua';
+import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
+
+/**
+ * The session scripts' contract in one typed place: each method builds its script's KEYS and
+ * ARGV (the order each script's comment documents) and decodes its reply. A session as stored
+ * (`read`, and `regenerate`'s new session) comes back as Redis sent it: it is Redis content,
+ * which the store's codec validates field by field.
+ */
+
+/** What `save` was asked to do besides writing the changed fields. */
+export interface SaveCommand {
+  key: string;
+  header: PublishHeader;
+  /** `create`: only if the id is free; `update`: only if the session still exists (G5). */
+  mode: 'create' | 'update';
+  /** The idle timeout, ms, unless the session has its own cookie lifetime. */
+  idleTimeout: number;
+  absoluteTimeout: number;
+  id: string;
+  /** The owner: left as it is, cleared, or set to `user`. */
+  user: { op: 'keep' } | { op: 'clear' } | { op: 'set'; userId: string };
+  /** The session's own cookie lifetime (field `m`): left as it is, removed, or set, ms. */
+  maxAge: { op: 'keep' } | { op: 'clear' } | { op: 'set'; ms: number };
+  /** `[hash field, value]` of the fields that changed. */
+  set: readonly (readonly [string, string])[];
+  /** Hash fields removed. */
+  removed: readonly string[];
+}
+
+export type SaveReply =
+  | {
+      kind: 'saved';
+      version: number;
+      /** Remaining time to live in Redis, ms. */
+      ttl: number;
+      createdAt: number;
+      /** The cookie lifetime stored with it, ms, if any. */
+      maxAge?: number;
+    }
+  /** An update found no session (destroyed or expired meanwhile): nothing was written. */
+  | { kind: 'gone' }
+  /** A create found the id taken. */
+  | { kind: 'taken' };
+
+export interface RegenerateCommand {
+  oldKey: string;
+  newKey: string;
+  header: PublishHeader;
+  oldId: string;
+  /** The owner the node read before (null: none); the script refuses if it changed since. */
+  owner: string | null;
+  /** The new origin field `o` (encryption), or '' to leave it. */
+  origin: string;
+}
+
+export type RegenerateReply =
+  /** The session under its new key, as `read` returns it. */
+  | { kind: 'moved'; stored: unknown[] }
+  | { kind: 'gone' }
+  | { kind: 'taken' }
+  /** The owner changed since the node read it: index the new owner and try again. */
+  | { kind: 'owner-changed' };
+
+/** A refreshed (or throttled) session: its remaining TTL and how long ago it was last refreshed. */
+export interface TouchReply {
+  ttl: number;
+  sinceRefresh: number;
+}
+
+/** How a connect-redis session's claim went: ours, or the value found instead (another's marker). */
+export type ClaimReply = { kind: 'claimed' } | { kind: 'lost'; current: string | null };
+
+/** The scripts as registered on the client (EVALSHA, falling back to EVAL after a restart). */
+interface Registered {
+  sessionRead(key: string): Promise<unknown>;
+  sessionSave(key: string, ...args: Arg[]): Promise<unknown>;
+  sessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
+  sessionDestroy(key: string, ...args: Arg[]): Promise<unknown>;
+  sessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
+  userIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  userIndexList(indexKey: string): Promise<unknown>;
+  sessionPublish(...args: Arg[]): Promise<unknown>;
+  legacySessionClaim(legacyKey: string, ...args: Arg[]): Promise<unknown>;
+}
+
+type Arg = string | number | Buffer;
+
+/** The scripts that take a publish header run `guarded` (see the prelude): a failure still publishes. */
+const publishing = (lua: string) => `return guarded(function()\n${lua}\nend)`;
+
+const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> = {
+  sessionRead: { numberOfKeys: 1, lua: READ },
+  sessionSave: { numberOfKeys: 1, lua: publishing(SAVE) },
+  sessionTouch: { numberOfKeys: 1, lua: TOUCH },
+  sessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY) },
+  sessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
+  userIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
+  userIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
+  sessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
+  legacySessionClaim: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
+};
+
+/** The session scripts on one client, typed. Registering them on a client is idempotent. */
+export class SessionCommands {
+  private readonly scripts: Registered;
+
+  constructor(client: Redis | Cluster) {
+    const registered = client as unknown as Partial<Registered>;
+    for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
+      if (typeof registered[name as keyof Registered] !== 'function') {
+        client.defineCommand(name, { numberOfKeys, lua: PRELUDE + lua });
+      }
+    }
+    this.scripts = client as unknown as Registered;
+  }
+
+  /** The stored session (`[HGETALL, PTTL, Redis time]`, unvalidated), or null when absent. */
+  async read(key: string): Promise<unknown[] | null> {
+    const reply = await this.scripts.sessionRead(key);
+    return Array.isArray(reply) ? reply : null;
+  }
+
+  async save(command: SaveCommand): Promise<SaveReply> {
+    const { user, maxAge } = command;
+    const reply = await this.scripts.sessionSave(
+      command.key,
+      ...command.header,
+      command.mode,
+      command.idleTimeout,
+      command.absoluteTimeout,
+      command.id,
+      user.op === 'keep' ? '' : user.op,
+      user.op === 'set' ? user.userId : '',
+      maxAge.op === 'keep' ? '' : maxAge.op === 'clear' ? '-' : String(maxAge.ms),
+      command.set.length,
+      ...command.set.flat(),
+      ...command.removed,
+    );
+    const [version, ttl, createdAt, , storedMaxAge] = numbers(reply);
+    if (version === -1) {
+      return { kind: 'taken' };
+    }
+    if (version === 0) {
+      return { kind: 'gone' };
+    }
+    return {
+      kind: 'saved',
+      version,
+      ttl,
+      createdAt,
+      ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}),
+    };
+  }
+
+  /** Refreshes the idle timeout, at most once per `touchAfter`; null when the session is gone. */
+  async touch(key: string, idleTimeout: number, touchAfter: number): Promise<TouchReply | null> {
+    const [status, ttl, sinceRefresh] = numbers(
+      await this.scripts.sessionTouch(key, idleTimeout, touchAfter),
+    );
+    return status > 0 && ttl > 0 && sinceRefresh >= 0 ? { ttl, sinceRefresh } : null;
+  }
+
+  /** Deletes the session (only while `owner` owns it, when given); true when one was deleted. */
+  async destroy(key: string, header: PublishHeader, id: string, owner?: string): Promise<boolean> {
+    const args = owner === undefined ? [id] : [id, owner];
+    return (await this.scripts.sessionDestroy(key, ...header, ...args)) === 1;
+  }
+
+  async regenerate(command: RegenerateCommand): Promise<RegenerateReply> {
+    const reply = await this.scripts.sessionRegenerate(
+      command.oldKey,
+      command.newKey,
+      ...command.header,
+      command.oldId,
+      command.owner ?? '',
+      command.origin,
+    );
+    if (Array.isArray(reply) && Array.isArray(reply[0])) {
+      return { kind: 'moved', stored: reply };
+    }
+    const status = numbers(reply)[0];
+    return status === -1
+      ? { kind: 'taken' }
+      : status === -2
+        ? { kind: 'owner-changed' }
+        : { kind: 'gone' };
+  }
+
+  /** Adds a session to its owner's index (entries scored by their absolute deadline). */
+  async indexAdd(indexKey: string, absoluteTimeout: number, id: string): Promise<void> {
+    await this.scripts.userIndexAdd(indexKey, absoluteTimeout, id);
+  }
+
+  /** The entries of a user's index, unvalidated (Redis content). */
+  async indexList(indexKey: string): Promise<unknown[]> {
+    const ids = await this.scripts.userIndexList(indexKey);
+    return Array.isArray(ids) ? ids : [];
+  }
+
+  /** Tells every node to drop its whole cache (after `clear`). */
+  async publishClear(header: PublishHeader): Promise<void> {
+    await this.scripts.sessionPublish(...header, 'c', '');
+  }
+
+  /** Replaces a connect-redis session's value by `marker`, if it is still `value`. */
+  async claimLegacy(
+    key: string,
+    value: string,
+    marker: string,
+    markerTtl: number,
+  ): Promise<ClaimReply> {
+    const [claimed, current] = (await this.scripts.legacySessionClaim(
+      key,
+      value,
+      marker,
+      markerTtl,
+    )) as [unknown, unknown];
+    return Number(claimed) === 1
+      ? { kind: 'claimed' }
+      : { kind: 'lost', current: typeof current === 'string' ? current : null };
+  }
+}
+
+function numbers(reply: unknown): number[] {
+  return Array.isArray(reply) ? reply.map(Number) : [Number(reply)];
+}
