@@ -26,13 +26,19 @@ const CLUSTER_REORDER_WINDOW_MS = 250;
 
 /**
  * Everything one node runs, built from resolved options: the command connection, the local
- * cache, the coordinator (with its own subscriber connection) and the store. The Nest module
- * provides these; tests, benchmarks and the sample build them the same way.
+ * cache, the coordinator (with its own subscriber connection) and the store, each present even
+ * when switched off by the options (a disabled cache or coordinator says so: `enabled`).
+ *
+ * Built here by hand rather than as a graph of Nest providers: the same node runs outside Nest
+ * too (the multi-process tests, the benchmarks), the order of its lifecycle matters (connect,
+ * then subscribe; on shutdown wait for commits in flight before unsubscribing and closing), and
+ * one object that owns the connections it opened is the simplest way to keep that order. The
+ * module provides the parts from it.
  */
 export class ClusterSessionRuntime {
   readonly connection: RedisConnection;
-  readonly cache: LocalCache<CachedSession> | null;
-  readonly coordinator: ClusterCoordinator | null;
+  readonly cache: LocalCache<CachedSession>;
+  readonly coordinator: ClusterCoordinator;
   readonly store: ClusteredRedisStore;
   /** Moves express-session + connect-redis sessions in, when `migrateFrom` is set. */
   readonly migrator: LegacySessionMigrator | null;
@@ -46,33 +52,31 @@ export class ClusterSessionRuntime {
   constructor(readonly options: ResolvedClusterSessionOptions) {
     const { cluster } = options;
     this.connection = createRedisConnection(options.redis);
-    this.cache = cluster.localCacheEnabled
-      ? new LocalCache<CachedSession>({
-          ttl: cluster.localCacheTtl,
-          maxSize: cluster.localCacheMaxSize,
-        })
-      : null;
-    this.coordinator = cluster.enabled
-      ? new ClusterCoordinator(createSubscriberConnection(options.redis), {
-          channel: cluster.channel,
-          keyPrefix: options.keyPrefix,
-          nodeId: cluster.nodeId,
-          secrets: options.secrets,
-          subscribeTimeout: cluster.subscribeTimeout,
-          heartbeatInterval: cluster.heartbeatInterval,
-          reorderWindowMs: isClusterConnection(options.redis) ? CLUSTER_REORDER_WINDOW_MS : 0,
-        })
-      : null;
+    this.cache = new LocalCache<CachedSession>({
+      ttl: cluster.localCacheTtl,
+      maxSize: cluster.localCacheMaxSize,
+      enabled: cluster.localCacheEnabled,
+    });
+    this.coordinator = new ClusterCoordinator(
+      cluster.enabled ? createSubscriberConnection(options.redis) : null,
+      {
+        channel: cluster.channel,
+        keyPrefix: options.keyPrefix,
+        nodeId: cluster.nodeId,
+        secrets: options.secrets,
+        subscribeTimeout: cluster.subscribeTimeout,
+        heartbeatInterval: cluster.heartbeatInterval,
+        reorderWindowMs: isClusterConnection(options.redis) ? CLUSTER_REORDER_WINDOW_MS : 0,
+      },
+    );
     // the store's commands fail within commandTimeout of being issued, pipelined or not
     const commands = withCommandDeadline(this.connection.client);
-    this.store = new ClusteredRedisStore(
-      commands,
+    this.store = new ClusteredRedisStore({
+      redis: commands,
       options,
-      this.cache,
-      this.coordinator,
-      cluster.localCacheTtl,
-      options.serveStaleOnError,
-    );
+      cache: this.cache,
+      coordinator: this.coordinator,
+    });
     this.migrator = options.migrateFrom
       ? new LegacySessionMigrator(commands, this.store, options.migrateFrom)
       : null;
@@ -98,7 +102,7 @@ export class ClusterSessionRuntime {
           'retrying in the background: requests that need a session get 503 until then',
       );
     }
-    await this.coordinator?.start();
+    await this.coordinator.start();
   }
 
   /** Runs a commit, remembered until it settles so that `stop()` can wait for it. */
@@ -115,7 +119,7 @@ export class ClusterSessionRuntime {
       await Promise.allSettled([...this.inFlight]);
       this.metrics?.remove();
       this.unwatch(); // closing is not an outage: no "unreachable" warning on every shutdown
-      await this.coordinator?.stop();
+      await this.coordinator.stop();
       await closeRedis(this.connection);
     })();
     return this.stopped;

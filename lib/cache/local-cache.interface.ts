@@ -6,6 +6,8 @@ export interface LocalCacheOptions {
   maxSize: number;
   /** Monotonic clock in milliseconds; tests pass a fake one. Default `performance.now()`. */
   now?: () => number;
+  /** False for the cache of a node that runs without one (`cluster.localCacheEnabled: false`). */
+  enabled?: boolean;
 }
 
 /**

@@ -24,9 +24,14 @@ interface KeyvRecord<T> {
  * the next caller gets. Expired entries keep their slot until they are read, deleted or evicted;
  * evicting one does not count as an eviction.
  *
+ * A node without a local cache (`cluster.localCacheEnabled: false`) still has one, disabled:
+ * `enabled` is false, it holds nothing and every `get` misses.
+ *
  * @publicApi
  */
 export class LocalCache<T = unknown> {
+  /** False when the node runs without a local cache: nothing is stored, every read misses. */
+  readonly enabled: boolean;
   private readonly lru: LRUCache<string, KeyvRecord<T>>;
   private readonly cache: Cache;
   private readonly ttl: number;
@@ -36,6 +41,7 @@ export class LocalCache<T = unknown> {
   private evictions = 0;
 
   constructor(options: LocalCacheOptions) {
+    this.enabled = options.enabled ?? true;
     this.ttl = options.ttl;
     this.now = options.now ?? (() => performance.now());
     this.lru = new LRUCache<string, KeyvRecord<T>>({
@@ -75,7 +81,7 @@ export class LocalCache<T = unknown> {
    * A `ttl` of 0 or less stores nothing and drops any entry held for `key`.
    */
   async set(key: string, value: T, ttl = this.ttl): Promise<void> {
-    if (!(ttl > 0)) {
+    if (!this.enabled || !(ttl > 0)) {
       await this.cache.del(key);
       return;
     }

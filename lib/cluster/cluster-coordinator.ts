@@ -6,7 +6,7 @@ import { parseClusterMessage } from './cluster-message';
 import type { ClusterEvent, ClusterStats } from './cluster-stats.interface';
 import { LagRecorder } from './lag-recorder';
 import { MessageAuthenticator } from './message-auth';
-import type { Publisher, PublishHeader } from './publisher.interface';
+import { NO_PUBLISHER, type Publisher, type PublishHeader } from './publisher.interface';
 import { SequenceTracker } from './sequence-tracker';
 
 export interface ClusterCoordinatorOptions {
@@ -32,9 +32,15 @@ export interface ClusterCoordinatorOptions {
  * answers in time. Losing or regaining trust, a gap in an origin's sequence, or a clear all
  * bump `generation`, which the store compares synchronously before serving a cached copy.
  *
+ * A node with `cluster.enabled: false` has one too, disabled (no subscriber connection):
+ * `enabled` is false, its writes publish nothing, and only its own flushes (a `clear`) change
+ * `generation`; with no other node to hear from, its cache is always trusted.
+ *
  * @publicApi
  */
 export class ClusterCoordinator implements Publisher {
+  /** False on a node without Pub/Sub (`cluster.enabled: false`). */
+  readonly enabled: boolean;
   readonly epoch = randomBytes(8).toString('hex');
   private readonly logger = new Logger('ClusterSession');
   private readonly auth: MessageAuthenticator;
@@ -55,10 +61,12 @@ export class ClusterCoordinator implements Publisher {
   private onSubscribed?: () => void;
   private readonly counters = { sent: 0, received: 0, ignored: 0, flushes: 0 };
 
+  /** `subscriber` null: disabled (see above). */
   constructor(
-    private readonly subscriber: RedisConnection,
+    private readonly subscriber: RedisConnection | null,
     private readonly options: ClusterCoordinatorOptions,
   ) {
+    this.enabled = subscriber !== null;
     this.auth = new MessageAuthenticator(options.secrets, options);
     this.sequences = new SequenceTracker(options.reorderWindowMs);
   }
@@ -74,7 +82,7 @@ export class ClusterCoordinator implements Publisher {
 
   /** True while the local cache may be served. */
   isTrusted(): boolean {
-    return this.subscribed && this.heartbeatOk && this.stopped === undefined;
+    return !this.enabled || (this.subscribed && this.heartbeatOk && this.stopped === undefined);
   }
 
   /** Called with the propagation lag (ms) of every valid message from another node. */
@@ -89,6 +97,9 @@ export class ClusterCoordinator implements Publisher {
   }
 
   nextHeader(): PublishHeader {
+    if (!this.enabled) {
+      return NO_PUBLISHER.nextHeader();
+    }
     this.counters.sent++;
     const { channel, nodeId } = this.options;
     return [
@@ -114,13 +125,13 @@ export class ClusterCoordinator implements Publisher {
    * it once subscribed. Idempotent.
    */
   start(): Promise<void> {
-    this.started ??= this.doStart();
+    this.started ??= this.subscriber ? this.doStart(this.subscriber) : Promise.resolve();
     return this.started;
   }
 
   /** Unsubscribes and closes the subscriber connection. Idempotent. */
   stop(): Promise<void> {
-    this.stopped ??= this.doStop();
+    this.stopped ??= this.subscriber ? this.doStop(this.subscriber) : Promise.resolve();
     return this.stopped;
   }
 
@@ -141,8 +152,8 @@ export class ClusterCoordinator implements Publisher {
     this.lag.reset();
   }
 
-  private async doStart(): Promise<void> {
-    const { client } = this.subscriber;
+  private async doStart(subscriber: RedisConnection): Promise<void> {
+    const { client } = subscriber;
     client.on('ready', this.handleReady);
     client.on('close', this.handleClose);
     client.on('message', this.handleMessage);
@@ -164,24 +175,24 @@ export class ClusterCoordinator implements Publisher {
     }
   }
 
-  private async doStop(): Promise<void> {
+  private async doStop(subscriber: RedisConnection): Promise<void> {
     clearInterval(this.heartbeat);
     clearTimeout(this.pingTimer);
     this.subscribed = false;
     this.connectionSeq++;
-    const { client } = this.subscriber;
+    const { client } = subscriber;
     client.off('ready', this.handleReady);
     client.off('close', this.handleClose);
     client.off('message', this.handleMessage);
     // No UNSUBSCRIBE first: closing the connection ends the subscription, and an UNSUBSCRIBE
     // caught by an outage would wait in the subscriber's offline queue, and shutdown with it.
-    await closeRedis(this.subscriber);
+    await closeRedis(subscriber);
     client.off('error', this.handleError);
   }
 
   private readonly handleReady = (): void => {
     const connection = ++this.connectionSeq;
-    this.subscriber.client.subscribe(this.options.channel).then(
+    this.subscriber!.client.subscribe(this.options.channel).then(
       () => {
         if (connection !== this.connectionSeq || this.stopped) {
           return;
@@ -248,7 +259,7 @@ export class ClusterCoordinator implements Publisher {
     };
     const timer = setTimeout(missed, this.options.heartbeatInterval);
     this.pingTimer = timer;
-    this.subscriber.client.ping().then(
+    this.subscriber!.client.ping().then(
       () => {
         clearTimeout(timer);
         this.pingPending = false;

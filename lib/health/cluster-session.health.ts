@@ -23,10 +23,11 @@ export class ClusterSessionHealthIndicator {
     key: Key = 'session' as Key,
   ): Promise<HealthIndicatorResult<Key>> {
     const indicator = this.health.check(key);
-    const cluster = this.runtime.coordinator?.stats();
+    const { coordinator, cache } = this.runtime;
+    const cluster = coordinator.enabled ? coordinator.stats() : undefined;
     const details = {
       subscriber: cluster ? (cluster.subscribed ? 'subscribed' : 'disconnected') : 'disabled',
-      cacheTrusted: cluster?.trusted ?? this.runtime.cache !== null,
+      cacheTrusted: cluster?.trusted ?? cache.enabled,
       cache: this.runtime.store.cacheStats(),
       ...(cluster ? { invalidationLagMs: { p50: cluster.lagMs.p50, p99: cluster.lagMs.p99 } } : {}),
     };

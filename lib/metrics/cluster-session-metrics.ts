@@ -83,7 +83,7 @@ export class ClusterSessionMetrics {
       () => store.staleReadsServed,
     );
     counter(`${p}redis_errors_total`, 'Redis calls that failed', () => store.redisErrors);
-    if (coordinator) {
+    if (coordinator.enabled) {
       counter(
         `${p}messages_sent_total`,
         'Invalidation messages published',

@@ -4,12 +4,12 @@ import type { CacheStats } from '../cache/local-cache.interface';
 import type { LocalCache } from '../cache/local-cache';
 import type { ClusterCoordinator } from '../cluster/cluster-coordinator';
 import type { ClusterEvent } from '../cluster/cluster-stats.interface';
-import { NO_PUBLISHER } from '../cluster/publisher.interface';
 import type { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import type { GetSessionOptions } from './session-store';
 import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
 
@@ -26,6 +26,19 @@ interface Reservation {
   promise: Promise<SessionSnapshot | null>;
   generation: number;
   cancelled: boolean;
+}
+
+/** What the store is built from: the command connection, its options, the node's cache and coordinator. */
+export interface ClusteredRedisStoreOptions {
+  redis: Redis | Cluster;
+  options: RedisSessionStoreOptions &
+    Pick<ResolvedClusterSessionOptions, 'serveStaleOnError'> & {
+      cluster: Pick<ResolvedClusterSessionOptions['cluster'], 'localCacheTtl'>;
+    };
+  /** Disabled when the node has no local cache (`cluster.localCacheEnabled: false`). */
+  cache: LocalCache<CachedSession>;
+  /** Disabled when the node has no Pub/Sub (`cluster.enabled: false`). */
+  coordinator: ClusterCoordinator;
 }
 
 /** Version recorded for a destroyed session: nothing older is ever cached again. */
@@ -47,30 +60,30 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   private readonly touching = new Map<string, Promise<boolean>>();
   /** Newest version seen per id, from this node's writes and from invalidations. */
   private readonly newestVersionSeen: LRUCache<string, number>;
-  private localFlushes = 0;
+  private readonly cache: LocalCache<CachedSession>;
+  private readonly coordinator: ClusterCoordinator;
+  private readonly localCacheTtl: number;
+  private readonly serveStaleOnError: boolean;
   /** Reads served from the local cache, and reads that went to Redis. */
   private readonly reads = { hits: 0, misses: 0, staleServed: 0 };
 
-  constructor(
-    redis: Redis | Cluster,
-    options: RedisSessionStoreOptions,
-    private readonly cache: LocalCache<CachedSession> | null,
-    private readonly coordinator: ClusterCoordinator | null,
-    private readonly localCacheTtl: number,
-    private readonly serveStaleOnError = false,
-  ) {
-    super(redis, options, coordinator ?? NO_PUBLISHER);
+  constructor({ redis, options, cache, coordinator }: ClusteredRedisStoreOptions) {
+    super(redis, options, coordinator); // a disabled coordinator publishes nothing
+    this.cache = cache;
+    this.coordinator = coordinator;
+    this.localCacheTtl = options.cluster.localCacheTtl;
+    this.serveStaleOnError = options.serveStaleOnError;
     // Losing this bookkeeping must never turn into serving a stale copy: an id it forgets is
     // evicted from the cache too, so the next read goes to Redis.
     this.newestVersionSeen = new LRUCache({
       max: 100_000,
       dispose: (_version, id, reason) => {
         if (reason === 'evict') {
-          this.cache?.delete(id).catch(() => undefined);
+          this.cache.delete(id).catch(() => undefined);
         }
       },
     });
-    coordinator?.onEvent((event) => this.onClusterEvent(event));
+    coordinator.onEvent((event) => this.onClusterEvent(event));
   }
 
   override async get(
@@ -108,7 +121,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * older than the cookie's version, and not superseded or destroyed as far as this node knows.
    */
   private async stale(id: string, minVersion: number): Promise<SessionSnapshot | undefined> {
-    if (!this.serveStaleOnError || !this.cache) {
+    if (!this.serveStaleOnError || !this.cache.enabled) {
       return undefined;
     }
     const snapshot = (await this.cache.get(id))?.snapshot;
@@ -201,7 +214,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     times: Pick<SessionSnapshot, 'touchedAt' | 'expiresAt'>,
     generation: number,
   ): Promise<void> {
-    const entry = await this.cache?.get(id);
+    const entry = await this.cache.get(id);
     if (!entry || entry.generation !== generation || !this.isCurrent(id, entry.snapshot.version)) {
       return;
     }
@@ -221,7 +234,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     try {
       await super.clear();
     } finally {
-      this.flushLocal('clear');
+      this.coordinator.flush('clear', true); // bumps the generation, comes back as a 'flush' event
     }
   }
 
@@ -231,7 +244,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * cache's.
    */
   override cacheStats(): CacheStats {
-    if (!this.cache) {
+    if (!this.cache.enabled) {
       return super.cacheStats();
     }
     const { hits, misses } = this.reads;
@@ -244,7 +257,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     this.reads.hits = 0;
     this.reads.misses = 0;
     this.reads.staleServed = 0;
-    this.cache?.resetStats();
+    this.cache.resetStats();
   }
 
   /** Reads answered with a stale cached copy because Redis was unreachable (`serveStaleOnError`). */
@@ -253,11 +266,11 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   }
 
   private generation(): number {
-    return (this.coordinator?.generation ?? 0) + this.localFlushes;
+    return this.coordinator.generation;
   }
 
   private trusted(): boolean {
-    return this.cache !== null && (this.coordinator?.isTrusted() ?? true);
+    return this.cache.enabled && this.coordinator.isTrusted();
   }
 
   private isCurrent(id: string, version: number): boolean {
@@ -270,7 +283,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       return undefined;
     }
     const generation = this.generation();
-    const entry = await this.cache!.get(id);
+    const entry = await this.cache.get(id);
     // re-checked after the await: trust, generation and versions may have changed meanwhile
     if (
       !entry ||
@@ -348,7 +361,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     generation: number,
     filledAt = Date.now(),
   ): Promise<void> {
-    if (!this.cache || generation !== this.generation()) {
+    if (!this.cache.enabled || generation !== this.generation()) {
       return;
     }
     const now = Date.now();
@@ -370,16 +383,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       reservation.cancelled = true;
       this.reservations.delete(id);
     }
-    this.cache?.delete(id).catch(() => undefined);
-  }
-
-  private flushLocal(reason: string): void {
-    if (this.coordinator) {
-      this.coordinator.flush(reason, true); // bumps the generation, comes back as a 'flush' event
-    } else {
-      this.localFlushes++;
-      this.onClusterEvent({ type: 'flush', reason, cleared: true });
-    }
+    this.cache.delete(id).catch(() => undefined);
   }
 
   private onClusterEvent(event: ClusterEvent): void {
@@ -408,7 +412,7 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
         // the generation bump already makes every copy unservable; with serveStaleOnError they
         // are kept as a fallback for while Redis is unreachable, unless every session was deleted
         if (!this.serveStaleOnError || event.cleared) {
-          this.cache?.clear().catch(() => undefined);
+          this.cache.clear().catch(() => undefined);
         }
         break;
     }

@@ -5,7 +5,13 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { TerminusModule } from '@nestjs/terminus';
 import session from 'express-session';
 import { Test } from '@nestjs/testing';
-import { ClusterSessionModule, InvalidOptionsError, type ClusterSessionOptions } from '../../lib';
+import {
+  ClusterCoordinator,
+  ClusterSessionModule,
+  InvalidOptionsError,
+  LocalCache,
+  type ClusterSessionOptions,
+} from '../../lib';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
@@ -147,7 +153,25 @@ describe('ClusterSessionModule configuration and lifecycle', () => {
       }),
     );
     await loginWorks(client);
-    expect(app.get(ClusterSessionRuntime).coordinator?.nodeId).toBe('from-config');
+    expect(app.get(ClusterSessionRuntime).coordinator.nodeId).toBe('from-config');
+  });
+
+  it('on a single node (cluster.enabled: false) the coordinator and cache are injected, disabled, never null', async () => {
+    const { app, client } = await start(
+      ClusterSessionModule.forRoot({
+        secret: TEST_SECRET,
+        redis: server.url,
+        cluster: { enabled: false },
+      }),
+    );
+    await loginWorks(client);
+    expect(app.get(ClusterCoordinator).enabled).toBe(false);
+    expect(app.get(LocalCache).enabled).toBe(false);
+    const health = await client.get('/health');
+    expect(health.status).toBe(200);
+    expect(health.json).toMatchObject({
+      details: { session: { status: 'up', subscriber: 'disabled', cacheTrusted: false } },
+    });
   });
 
   it('forRootAsync with useClass and useExisting', async () => {
