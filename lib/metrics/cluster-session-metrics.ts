@@ -61,49 +61,50 @@ export class ClusterSessionMetrics {
         });
       });
     const p = prefix;
-    counter(
-      `${p}cache_hits_total`,
-      'Session reads served from the local cache',
-      () => store.cacheStats().hits,
-    );
-    counter(
-      `${p}cache_misses_total`,
-      'Session reads that went to Redis',
-      () => store.cacheStats().misses,
-    );
-    counter(
-      `${p}cache_evictions_total`,
-      'Local cache entries evicted (LRU)',
-      () => store.cacheStats().evictions,
-    );
-    gauge(`${p}cache_size`, 'Sessions in the local cache', () => store.cacheStats().size);
-    counter(
-      `${p}stale_reads_total`,
-      'Reads answered from the cache while Redis was unreachable (serveStaleOnError)',
-      () => store.staleReadsServed,
-    );
-    counter(`${p}redis_errors_total`, 'Redis calls that failed', () => store.redisErrors);
+    const counters: [name: string, help: string, read: () => number][] = [
+      [
+        'cache_hits_total',
+        'Session reads served from the local cache',
+        () => store.cacheStats().hits,
+      ],
+      ['cache_misses_total', 'Session reads that went to Redis', () => store.cacheStats().misses],
+      [
+        'cache_evictions_total',
+        'Local cache entries evicted (LRU)',
+        () => store.cacheStats().evictions,
+      ],
+      [
+        'stale_reads_total',
+        'Reads answered from the cache while Redis was unreachable (serveStaleOnError)',
+        () => store.staleReadsServed,
+      ],
+      ['redis_errors_total', 'Redis calls that failed', () => store.redisErrors],
+    ];
     if (coordinator.enabled) {
-      counter(
-        `${p}messages_sent_total`,
-        'Invalidation messages published',
-        () => coordinator.stats().sent,
+      counters.push(
+        ['messages_sent_total', 'Invalidation messages published', () => coordinator.stats().sent],
+        [
+          'messages_received_total',
+          'Invalidation messages received',
+          () => coordinator.stats().received,
+        ],
+        [
+          'messages_ignored_total',
+          'Messages ignored: forged, foreign or malformed',
+          () => coordinator.stats().ignored,
+        ],
+        [
+          'flushes_total',
+          'Times the whole local cache was dropped',
+          () => coordinator.stats().flushes,
+        ],
       );
-      counter(
-        `${p}messages_received_total`,
-        'Invalidation messages received',
-        () => coordinator.stats().received,
-      );
-      counter(
-        `${p}messages_ignored_total`,
-        'Messages ignored: forged, foreign or malformed',
-        () => coordinator.stats().ignored,
-      );
-      counter(
-        `${p}flushes_total`,
-        'Times the whole local cache was dropped',
-        () => coordinator.stats().flushes,
-      );
+    }
+    for (const [name, help, read] of counters) {
+      counter(`${p}${name}`, help, read);
+    }
+    gauge(`${p}cache_size`, 'Sessions in the local cache', () => store.cacheStats().size);
+    if (coordinator.enabled) {
       let lag: Histogram | undefined;
       this.add(`${p}invalidation_lag_seconds`, (n) => {
         lag = new prom.Histogram({

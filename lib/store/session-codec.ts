@@ -67,21 +67,11 @@ export interface RawSession {
 
 /**
  * A session as stored, without the data parsed: what the local cache keeps (frozen) and what
- * each request builds its own `Session` from, so no two requests share objects.
+ * each request builds its own `Session` from, so no two requests share objects. Its state as a
+ * `Session` keeps it, but with the data fields as `[hash field, JSON]` pairs (a frozen Map
+ * would still be writable).
  */
-export interface SessionSnapshot {
-  version: number;
-  createdAt: number;
-  expiresAt: number;
-  touchedAt: number;
-  userId: string | null;
-  /** The id its values are bound to when encrypted, when not its own (after a regenerate). */
-  originId?: string;
-  /** Its own cookie lifetime, ms (field `m`), if a request set one. */
-  maxAge?: number;
-  /** `[hash field, JSON]` of every data field. */
-  fields: [string, string][];
-}
+export type SessionSnapshot = Omit<SessionState, 'fields'> & { fields: [string, string][] };
 
 /** Validates what the read script returned; `null` when expired. Never throws. */
 export function decodeSnapshot(
