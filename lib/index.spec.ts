@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { exportedNames } from '../test/support/exported-names';
 import * as api from './index';
 
 /** What the README documents; anything else exported is an internal that users would depend on. */
@@ -31,22 +32,6 @@ const TYPES = [
   'SessionData',
   'SessionRecord',
 ];
-
-/** The names `index.ts` exports, values and types, as written (`a as b` exports `b`). */
-function exportedNames(source: string, kind: 'value' | 'type'): string[] {
-  const pattern = kind === 'type' ? /export type \{([^}]*)\}/g : /export \{([^}]*)\}/g;
-  return [...source.matchAll(pattern)].flatMap(([, list]) =>
-    list
-      .split(',')
-      .map((entry) =>
-        entry
-          .trim()
-          .split(/\s+as\s+/)
-          .pop()!,
-      )
-      .filter(Boolean),
-  );
-}
 
 describe('the public API (lib/index.ts)', () => {
   const source = readFileSync(join(__dirname, 'index.ts'), 'utf8');

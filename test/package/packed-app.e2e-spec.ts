@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HttpClient } from '../http/support/http-client';
 import { RedisServer } from '../../sample/support/redis-server';
+import { exportedNames } from '../support/exported-names';
 import { SampleProcess } from '../../sample/support/sample-process';
 
 const run = promisify(execFile);
@@ -231,7 +232,7 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
       if (block.file) {
         writeFileSync(join(app, dir, block.file), block.code);
       } else {
-        const names = exportedNames().filter((name) =>
+        const names = packageExports().filter((name) =>
           new RegExp(`\\b${name}\\b`).test(block.code),
         );
         const imports = `import { ${names.join(', ')} } from 'nestjs-cluster-session';\n`;
@@ -284,19 +285,8 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
   }, 60_000);
 
   /** The names the package exports (values and types), read from its declaration file. */
-  function exportedNames(): string[] {
-    const index = readFileSync(join(packed, 'dist', 'lib', 'index.d.ts'), 'utf8');
-    return [...index.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap(([, list]) =>
-      list
-        .split(',')
-        .map((entry) =>
-          entry
-            .trim()
-            .split(/\s+as\s+/)
-            .pop()!,
-        )
-        .filter(Boolean),
-    );
+  function packageExports(): string[] {
+    return exportedNames(readFileSync(join(packed, 'dist', 'lib', 'index.d.ts'), 'utf8'));
   }
 });
 
