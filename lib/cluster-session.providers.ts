@@ -1,4 +1,4 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LocalCache } from './cache/local-cache';
 import { CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
@@ -60,11 +60,16 @@ function healthProviders(): Provider[] {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     terminus = require('@nestjs/terminus');
   } catch (error) {
-    // not installed: no indicator; installed but failing to load: say why, not "cannot resolve"
-    if ((error as { code?: string }).code === 'MODULE_NOT_FOUND') {
-      return [];
+    // not installed: no indicator. Installed but failing to load: no indicator either (an app
+    // that does not use it keeps working), and the reason is logged rather than left to a
+    // "cannot resolve ClusterSessionHealthIndicator" later
+    if ((error as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+      new Logger('ClusterSession').warn(
+        `@nestjs/terminus is installed but does not load (${(error as Error).message}): ` +
+          'ClusterSessionHealthIndicator is not provided',
+      );
     }
-    throw error;
+    return [];
   }
   return [
     terminus.HealthIndicatorService,

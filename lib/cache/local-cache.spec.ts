@@ -116,4 +116,12 @@ describe('LocalCache', () => {
     expect(await cache.get('b')).toBeUndefined();
     expect(cache.stats().size).toBe(0);
   });
+
+  it('disabled: holds nothing, and a read of it counts as no miss', async () => {
+    const disabled = new LocalCache<{ n: number }>({ ttl: 1_000, maxSize: 10, enabled: false });
+    expect(disabled.enabled).toBe(false);
+    await disabled.set('a', { n: 1 });
+    expect(await disabled.get('a')).toBeUndefined();
+    expect(disabled.stats()).toEqual({ hits: 0, misses: 0, evictions: 0, size: 0, hitRate: 0 });
+  });
 });

@@ -25,7 +25,8 @@ interface KeyvRecord<T> {
  * evicting one does not count as an eviction.
  *
  * A node without a local cache (`cluster.localCacheEnabled: false`) still has one, disabled:
- * `enabled` is false, it holds nothing and every `get` misses.
+ * `enabled` is false, it holds nothing and `get` finds nothing (counted as no miss). The module
+ * builds it from validated options (`cluster.localCacheTtl`, `localCacheMaxSize`).
  *
  * @publicApi
  */
@@ -63,6 +64,9 @@ export class LocalCache<T = unknown> {
 
   /** The cached value, or `undefined` when absent or expired. The value is deep-frozen. */
   async get(key: string): Promise<DeepReadonly<T> | undefined> {
+    if (!this.enabled) {
+      return undefined; // holds nothing; not a miss of a cache that exists
+    }
     const entry = await this.cache.get<Entry<T>>(key);
     if (entry !== undefined && this.isLive(entry)) {
       this.hits++;

@@ -80,17 +80,20 @@ export interface TouchReply {
 /** How a connect-redis session's claim went: ours, or the value found instead (another's marker). */
 export type ClaimReply = { kind: 'claimed' } | { kind: 'lost'; current: string | null };
 
-/** The scripts as registered on the client (EVALSHA, falling back to EVAL after a restart). */
+/**
+ * The scripts as registered on the client (EVALSHA, falling back to EVAL after a restart),
+ * prefixed so that they cannot clash with commands a user defined on their own ioredis instance.
+ */
 interface Registered {
-  sessionRead(key: string): Promise<unknown>;
-  sessionSave(key: string, ...args: Arg[]): Promise<unknown>;
-  sessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
-  sessionDestroy(key: string, ...args: Arg[]): Promise<unknown>;
-  sessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
-  userIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
-  userIndexList(indexKey: string): Promise<unknown>;
-  sessionPublish(...args: Arg[]): Promise<unknown>;
-  legacySessionClaim(legacyKey: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionRead(key: string): Promise<unknown>;
+  clusterSessionSave(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionDestroy(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionIndexList(indexKey: string): Promise<unknown>;
+  clusterSessionPublish(...args: Arg[]): Promise<unknown>;
+  clusterSessionClaimLegacy(legacyKey: string, ...args: Arg[]): Promise<unknown>;
 }
 
 type Arg = string | number | Buffer;
@@ -99,15 +102,15 @@ type Arg = string | number | Buffer;
 const publishing = (lua: string) => `return guarded(function()\n${lua}\nend)`;
 
 const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> = {
-  sessionRead: { numberOfKeys: 1, lua: READ },
-  sessionSave: { numberOfKeys: 1, lua: publishing(SAVE) },
-  sessionTouch: { numberOfKeys: 1, lua: TOUCH },
-  sessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY) },
-  sessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
-  userIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
-  userIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
-  sessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
-  legacySessionClaim: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
+  clusterSessionRead: { numberOfKeys: 1, lua: READ },
+  clusterSessionSave: { numberOfKeys: 1, lua: publishing(SAVE) },
+  clusterSessionTouch: { numberOfKeys: 1, lua: TOUCH },
+  clusterSessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY) },
+  clusterSessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
+  clusterSessionIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
+  clusterSessionIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
+  clusterSessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
+  clusterSessionClaimLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
 
 /** The session scripts on one client, typed. Registering them on a client is idempotent. */
@@ -126,13 +129,13 @@ export class SessionCommands {
 
   /** The stored session (`[HGETALL, PTTL, Redis time]`, unvalidated), or null when absent. */
   async read(key: string): Promise<unknown[] | null> {
-    const reply = await this.scripts.sessionRead(key);
+    const reply = await this.scripts.clusterSessionRead(key);
     return Array.isArray(reply) ? reply : null;
   }
 
   async save(command: SaveCommand): Promise<SaveReply> {
     const { user, maxAge } = command;
-    const reply = await this.scripts.sessionSave(
+    const reply = await this.scripts.clusterSessionSave(
       command.key,
       ...command.header,
       command.mode,
@@ -165,7 +168,7 @@ export class SessionCommands {
   /** Refreshes the idle timeout, at most once per `touchAfter`; null when the session is gone. */
   async touch(key: string, idleTimeout: number, touchAfter: number): Promise<TouchReply | null> {
     const [status, ttl, sinceRefresh] = numbers(
-      await this.scripts.sessionTouch(key, idleTimeout, touchAfter),
+      await this.scripts.clusterSessionTouch(key, idleTimeout, touchAfter),
     );
     return status > 0 && ttl > 0 && sinceRefresh >= 0 ? { ttl, sinceRefresh } : null;
   }
@@ -173,11 +176,11 @@ export class SessionCommands {
   /** Deletes the session (only while `owner` owns it, when given); true when one was deleted. */
   async destroy(key: string, header: PublishHeader, id: string, owner?: string): Promise<boolean> {
     const args = owner === undefined ? [id] : [id, owner];
-    return (await this.scripts.sessionDestroy(key, ...header, ...args)) === 1;
+    return (await this.scripts.clusterSessionDestroy(key, ...header, ...args)) === 1;
   }
 
   async regenerate(command: RegenerateCommand): Promise<RegenerateReply> {
-    const reply = await this.scripts.sessionRegenerate(
+    const reply = await this.scripts.clusterSessionRegenerate(
       command.oldKey,
       command.newKey,
       ...command.header,
@@ -198,18 +201,18 @@ export class SessionCommands {
 
   /** Adds a session to its owner's index (entries scored by their absolute deadline). */
   async indexAdd(indexKey: string, absoluteTimeout: number, id: string): Promise<void> {
-    await this.scripts.userIndexAdd(indexKey, absoluteTimeout, id);
+    await this.scripts.clusterSessionIndexAdd(indexKey, absoluteTimeout, id);
   }
 
   /** The entries of a user's index, unvalidated (Redis content). */
   async indexList(indexKey: string): Promise<unknown[]> {
-    const ids = await this.scripts.userIndexList(indexKey);
+    const ids = await this.scripts.clusterSessionIndexList(indexKey);
     return Array.isArray(ids) ? ids : [];
   }
 
   /** Tells every node to drop its whole cache (after `clear`). */
   async publishClear(header: PublishHeader): Promise<void> {
-    await this.scripts.sessionPublish(...header, 'c', '');
+    await this.scripts.clusterSessionPublish(...header, 'c', '');
   }
 
   /** Replaces a connect-redis session's value by `marker`, if it is still `value`. */
@@ -219,7 +222,7 @@ export class SessionCommands {
     marker: string,
     markerTtl: number,
   ): Promise<ClaimReply> {
-    const [claimed, current] = (await this.scripts.legacySessionClaim(
+    const [claimed, current] = (await this.scripts.clusterSessionClaimLegacy(
       key,
       value,
       marker,

@@ -5,7 +5,7 @@ const QUIET: CommitFacts = {
   ended: null,
   loaded: true,
   isNew: false,
-  modified: false,
+  modified: () => false,
   received: true,
   resign: false,
   regenerated: false,
@@ -22,10 +22,14 @@ describe('planCommit', () => {
     ['a quiet read', {}, { kind: 'nothing' }],
     [
       'no session (never loaded, or the read failed)',
-      { loaded: false, modified: true },
+      { loaded: false, modified: () => true },
       { kind: 'nothing' },
     ],
-    ["this request's destroy()", { ended: 'destroyed', modified: true }, { kind: 'clear-cookie' }],
+    [
+      "this request's destroy()",
+      { ended: 'destroyed', modified: () => true },
+      { kind: 'clear-cookie' },
+    ],
     [
       'destroy() of a session started by this request, no cookie',
       { ended: 'destroyed', received: false },
@@ -38,11 +42,11 @@ describe('planCommit', () => {
     ],
     [
       'a session found gone: the cookie may be a concurrent login',
-      { ended: 'gone', modified: true },
+      { ended: 'gone', modified: () => true },
       { kind: 'nothing' },
     ],
-    ['a change', { modified: true }, { kind: 'save' }],
-    ['a change after a regenerate', { modified: true, regenerated: true }, { kind: 'save' }],
+    ['a change', { modified: () => true }, { kind: 'save' }],
+    ['a change after a regenerate', { modified: () => true, regenerated: true }, { kind: 'save' }],
     ['an untouched new session', { isNew: true, received: false }, { kind: 'nothing' }],
     [
       'an untouched new session with saveUninitialized',
@@ -62,5 +66,18 @@ describe('planCommit', () => {
     ['a cookie signed with a retired secret', { resign: true }, { kind: 'touch', resend: true }],
   ])('%s', (_case, facts, plan) => {
     expect(planCommit({ ...QUIET, ...facts })).toEqual(plan);
+  });
+
+  it('asks whether the data changed only when the outcome depends on it', () => {
+    const unstorable = () => {
+      throw new Error('a BigInt cannot be serialized');
+    };
+    expect(planCommit({ ...QUIET, ended: 'destroyed', modified: unstorable })).toEqual({
+      kind: 'clear-cookie',
+    });
+    expect(
+      planCommit({ ...QUIET, isNew: true, saveUninitialized: true, modified: unstorable }),
+    ).toEqual({ kind: 'save' });
+    expect(() => planCommit({ ...QUIET, modified: unstorable })).toThrow(/BigInt/);
   });
 });

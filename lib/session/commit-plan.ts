@@ -19,8 +19,12 @@ export interface CommitFacts {
   /** The request has a session (loaded, or started new). */
   loaded: boolean;
   isNew: boolean;
-  /** Data, owner or cookie lifetime changed since the session was read. */
-  modified: boolean;
+  /**
+   * Data, owner or cookie lifetime changed since the session was read. A function: it
+   * serializes the data, so it is asked only when the outcome depends on it (a session ended by
+   * `destroy()` commits without it, even if its data cannot be stored).
+   */
+  modified: () => boolean;
   /** The request carried a valid signed cookie. */
   received: boolean;
   /** That cookie was signed with a retired secret: re-sign it. */
@@ -56,7 +60,7 @@ export function planCommit(facts: CommitFacts): CommitPlan {
   if (!facts.loaded) {
     return NOTHING;
   }
-  if (facts.modified || (facts.isNew && facts.saveUninitialized)) {
+  if ((facts.isNew && facts.saveUninitialized) || facts.modified()) {
     return SAVE;
   }
   if (facts.isNew) {

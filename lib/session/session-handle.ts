@@ -305,10 +305,19 @@ export class SessionHandle<T extends object = SessionData> {
   /**
    * Whether `commit()` has anything to do: a write, a touch or a cookie to set or clear.
    * Synchronous, so that the common read-only request finishes without another async step.
-   * False once the commit has started, or was skipped: a response commits once.
+   * False once the commit has started, or was skipped: a response commits once. Never throws.
    */
   needsCommit(now = Date.now()): boolean {
-    return !this.committed && this.plan(now).kind !== 'nothing';
+    if (this.committed) {
+      return false;
+    }
+    try {
+      return this.plan(now).kind !== 'nothing';
+    } catch {
+      // data that cannot be stored (a BigInt, a cycle): the commit runs and answers the error,
+      // rather than let it escape from the response's write
+      return true;
+    }
   }
 
   /**
@@ -351,7 +360,7 @@ export class SessionHandle<T extends object = SessionData> {
       ended: this.ended,
       loaded: session !== undefined,
       isNew: session?.isNew ?? false,
-      modified: session !== undefined && this.isModified,
+      modified: () => session !== undefined && this.isModified,
       received: this.received !== null,
       resign: this.received?.resign === true,
       regenerated: this.regenerated,
