@@ -6,7 +6,7 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
-import { SessionCommands } from '../redis/session-commands';
+import { SessionCommands, type SaveCommand } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
@@ -109,11 +109,16 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (user !== null) {
       assertUserId(user);
     }
-    const owner = user === stored.userId ? null : user;
+    const owner: SaveCommand['user'] =
+      user === stored.userId
+        ? { op: 'keep' }
+        : user === null
+          ? { op: 'clear' }
+          : { op: 'set', userId: user };
     const { maxAge } = session;
     // the index entry before and after the write: see destroySessionsOfUser
-    if (owner !== null) {
-      await this.indexAdd(owner, session.id);
+    if (owner.op === 'set') {
+      await this.indexAdd(owner.userId, session.id);
     }
     const sentAt = Date.now();
     const reply = await this.run('save', () =>
@@ -124,12 +129,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         idleTimeout: this.idleTimeout,
         absoluteTimeout: this.options.absoluteTimeout,
         id: session.id,
-        user:
-          user === stored.userId
-            ? { op: 'keep' }
-            : user === null
-              ? { op: 'clear' }
-              : { op: 'set', userId: user },
+        user: owner,
         maxAge:
           maxAge === stored.maxAge
             ? { op: 'keep' }
@@ -157,8 +157,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       maxAge: reply.maxAge,
       fields: delta.fields,
     });
-    if (owner !== null) {
-      await this.indexAdd(owner, session.id);
+    if (owner.op === 'set') {
+      await this.indexAdd(owner.userId, session.id);
     }
     return true;
   }
@@ -381,8 +381,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       return await call();
     } catch (error) {
       if (error instanceof SessionStoreUnavailableError) {
-        throw error;
-      } // counted already
+        throw error; // counted already
+      }
       this.unavailable(operation, error);
     }
   }
