@@ -64,8 +64,8 @@ export async function capacityBench(): Promise<{ lines: string[]; rows: Capacity
     stacks.push(await ours(), await expressSession());
     for (const share of WRITE_SHARES) {
       for (const stack of stacks) {
-        await run(stack.request, 1, share);
-      } // warm-up
+        await run(stack.request, 1, share); // warm-up
+      }
       for (let round = 0; round < ROUNDS; round++) {
         for (const stack of round % 2 === 0 ? stacks : [...stacks].reverse()) {
           const cpuBefore = processCpuMicros(stack.redis.pid) ?? NaN;
@@ -160,11 +160,12 @@ async function ours(): Promise<Stack> {
       async (_, i) => (await nodes[0].store.create(sessionPayload(i))).id,
     ),
   );
+  // warm caches
   for (const node of nodes) {
     for (const id of ids) {
       await node.store.get(id);
     }
-  } // warm caches
+  }
   return {
     name: 'nestjs-cluster-session',
     redis,

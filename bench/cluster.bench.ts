@@ -62,8 +62,8 @@ export async function clusterBench(): Promise<string[]> {
         Array.from({ length: 1_000 }, async (_, i) => (await node.store.create({ i })).id),
       );
       for (let i = 0; i < 20_000; i++) {
-        await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
-      } // warm up
+        await node.store.get(ids[Math.floor(Math.random() * ids.length)]); // warm up
+      }
       node.store.resetCacheStats();
       const before = await scriptCalls(node);
       const READS = 50_000;

@@ -203,8 +203,8 @@ export class ResponseGate {
   private restore(): void {
     this.state = 'open';
     if (!this.own) {
-      return;
-    } // on a prototype, an open gate passes calls through
+      return; // on a prototype, an open gate passes calls through
+    }
     const methods = this.response as unknown as Record<Method, AnyMethod>;
     for (const method of METHODS) {
       if (methods[method] === WRAPPERS[method]) {

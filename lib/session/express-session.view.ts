@@ -149,8 +149,8 @@ const TRAPS: ProxyHandler<Target> = {
     }
     if (!API.has(key)) {
       if (key === 'then' && !binding.handle.isLoaded) {
-        return undefined;
-      } // not a thenable
+        return undefined; // not a thenable
+      }
       return dataOf(target)[key];
     }
     if (key === 'data') {

@@ -68,8 +68,8 @@ export class LegacySessionMigrator {
     session.maxAge = parsed.maxAge;
     const owner = this.options.userOf(parsed.data);
     if (owner) {
-      session.setUser(owner);
-    } // so that "log out everywhere" reaches it
+      session.setUser(owner); // so that "log out everywhere" reaches it
+    }
     await this.store.save(session);
     const claim = await this.call(() =>
       this.commands.claimLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),

@@ -67,8 +67,8 @@ describe('fault soak: three sample processes, Redis restarts and Pub/Sub kills u
         const visits = response.json.visits as number;
         if (visit) {
           if (visits <= known) {
-            counts.lost++;
-          } // the increment landed on an older state
+            counts.lost++; // the increment landed on an older state
+          }
           user.acked = visits;
           writesAcked[node]++;
           user.cookie = client.cookie;
@@ -83,8 +83,8 @@ describe('fault soak: three sample processes, Redis restarts and Pub/Sub kills u
         counts.nonRetryable++;
       }
       if (response.status === 401) {
-        counts.lost++;
-      } // the session itself is gone
+        counts.lost++; // the session itself is gone
+      }
     };
     const load = users.map(async (user) => {
       while (running) {

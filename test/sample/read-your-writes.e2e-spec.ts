@@ -49,8 +49,8 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
     await clients[0].post('/login', { username: legacyCookies ? 'legacy' : 'versioned' });
     setCookie(clients[0].cookie);
     for (const client of clients) {
-      expect((await client.get('/me')).status).toBe(200);
-    } // cached everywhere
+      expect((await client.get('/me')).status).toBe(200); // cached everywhere
+    }
     let stale = 0;
     for (let round = 0; round < ROUNDS; round++) {
       const writer = round % 3;

@@ -48,8 +48,8 @@ describe('Redis Cluster: moving a slot under load', () => {
     const slot = Number(await writer.redis.cluster('KEYSLOT', sessionKey('sess:', seed)));
     const from = await cluster.ownerOf(slot);
     for (const { id } of sessions) {
-      await reader.store.get(id);
-    } // cached on the reader
+      await reader.store.get(id); // cached on the reader
+    }
 
     // acknowledged[i]: the highest n and version whose save returned
     const acknowledged = sessions.map(() => ({ n: 0, version: 1 }));
