@@ -8,6 +8,7 @@ import { RedisSessionStore } from '../lib/store/redis-session.store';
 import { sessionKey } from '../lib/store/session-keys';
 import { RedisServer } from '../sample/support/redis-server';
 import { MessageAuthenticator } from '../lib/cluster/message-auth';
+import { encodeClusterMessage } from '../lib/cluster/cluster-message';
 import { compare, formatTimings } from './support/compare';
 import { commandStats } from './support/redis-commands';
 import { sessionPayload } from './support/session-payload';
@@ -87,14 +88,11 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
       maxSessionBytes: 65_536,
     },
     {
-      nextHeader: () => [
-        CHANNEL,
-        'bench',
-        'ab'.repeat(8),
-        String(++seq),
-        auth.innerKey,
-        auth.outerKey,
-      ],
+      announce: (announcement) => {
+        const from = { origin: 'bench', epoch: 'ab'.repeat(8), seq: ++seq };
+        const noop = encodeClusterMessage({ kind: 'noop' }, from, auth);
+        return [CHANNEL, encodeClusterMessage(announcement, from, auth), noop];
+      },
     },
   );
   const subscribers = [server.client(), server.client(), server.client()];
@@ -109,7 +107,7 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
      redis.call('HSET', KEYS[1], 'v', ARGV[1], 'touched', ARGV[2], ARGV[3], ARGV[4])
      redis.call('PEXPIRE', KEYS[1], ARGV[5]); redis.call('PUBLISH', ARGV[6], ARGV[7]); return 1`,
   )) as string;
-  const message = `ncs2|i|${'x'.repeat(32)}|12|bench|${'ab'.repeat(8)}|123456|1700000000123456|${'f'.repeat(40)}`;
+  const message = `ncs3|u|${'x'.repeat(32)}|12|bench|${'ab'.repeat(8)}|123456|[3600000,0,0,[["d:visits","12"]],[]]|${'f'.repeat(32)}|1700000000123456`;
   const sessions = await Promise.all(
     Array.from({ length: 100 }, (_, i) => store.create(sessionPayload(i))),
   );

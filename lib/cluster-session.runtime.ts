@@ -66,6 +66,8 @@ export class ClusterSessionRuntime {
         secrets: options.secrets,
         subscribeTimeout: cluster.subscribeTimeout,
         heartbeatInterval: cluster.heartbeatInterval,
+        propagation: cluster.propagation,
+        maxUpdateBytes: cluster.maxUpdateBytes,
         reorderWindowMs: isClusterConnection(options.redis) ? CLUSTER_REORDER_WINDOW_MS : 0,
       },
     );

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { closeRedis, connectRedis } from '../redis/redis-connection.factory';
 import type { RedisConnection } from '../redis/redis-connection.interface';
-import { parseClusterMessage } from './cluster-message';
+import { encodeClusterMessage, parseClusterMessage, type Announcement } from './cluster-message';
 import type { ClusterEvent, ClusterStats } from './cluster-stats.interface';
 import { LagRecorder } from './lag-recorder';
 import { MessageAuthenticator } from './message-auth';
@@ -23,6 +23,13 @@ export interface ClusterCoordinatorOptions {
    * arrive out of order.
    */
   reorderWindowMs?: number;
+  /**
+   * `'update'`: a save's message carries what it wrote; `'invalidate'`: only that it wrote
+   * (`cluster.propagation`).
+   */
+  propagation: 'update' | 'invalidate';
+  /** An update message longer than this travels as an invalidation (`cluster.maxUpdateBytes`). */
+  maxUpdateBytes: number;
 }
 
 /**
@@ -96,20 +103,32 @@ export class ClusterCoordinator implements Publisher {
     return () => this.listeners.delete(listener);
   }
 
-  nextHeader(): PublishHeader {
+  /**
+   * Numbers and signs the message of the next write (and its no-op, published instead when the
+   * write changes nothing). A save's change travels only in `'update'` propagation and when its
+   * message fits `maxUpdateBytes`; otherwise the save announces its version alone.
+   */
+  announce(announcement: Announcement): PublishHeader {
     if (!this.enabled) {
-      return NO_PUBLISHER.nextHeader();
+      return NO_PUBLISHER.announce(announcement);
     }
     this.counters.sent++;
-    const { channel, nodeId } = this.options;
-    return [
-      channel,
-      nodeId,
-      this.epoch,
-      String(++this.seq),
-      this.auth.innerKey,
-      this.auth.outerKey,
-    ];
+    const { channel, nodeId, propagation, maxUpdateBytes } = this.options;
+    const from = { origin: nodeId, epoch: this.epoch, seq: ++this.seq };
+    const noop = encodeClusterMessage({ kind: 'noop' }, from, this.auth);
+    if (announcement.kind === 'noop') {
+      return [channel, noop, noop];
+    }
+    if (announcement.kind === 'update') {
+      const message =
+        propagation === 'update' && encodeClusterMessage(announcement, from, this.auth);
+      if (message && Buffer.byteLength(message) <= maxUpdateBytes) {
+        return [channel, message, noop];
+      }
+      const { id, version } = announcement;
+      announcement = { kind: 'invalidate', id, version };
+    }
+    return [channel, encodeClusterMessage(announcement, from, this.auth), noop];
   }
 
   /** Drops every cached copy on this node now (a local `clear`). */
@@ -305,8 +324,11 @@ export class ClusterCoordinator implements Publisher {
       }
     }
     switch (message.kind) {
+      case 'update':
+        this.emit({ type: 'update', ...message, own });
+        break;
       case 'invalidate':
-        this.emit({ type: 'invalidate', ids: message.ids, version: message.version, own });
+        this.emit({ type: 'invalidate', id: message.id, version: message.version, own });
         break;
       case 'destroy':
         this.emit({ type: 'destroy', ids: message.ids, own });

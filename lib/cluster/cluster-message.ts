@@ -1,30 +1,98 @@
 import { isSessionId } from '../session/session-id.util';
 import type { MessageAuthenticator } from './message-auth';
 
-/** One invalidation on the channel, as published by a write script. */
-export interface ClusterMessage {
-  /** `invalidate`: a new version of the session exists; `destroy`: the sessions are gone; `clear`: drop every cache; `noop`: keeps the sequence. */
-  kind: 'invalidate' | 'destroy' | 'clear' | 'noop';
-  ids: string[];
-  /** New version (`invalidate`), else 0. */
-  version: number;
+/**
+ * What a save changed, as the update message carries it: enough for a node holding the version
+ * it was computed from to build the next one without reading Redis.
+ */
+export interface SessionChange {
+  /** The idle timeout the save extended the session by, ms (its own cookie lifetime, if any). */
+  idle: number;
+  /** The owner: left as it was (absent), removed (`null`) or set. */
+  user?: string | null;
+  /** The session's own cookie lifetime: left (absent), removed (`null`) or set, ms. */
+  maxAge?: number | null;
+  /** `[hash field, value as stored]` of the top-level keys written (ciphertext with encryption). */
+  set: [string, string][];
+  /** Hash fields removed. */
+  removed: string[];
+}
+
+/** What a write announces; the coordinator numbers, signs and encodes it (see {@link encodeClusterMessage}). */
+export type Announcement =
+  /** A save: version `version` of `id` is the one before it with `change` applied. */
+  | { kind: 'update'; id: string; version: number; change: SessionChange }
+  /** A save whose change does not travel: version `version` of `id` exists. */
+  | { kind: 'invalidate'; id: string; version: number }
+  | { kind: 'destroy'; ids: string[] }
+  | { kind: 'clear' }
+  /** Nothing changed: keeps the sequence going. */
+  | { kind: 'noop' };
+
+/** One message on the channel, as published by a write script. */
+export type ClusterMessage = Announcement & {
   origin: string;
   /** Random per process start of the origin, so a restarted node starts a new sequence. */
   epoch: string;
   seq: number;
-  /** Redis clock when published, epoch microseconds. */
+  /** Redis clock when published, epoch microseconds (added by the script: not authenticated). */
   sentAtUs: number;
+};
+
+/** Who sends a message and its number: the part of a message the coordinator adds. */
+export interface MessageOrigin {
+  origin: string;
+  epoch: string;
+  seq: number;
 }
 
-const KINDS = { i: 'invalidate', d: 'destroy', c: 'clear', n: 'noop' } as const;
+const CODES = { update: 'u', invalidate: 'i', destroy: 'd', clear: 'c', noop: 'n' } as const;
+const KINDS = { u: 'update', i: 'invalidate', d: 'destroy', c: 'clear', n: 'noop' } as const;
 const MAX_MESSAGE_LENGTH = 1 << 20;
 const NODE_ID = /^[^\s|,]{1,128}$/;
+const EPOCH = /^[0-9a-f]{16,64}$/;
 const DIGITS = /^\d{1,16}$/;
 
 /**
- * Parses and authenticates `ncs2|kind|ids|version|origin|epoch|seq|ts_us|mac` (or `ncs1|…`, from
- * nodes of earlier versions: see MessageAuthenticator). Anything else,
- * including a valid-looking message with a bad MAC, is `null`: untrusted input never throws.
+ * `ncs3|kind|ids|version|origin|epoch|seq|payload|mac`, signed by the node (see
+ * MessageAuthenticator): the write script appends `|ts_us`, the Redis clock when it publishes.
+ * Everything a receiver acts on is known before the write and signed; the timestamp is not (it
+ * only bounds how long an updated copy lives, and is clamped to the receiver's clock).
+ *
+ * The payload of an update is the JSON `[idle, user, maxAge, set, removed]`, `user` and `maxAge`
+ * 0 when unchanged; of every other kind, empty.
+ */
+export function encodeClusterMessage(
+  announcement: Announcement,
+  from: MessageOrigin,
+  auth: MessageAuthenticator,
+): string {
+  let ids = '';
+  let version = 0;
+  let payload = '';
+  switch (announcement.kind) {
+    case 'update': {
+      const { idle, user, maxAge, set, removed } = announcement.change;
+      const unchanged = <V>(value: V | undefined) => (value === undefined ? 0 : value);
+      payload = JSON.stringify([idle, unchanged(user), unchanged(maxAge), set, removed]);
+      ({ id: ids, version } = announcement);
+      break;
+    }
+    case 'invalidate':
+      ({ id: ids, version } = announcement);
+      break;
+    case 'destroy':
+      ids = announcement.ids.join(',');
+      break;
+  }
+  const body = `ncs3|${CODES[announcement.kind]}|${ids}|${version}|${from.origin}|${from.epoch}|${from.seq}|${payload}`;
+  return `${body}|${auth.sign(body)}`;
+}
+
+/**
+ * Parses and authenticates a message: `ncs3` (above), or `ncs2|kind|ids|version|origin|epoch|
+ * seq|ts_us|mac` / `ncs1|…` from nodes of earlier versions, whose scripts signed them. Anything
+ * else, including a valid-looking message with a bad MAC, is `null`: untrusted input never throws.
  */
 export function parseClusterMessage(
   raw: unknown,
@@ -33,40 +101,115 @@ export function parseClusterMessage(
   if (typeof raw !== 'string' || raw.length > MAX_MESSAGE_LENGTH) {
     return null;
   }
+  if (raw.startsWith('ncs3|')) {
+    return parseSigned(raw, auth);
+  }
   const cut = raw.lastIndexOf('|');
   const body = raw.slice(0, cut);
   const parts = body.split('|');
   if (cut < 0 || parts.length !== 8 || (parts[0] !== 'ncs2' && parts[0] !== 'ncs1')) {
     return null;
   }
-  const [, kindCode, idList, version, origin, epoch, seq, ts] = parts;
-  const kind = KINDS[kindCode as keyof typeof KINDS];
+  const [, kindCode, ids, version, origin, epoch, seq, ts] = parts;
+  if (kindCode === 'u' || !auth.verify(body, raw.slice(cut + 1))) {
+    return null;
+  }
+  return build({ kindCode, ids, version, origin, epoch, seq, ts, payload: '' });
+}
+
+function parseSigned(raw: string, auth: MessageAuthenticator): ClusterMessage | null {
+  const tsCut = raw.lastIndexOf('|');
+  const macCut = raw.lastIndexOf('|', tsCut - 1);
+  const body = raw.slice(0, macCut);
+  // the seven fields before the payload contain no "|"; the payload (JSON) may
+  const parts = body.split('|', 7);
+  if (macCut < 0 || parts.length !== 7) {
+    return null;
+  }
+  const payload = body.slice(parts.join('|').length + 1);
+  if (!auth.verify(body, raw.slice(macCut + 1, tsCut))) {
+    return null;
+  }
+  const [, kindCode, ids, version, origin, epoch, seq] = parts;
+  return build({ kindCode, ids, version, origin, epoch, seq, ts: raw.slice(tsCut + 1), payload });
+}
+
+interface Fields {
+  kindCode: string;
+  ids: string;
+  version: string;
+  origin: string;
+  epoch: string;
+  seq: string;
+  ts: string;
+  payload: string;
+}
+
+function build(fields: Fields): ClusterMessage | null {
+  const kind = KINDS[fields.kindCode as keyof typeof KINDS];
+  const { version, origin, epoch, seq, ts } = fields;
   if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(ts)) {
     return null;
   }
-  if (!NODE_ID.test(origin) || !/^[0-9a-f]{16,64}$/.test(epoch)) {
+  if (!NODE_ID.test(origin) || !EPOCH.test(epoch)) {
     return null;
   }
-  const ids = idList === '' ? [] : idList.split(',');
-  const idsExpected =
-    kind === 'invalidate'
-      ? ids.length === 1
-      : kind === 'destroy'
-        ? ids.length >= 1
-        : ids.length === 0;
-  if (!idsExpected || !ids.every(isSessionId)) {
+  const ids = fields.ids === '' ? [] : fields.ids.split(',');
+  if (!ids.every(isSessionId)) {
     return null;
   }
-  if (!auth.verify(body, raw.slice(cut + 1))) {
+  const from = { origin, epoch, seq: Number(seq), sentAtUs: Number(ts) };
+  const v = Number(version);
+  switch (kind) {
+    case 'update': {
+      const change = parseChange(fields.payload);
+      return ids.length === 1 && v > 1 && change
+        ? { kind, id: ids[0], version: v, change, ...from }
+        : null;
+    }
+    case 'invalidate':
+      return ids.length === 1 && v > 0 ? { kind, id: ids[0], version: v, ...from } : null;
+    case 'destroy':
+      return ids.length >= 1 ? { kind, ids, ...from } : null;
+    default:
+      return ids.length === 0 ? { kind, ...from } : null;
+  }
+}
+
+/** The payload of an update, validated field by field (it is signed, but still outside input). */
+function parseChange(payload: string): SessionChange | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 5) {
+    return null;
+  }
+  const [idle, user, maxAge, set, removed] = parsed as unknown[];
+  const field = (value: unknown): value is string =>
+    typeof value === 'string' && value.length > 0 && value.length <= 1_024;
+  const valid =
+    Number.isSafeInteger(idle) &&
+    (idle as number) > 0 &&
+    (user === 0 || user === null || (typeof user === 'string' && user.length > 0)) &&
+    (maxAge === 0 || maxAge === null || (Number.isSafeInteger(maxAge) && (maxAge as number) > 0)) &&
+    Array.isArray(set) &&
+    set.every(
+      (pair) =>
+        Array.isArray(pair) && pair.length === 2 && field(pair[0]) && typeof pair[1] === 'string',
+    ) &&
+    Array.isArray(removed) &&
+    removed.every(field);
+  if (!valid) {
     return null;
   }
   return {
-    kind,
-    ids,
-    version: Number(version),
-    origin,
-    epoch,
-    seq: Number(seq),
-    sentAtUs: Number(ts),
+    idle: idle as number,
+    ...(user === 0 ? {} : { user: user as string | null }),
+    ...(maxAge === 0 ? {} : { maxAge: maxAge as number | null }),
+    set: set as [string, string][],
+    removed: removed as string[],
   };
 }

@@ -1,3 +1,4 @@
+import type { SessionChange } from './cluster-message';
 import type { LagStats } from './lag-recorder';
 
 /**
@@ -27,7 +28,16 @@ export interface ClusterStats {
 
 /** What the coordinator tells the store. `own` marks messages of this node's own writes. */
 export type ClusterEvent =
-  | { type: 'invalidate'; ids: string[]; version: number; own: boolean }
+  /** Version `version` of `id` is the one before it with `change` applied (Redis clock `sentAtUs`). */
+  | {
+      type: 'update';
+      id: string;
+      version: number;
+      change: SessionChange;
+      sentAtUs: number;
+      own: boolean;
+    }
+  | { type: 'invalidate'; id: string; version: number; own: boolean }
   | { type: 'destroy'; ids: string[]; own: boolean }
   /** `cleared`: every session was deleted (a `clear`), not only trust lost. */
   | { type: 'flush'; reason: string; cleared?: boolean };

@@ -15,19 +15,19 @@ export interface MessageScope {
  * replayed on another channel, or to an app with another key prefix, fails. The first secret
  * signs; every secret verifies (rotation).
  *
- * The MAC is computed inside the Lua script, where `redis.sha1hex` is the only hash. `ncs2`
- * messages carry `SHA1(K ^ opad || hex(SHA1(K ^ ipad || body)))`: HMAC-SHA1's nested
- * construction with the inner digest in hex, which the script has as it is, instead of decoded
- * to bytes (decoding hex in Lua cost a write about 8 µs of Redis CPU, 40 % of the save script).
- * The outer hash still covers a fixed-length, injective encoding of the inner digest under a
- * secret key, which is what HMAC's security rests on. `ncs1` messages (HMAC-SHA1 proper, from
- * nodes of earlier versions) are still verified; earlier versions ignore `ncs2`, so a mixed
- * deployment is coherent one way only (the README says how to upgrade).
+ * `ncs3` messages are signed here, by the node, before the write is sent: HMAC-SHA256 truncated
+ * to 128 bits (32 hex digits). The script only publishes what it is given, so no key travels to
+ * Redis and Redis spends no time hashing. Earlier versions signed inside the script, where
+ * `redis.sha1hex` is the only hash: `ncs2` messages carry `SHA1(K ^ opad || hex(SHA1(K ^ ipad ||
+ * body)))` (HMAC-SHA1's nested construction over the hex inner digest) and `ncs1` messages
+ * HMAC-SHA1 proper. Both still verify, so nodes of those versions can be replaced one by one; they
+ * ignore `ncs3`, so during such an upgrade their caches learn nothing from the new nodes (the
+ * README says how to upgrade).
  */
 export class MessageAuthenticator {
   /** Each secret's derived key, with its ipad and opad forms (the script's `ncs2` MAC uses those). */
   private readonly keys: MacKey[];
-  /** The first key XOR ipad and XOR opad, for the script to compute the MAC. */
+  /** The first key XOR ipad and XOR opad (the `ncs2` construction's inputs). */
   readonly innerKey: Buffer;
   readonly outerKey: Buffer;
 
@@ -42,8 +42,14 @@ export class MessageAuthenticator {
     this.outerKey = this.keys[0].outer;
   }
 
+  /** The MAC of an `ncs3` body under the first secret's key. */
+  sign(body: string): string {
+    return mac(body, this.keys[0]).toString('hex');
+  }
+
   verify(body: string, macHex: string): boolean {
-    if (!/^[0-9a-f]{40}$/.test(macHex)) {
+    const length = body.startsWith('ncs3|') ? 32 : 40;
+    if (macHex.length !== length || !/^[0-9a-f]+$/.test(macHex)) {
       return false;
     }
     const given = Buffer.from(macHex, 'hex');
@@ -57,8 +63,11 @@ interface MacKey {
   outer: Buffer;
 }
 
-/** `ncs2`: the nested construction over the hex inner digest; `ncs1`: HMAC-SHA1. */
+/** `ncs3`: HMAC-SHA256, 128 bits; `ncs2`: the nested construction over the hex inner digest; `ncs1`: HMAC-SHA1. */
 function mac(body: string, { key, inner, outer }: MacKey): Buffer {
+  if (body.startsWith('ncs3|')) {
+    return createHmac('sha256', key).update(body).digest().subarray(0, 16);
+  }
   if (!body.startsWith('ncs2|')) {
     return createHmac('sha1', key).update(body).digest();
   }

@@ -98,6 +98,11 @@ export class ClusterSessionMetrics {
           'Times the whole local cache was dropped',
           () => coordinator.stats().flushes,
         ],
+        [
+          'updates_applied_total',
+          "Other nodes' saves applied to a cached copy (cluster.propagation 'update')",
+          () => store.updatesAppliedCount,
+        ],
       );
     }
     for (const [name, help, read] of counters) {

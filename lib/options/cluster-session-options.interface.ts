@@ -67,6 +67,15 @@ export interface ClusterOptions {
   subscribeTimeout?: number;
   /** Subscriber liveness probe, ms; a missed reply makes the cache untrusted. Default `1_000`. */
   heartbeatInterval?: number;
+  /**
+   * What a save tells the other nodes. `'update'`: what it wrote (changed keys as stored, removed
+   * keys, new version), so a node holding the version before applies it to its copy and keeps
+   * serving from memory; `'invalidate'`: only the new version, so every other node drops its copy
+   * and reads Redis on its next request for it. Default `'update'`.
+   */
+  propagation?: 'update' | 'invalidate';
+  /** An update message above this many bytes is sent as an invalidation instead. Default `8_192`. */
+  maxUpdateBytes?: number;
 }
 
 /**

@@ -92,6 +92,11 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
       localCacheMaxSize: integer('cluster.localCacheMaxSize', cluster.localCacheMaxSize, 10_000, 1),
       subscribeTimeout: duration('cluster.subscribeTimeout', cluster.subscribeTimeout, 5_000),
       heartbeatInterval: duration('cluster.heartbeatInterval', cluster.heartbeatInterval, 1_000),
+      propagation: oneOf('cluster.propagation', cluster.propagation, 'update', [
+        'update',
+        'invalidate',
+      ]),
+      maxUpdateBytes: integer('cluster.maxUpdateBytes', cluster.maxUpdateBytes, 8_192, 256),
     },
   };
   checkCookiePrefix(resolved.cookie);

@@ -21,12 +21,16 @@ import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
 export interface SaveCommand {
   key: string;
   header: PublishHeader;
-  /** `create`: only if the id is free; `update`: only if the session still exists (G5). */
+  /**
+   * `create`: only if the id is free; `update`: only if the session still exists (G5), at
+   * version `baseVersion`.
+   */
   mode: 'create' | 'update';
   /** The idle timeout, ms, unless the session has its own cookie lifetime. */
   idleTimeout: number;
   absoluteTimeout: number;
-  id: string;
+  /** The version an update applies to (the one its message says it turns into the next). */
+  baseVersion: number;
   /** The owner: left as it is, cleared, or set to `user`. */
   user: { op: 'keep' } | { op: 'clear' } | { op: 'set'; userId: string };
   /** The session's own cookie lifetime (field `m`): left as it is, removed, or set, ms. */
@@ -44,19 +48,24 @@ export type SaveReply =
       /** Remaining time to live in Redis, ms. */
       ttl: number;
       createdAt: number;
+      /** The Redis clock when it ran, epoch ms. */
+      now: number;
+      /** The session's absolute deadline, epoch ms (Redis clock). */
+      absoluteDeadline: number;
       /** The cookie lifetime stored with it, ms, if any. */
       maxAge?: number;
     }
   /** An update found no session (destroyed or expired meanwhile): nothing was written. */
   | { kind: 'gone' }
   /** A create found the id taken. */
-  | { kind: 'taken' };
+  | { kind: 'taken' }
+  /** An update found version `version` (with this cookie lifetime) instead of its base: nothing was written. */
+  | { kind: 'conflict'; version: number; maxAge?: number };
 
 export interface RegenerateCommand {
   oldKey: string;
   newKey: string;
   header: PublishHeader;
-  oldId: string;
   /** The owner the node read before (null: none); the script refuses if it changed since. */
   owner: string | null;
   /** The new origin field `o` (encryption), or '' to leave it. */
@@ -141,7 +150,7 @@ export class SessionCommands {
       command.mode,
       command.idleTimeout,
       command.absoluteTimeout,
-      command.id,
+      command.baseVersion,
       user.op === 'keep' ? '' : user.op,
       user.op === 'set' ? user.userId : '',
       maxAge.op === 'keep' ? '' : maxAge.op === 'clear' ? '-' : String(maxAge.ms),
@@ -149,9 +158,12 @@ export class SessionCommands {
       ...command.set.flat(),
       ...command.removed,
     );
-    const [version, ttl, createdAt, , storedMaxAge] = numbers(reply);
+    const [version, ttl, createdAt, now, storedMaxAge, absoluteDeadline] = numbers(reply);
     if (version === -1) {
       return { kind: 'taken' };
+    }
+    if (version === -2) {
+      return { kind: 'conflict', version: ttl, ...(createdAt > 0 ? { maxAge: createdAt } : {}) };
     }
     if (version === 0) {
       return { kind: 'gone' };
@@ -161,6 +173,8 @@ export class SessionCommands {
       version,
       ttl,
       createdAt,
+      now,
+      absoluteDeadline,
       ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}),
     };
   }
@@ -174,8 +188,8 @@ export class SessionCommands {
   }
 
   /** Deletes the session (only while `owner` owns it, when given); true when one was deleted. */
-  async destroy(key: string, header: PublishHeader, id: string, owner?: string): Promise<boolean> {
-    const args = owner === undefined ? [id] : [id, owner];
+  async destroy(key: string, header: PublishHeader, owner?: string): Promise<boolean> {
+    const args = owner === undefined ? [] : [owner];
     return (await this.scripts.clusterSessionDestroy(key, ...header, ...args)) === 1;
   }
 
@@ -184,7 +198,6 @@ export class SessionCommands {
       command.oldKey,
       command.newKey,
       ...command.header,
-      command.oldId,
       command.owner ?? '',
       command.origin,
     );
@@ -212,7 +225,7 @@ export class SessionCommands {
 
   /** Tells every node to drop its whole cache (after `clear`). */
   async publishClear(header: PublishHeader): Promise<void> {
-    await this.scripts.clusterSessionPublish(...header, 'c', '');
+    await this.scripts.clusterSessionPublish(...header);
   }
 
   /** Replaces a connect-redis session's value by `marker`, if it is still `value`. */

@@ -20,6 +20,22 @@ export interface SessionState {
   maxAge?: number;
   /** Serialized top-level keys as stored, to compute the delta of the next save. */
   fields: ReadonlyMap<string, string>;
+  /**
+   * The Redis clock as this node saw it when the state was read or stored: lets a cached copy
+   * take another node's change with a deadline that never outlives the real one (G7).
+   */
+  redisClock?: RedisClock;
+}
+
+/** How the Redis clock related to this node's, and the session's absolute deadline. */
+export interface RedisClock {
+  /**
+   * Redis time minus this node's time, ms, measured from a reply and the moment its command was
+   * sent: never below the real offset, so deadlines converted with it come early, not late.
+   */
+  offset: number;
+  /** `createdAt + absoluteTimeout`, epoch ms (Redis clock). */
+  absoluteDeadline: number;
 }
 
 const NEW_SESSION: SessionState = {

@@ -12,6 +12,7 @@ import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-sessio
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import type { GetSessionOptions } from './session-store';
 import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
+import { applyUpdate } from './session-update';
 
 /** What the local cache holds per session: the snapshot, and the cache generation it was filled in. */
 export interface CachedSession {
@@ -66,6 +67,9 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
   private readonly serveStaleOnError: boolean;
   /** Reads served from the local cache, and reads that went to Redis. */
   private readonly reads = { hits: 0, misses: 0, staleServed: 0 };
+  /** Other nodes' changes applied to a cached copy, one after another (see onUpdate). */
+  private applying: Promise<void> = Promise.resolve();
+  private updatesApplied = 0;
 
   constructor({ redis, options, cache, coordinator }: ClusteredRedisStoreOptions) {
     super(redis, options, coordinator); // a disabled coordinator publishes nothing
@@ -257,7 +261,13 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     this.reads.hits = 0;
     this.reads.misses = 0;
     this.reads.staleServed = 0;
+    this.updatesApplied = 0;
     this.cache.resetStats();
+  }
+
+  /** Other nodes' saves applied to a cached copy here (`cluster.propagation: 'update'`). */
+  get updatesAppliedCount(): number {
+    return this.updatesApplied;
   }
 
   /** Reads answered with a stale cached copy because Redis was unreachable (`serveStaleOnError`). */
@@ -369,6 +379,8 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     if (ttl <= 0) {
       return;
     }
+    // a version read or written is a fact: no older copy stored later (a slower path) is served
+    this.newestVersionSeen.set(id, Math.max(snapshot.version, this.newestVersionSeen.get(id) ?? 0));
     await this.cache.set(id, { snapshot, generation, filledAt }, ttl).catch(() => undefined);
   }
 
@@ -377,24 +389,34 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
    * fill in flight, and evicts the cached copy.
    */
   private supersede(id: string, version: number): void {
+    this.outdate(id, version);
+    this.cache.delete(id).catch(() => undefined);
+  }
+
+  /** Makes every copy of `id` older than `version` unservable at once, and cancels a fill in flight. */
+  private outdate(id: string, version: number): void {
     this.newestVersionSeen.set(id, Math.max(version, this.newestVersionSeen.get(id) ?? 0));
     const reservation = this.reservations.get(id);
     if (reservation) {
       reservation.cancelled = true;
       this.reservations.delete(id);
     }
-    this.cache.delete(id).catch(() => undefined);
   }
 
   private onClusterEvent(event: ClusterEvent): void {
     switch (event.type) {
+      case 'update':
       case 'invalidate':
-        for (const id of event.ids) {
-          // A message of this node's own write matters only if it is news: it can arrive before
-          // the write's reply (different connections), or the write may have failed here.
-          if (!event.own || event.version > (this.newestVersionSeen.get(id) ?? 0)) {
-            this.supersede(id, event.version);
+        // A message of this node's own write matters only if it is news: it can arrive before
+        // the write's reply (different connections), or the write may have failed here.
+        if (event.own) {
+          if (event.version > (this.newestVersionSeen.get(event.id) ?? 0)) {
+            this.supersede(event.id, event.version);
           }
+        } else if (event.type === 'update') {
+          this.onUpdate(event);
+        } else {
+          this.supersede(event.id, event.version);
         }
         break;
       case 'destroy':
@@ -416,5 +438,51 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
         }
         break;
     }
+  }
+
+  /**
+   * Another node's save, with what it wrote. Every copy older than its version stops being served
+   * at once, as for an invalidation; then, in arrival order, a cached copy of exactly the version
+   * before becomes this version, and any other older copy is dropped. The version check is what
+   * makes this safe whatever the order or repetition of messages: a session's versions are
+   * written one at a time in Redis (a save applies only onto the version it was computed from), so
+   * version N with the change to N + 1 applied is version N + 1.
+   */
+  private onUpdate(event: Extract<ClusterEvent, { type: 'update' }>): void {
+    const { id, version } = event;
+    this.outdate(id, version);
+    const generation = this.generation();
+    this.applying = this.applying
+      .then(async () => {
+        const entry = await this.cache.get(id);
+        if (!entry || entry.snapshot.version >= version) {
+          return; // nothing held, or a newer copy already (a fill after the write)
+        }
+        const previous = entry.snapshot as SessionSnapshot;
+        const updated =
+          entry.generation === generation &&
+          previous.version === version - 1 &&
+          applyUpdate(previous, event, (field, value) =>
+            this.storedJson(id, previous, field, value),
+          );
+        if (!updated) {
+          await this.cache.delete(id);
+          return;
+        }
+        this.updatesApplied++;
+        // served no longer than the copy it came from was (G8)
+        await this.remember(id, updated, generation, entry.filledAt);
+      })
+      .catch(() => undefined);
+  }
+
+  /** A data value as a save stored it, as JSON: decrypted with encryption on; null when it does not decrypt. */
+  private storedJson(
+    id: string,
+    snapshot: SessionSnapshot,
+    field: string,
+    value: string,
+  ): string | null {
+    return this.cipher ? this.cipher.decrypt(snapshot.originId ?? id, field, value) : value;
   }
 }

@@ -6,6 +6,7 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
+import type { Announcement, SessionChange } from '../cluster/cluster-message';
 import { SessionCommands, type SaveCommand } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
@@ -44,6 +45,11 @@ const NO_CACHE: CacheStats = Object.freeze({
   size: 0,
   hitRate: 0,
 });
+/**
+ * Attempts of one save that finds another version each time: each failed attempt means another
+ * write succeeded, so only a session written this often by others at once gets this far.
+ */
+const MAX_SAVE_ATTEMPTS = 50;
 /** Corrupt sessions already logged; bounded so a flood of bad keys cannot grow it forever. */
 const MAX_REPORTED = 1_000;
 
@@ -116,58 +122,94 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           ? { op: 'clear' }
           : { op: 'set', userId: user };
     const { maxAge } = session;
+    const maxAgeOp: SaveCommand['maxAge'] =
+      maxAge === stored.maxAge
+        ? { op: 'keep' }
+        : maxAge === undefined
+          ? { op: 'clear' }
+          : { op: 'set', ms: maxAge };
+    const set = this.encrypted(stored.originId ?? session.id, delta.set);
     // the index entry before and after the write: see destroySessionsOfUser
     if (owner.op === 'set') {
       await this.indexAdd(owner.userId, session.id);
     }
-    const sentAt = Date.now();
-    const reply = await this.run('save', () =>
-      this.commands.save({
-        key: this.key(session.id),
-        header: this.header(),
-        mode: session.isNew ? 'create' : 'update',
-        idleTimeout: this.idleTimeout,
-        absoluteTimeout: this.options.absoluteTimeout,
-        id: session.id,
-        user: owner,
-        maxAge:
-          maxAge === stored.maxAge
-            ? { op: 'keep' }
-            : maxAge === undefined
-              ? { op: 'clear' }
-              : { op: 'set', ms: maxAge },
-        set: this.encrypted(stored.originId ?? session.id, delta.set),
+    // the version this update applies to, and its cookie lifetime; another write in between
+    // moves both, and the same change is sent again onto the newer version
+    let base = { version: stored.version, maxAge: stored.maxAge };
+    for (let attempt = 1; ; attempt++) {
+      const change: SessionChange = {
+        idle:
+          maxAgeOp.op === 'set'
+            ? maxAgeOp.ms
+            : maxAgeOp.op === 'keep'
+              ? (base.maxAge ?? this.idleTimeout)
+              : this.idleTimeout,
+        ...(owner.op === 'keep' ? {} : { user: owner.op === 'set' ? owner.userId : null }),
+        ...(maxAgeOp.op === 'keep' ? {} : { maxAge: maxAgeOp.op === 'set' ? maxAgeOp.ms : null }),
+        set,
         removed: delta.removed,
-      }),
-    );
-    if (reply.kind === 'taken') {
-      throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
+      };
+      const header = this.header(
+        session.isNew
+          ? { kind: 'noop' }
+          : { kind: 'update', id: session.id, version: base.version + 1, change },
+      );
+      const sentAt = Date.now();
+      const reply = await this.run('save', () =>
+        this.commands.save({
+          key: this.key(session.id),
+          header,
+          mode: session.isNew ? 'create' : 'update',
+          idleTimeout: this.idleTimeout,
+          absoluteTimeout: this.options.absoluteTimeout,
+          baseVersion: base.version,
+          user: owner,
+          maxAge: maxAgeOp,
+          set,
+          removed: delta.removed,
+        }),
+      );
+      if (reply.kind === 'conflict') {
+        if (attempt >= MAX_SAVE_ATTEMPTS || !(reply.version > base.version)) {
+          throw new ClusterSessionError(
+            `session ${sessionRef(session.id)} could not be saved: it changed during each of ${attempt} attempts`,
+          );
+        }
+        base = { version: reply.version, maxAge: reply.maxAge };
+        continue;
+      }
+      if (reply.kind === 'taken') {
+        throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
+      }
+      if (reply.kind === 'gone') {
+        return false;
+      }
+      // anchored at the send time: the copy never outlives the key in Redis (G7)
+      session.markStored({
+        version: reply.version,
+        createdAt: reply.createdAt,
+        expiresAt: sentAt + reply.ttl,
+        touchedAt: sentAt,
+        userId: user,
+        originId: stored.originId,
+        maxAge: reply.maxAge,
+        fields: delta.fields,
+        redisClock: { offset: reply.now - sentAt, absoluteDeadline: reply.absoluteDeadline },
+      });
+      if (owner.op === 'set') {
+        await this.indexAdd(owner.userId, session.id);
+      }
+      return true;
     }
-    if (reply.kind === 'gone') {
-      return false;
-    }
-    // anchored at the send time: the copy never outlives the key in Redis (G7)
-    session.markStored({
-      version: reply.version,
-      createdAt: reply.createdAt,
-      expiresAt: sentAt + reply.ttl,
-      touchedAt: sentAt,
-      userId: user,
-      originId: stored.originId,
-      maxAge: reply.maxAge,
-      fields: delta.fields,
-    });
-    if (owner.op === 'set') {
-      await this.indexAdd(owner.userId, session.id);
-    }
-    return true;
   }
 
   async destroy(id: string): Promise<boolean> {
     if (!isSessionId(id)) {
       return false;
     }
-    return this.run('destroy', () => this.commands.destroy(this.key(id), this.header(), id));
+    return this.run('destroy', () =>
+      this.commands.destroy(this.key(id), this.header({ kind: 'destroy', ids: [id] })),
+    );
   }
 
   async touch(id: string): Promise<boolean> {
@@ -226,8 +268,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         this.commands.regenerate({
           oldKey: this.key(id),
           newKey: this.key(newId),
-          header: this.header(),
-          oldId: id,
+          header: this.header({ kind: 'destroy', ids: [id] }),
           owner,
           origin: binding,
         }),
@@ -274,7 +315,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it
       const deleted = await Promise.all(
-        indexed.map((id) => this.commands.destroy(this.key(id), this.header(), id, userId)),
+        indexed.map((id) =>
+          this.commands.destroy(this.key(id), this.header({ kind: 'destroy', ids: [id] }), userId),
+        ),
       );
       const gone = indexed.filter((_, i) => deleted[i]);
       // entries skipped (a login not yet saved, another owner) are left to pruning
@@ -346,7 +389,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }
       }
       // one message tells every node to drop its whole cache
-      await this.commands.publishClear(this.header());
+      await this.commands.publishClear(this.header({ kind: 'clear' }));
     });
   }
 
@@ -364,7 +407,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    * cache: so none is taken for a command the client would reject unsent (not connected, no
    * offline queue). A script that runs and fails still publishes its number (see the prelude).
    */
-  protected header(): PublishHeader {
+  protected header(announcement: Announcement): PublishHeader {
     const { status, options } = this.redis as {
       status: string;
       options: { enableOfflineQueue?: boolean };
@@ -372,7 +415,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (status !== 'ready' && options.enableOfflineQueue === false) {
       this.unavailable('write', new Error(`Redis connection is ${status}`));
     }
-    return this.publisher.nextHeader();
+    return this.publisher.announce(announcement);
   }
 
   /** Runs a Redis call, turning connection failures and timeouts into a typed, retryable error. */

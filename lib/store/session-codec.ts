@@ -129,6 +129,7 @@ export function decodeSnapshot(
     userId: meta.get('user') ?? null,
     ...(maxAge === undefined ? {} : { maxAge }),
     fields,
+    redisClock: { offset: now - localNow, absoluteDeadline: expires },
   };
 }
 
@@ -150,7 +151,8 @@ export function toSession<T extends object>(id: string, snapshot: SessionSnapsho
       });
     }
   }
-  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge } = snapshot;
+  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge, redisClock } =
+    snapshot;
   const state: SessionState = {
     version,
     createdAt,
@@ -160,6 +162,7 @@ export function toSession<T extends object>(id: string, snapshot: SessionSnapsho
     originId,
     maxAge,
     fields: baselineOf(snapshot.fields),
+    redisClock,
   };
   return new Session(id, data as T, state);
 }
@@ -180,7 +183,7 @@ function baselineOf(fields: SessionSnapshot['fields']): ReadonlyMap<string, stri
 
 /** The snapshot of a session as it was last stored. */
 export function snapshotOf(session: Session<object>): SessionSnapshot {
-  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge, fields } =
+  const { version, createdAt, expiresAt, touchedAt, userId, originId, maxAge, fields, redisClock } =
     session.storedState;
   return {
     version,
@@ -191,6 +194,7 @@ export function snapshotOf(session: Session<object>): SessionSnapshot {
     ...(originId === undefined ? {} : { originId }),
     ...(maxAge === undefined ? {} : { maxAge }),
     fields: [...fields],
+    ...(redisClock === undefined ? {} : { redisClock }),
   };
 }
 

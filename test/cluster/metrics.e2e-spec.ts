@@ -38,12 +38,14 @@ describe('Prometheus metrics (prom-client installed)', () => {
     const session = (await a.store.get(created.id))!;
     session.data.n = 2;
     await a.store.save(session);
-    await waitFor(() => b.store.cacheStats().size === 0, { what: 'the invalidation at b' });
+    // b holds the version a read, so it applies a's change to its copy ('update' propagation)
+    await waitFor(() => b.store.updatesAppliedCount === 1, { what: 'the update at b' });
 
     const textB = await registryB.metrics();
     expect(sample(textB, 'app_sessions_cache_hits_total')).toBe(1);
     expect(sample(textB, 'app_sessions_cache_misses_total')).toBe(1);
-    expect(sample(textB, 'app_sessions_cache_size')).toBe(0); // invalidated
+    expect(sample(textB, 'app_sessions_cache_size')).toBe(1); // updated, not dropped
+    expect(sample(textB, 'app_sessions_updates_applied_total')).toBe(1);
     expect(sample(textB, 'app_sessions_messages_received_total')).toBeGreaterThanOrEqual(1);
     expect(sample(textB, 'app_sessions_invalidation_lag_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sample(textB, 'app_sessions_redis_errors_total')).toBe(0);

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
       return;
     }
     const version = event.type === 'destroy' ? Number.POSITIVE_INFINITY : event.version;
-    for (const id of event.ids) {
+    for (const id of event.type === 'destroy' ? event.ids : [event.id]) {
       received.set(id, Math.max(version, received.get(id) ?? 0));
     }
   });

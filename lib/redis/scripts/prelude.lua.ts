@@ -4,17 +4,16 @@
  * - Times come from the Redis clock (TIME), so nodes with skewed clocks agree on expiry.
  * - Every script touches one key, or two keys of one hash slot (regenerate), so each runs
  *   unchanged on Redis Cluster. Key layout: `lib/store/session-keys.ts`.
- * - ARGV[1..6] of every writing script is the publish header: channel (empty: no Pub/Sub),
- *   origin node id, origin epoch, sequence number, and the HMAC inner and outer padded keys.
- *   A writing script publishes exactly one message, also when it changed nothing (kind 'n'),
- *   so receivers can tell a lost message from a no-op by the sequence numbers.
+ * - ARGV[1..3] of every writing script is the publish header: the channel (empty: no Pub/Sub),
+ *   the message to publish when the script does what it was asked, and the no-op to publish
+ *   otherwise. Both are built and signed by the node (see cluster-message.ts and
+ *   MessageAuthenticator): the script appends `|` and the Redis clock in microseconds, and hashes
+ *   nothing. A writing script publishes exactly one of them, so receivers can tell a lost message
+ *   from a write that changed nothing by the sequence numbers.
  * - A writing script that fails (a type error at its first read, OOM at its first write: Redis
  *   checks memory only before a script's first write) has written nothing; \`guarded\` still
- *   publishes its sequence number, as a no-op, so other nodes see no gap and do not flush their
- *   caches for it, then returns the error.
- * - Messages read `ncs2|kind|ids|version|origin|epoch|seq|ts_us|mac`, where mac is
- *   SHA1(opad key || hex(SHA1(ipad key || everything before it))): HMAC-SHA1's construction
- *   over the hex inner digest, which redis.sha1hex gives as it is (see MessageAuthenticator).
+ *   publishes the no-op, so other nodes see no gap and do not flush their caches for it, then
+ *   returns the error.
  * - TIME is read once per script (\`clock\`): a script runs for microseconds, and one reading
  *   serves both the expiry arithmetic and the message's timestamp.
  * - Values go to \`redis.call\` and into messages as strings where the script has them so: Redis
@@ -22,7 +21,7 @@
  *   ("%.14g"), which was a tenth of a save's Redis time (perf, #17).
  */
 export const PRELUDE = `
-local PUB = 6
+local PUB = 3
 
 local TIME
 local function clock()
@@ -63,20 +62,17 @@ local function call_argv(cmd, key, from, to)
   end
 end
 
--- kind: 'i' invalidate (new version), 'd' destroy, 'c' clear every cache, 'n' no-op
-local function publish(kind, ids, version)
+-- ok: the write did what it announced (ARGV[2]); else the no-op (ARGV[3])
+local function publish(ok)
   if ARGV[1] == '' then return end
   local t = clock()
-  local body = 'ncs2|' .. kind .. '|' .. ids .. '|' .. version .. '|' .. ARGV[2] .. '|' .. ARGV[3] .. '|' ..
-    ARGV[4] .. '|' .. t[1] .. micros(t)
-  local mac = redis.sha1hex(ARGV[6] .. redis.sha1hex(ARGV[5] .. body))
-  redis.call('PUBLISH', ARGV[1], body .. '|' .. mac)
+  redis.call('PUBLISH', ARGV[1], (ok and ARGV[2] or ARGV[3]) .. '|' .. t[1] .. micros(t))
 end
 
 local function guarded(main)
   local ok, result = pcall(main)
   if ok then return result end
-  publish('n', '', 0)
+  publish(false)
   if type(result) == 'table' and result.err then return result end
   return redis.error_reply(tostring(result))
 end

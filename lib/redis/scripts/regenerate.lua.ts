@@ -5,23 +5,23 @@
  * it, so they need no re-encryption here: the script cannot decrypt them), with a MAC tying it
  * to the new id, computed by the node.
  *
- * KEYS[1] old key, KEYS[2] new key. ARGV: publish header (1..6), old id, the owner the node
- * read before ('' for none: it indexed the new id under that owner first), the new `o` ('' to
- * leave it).
+ * KEYS[1] old key, KEYS[2] new key. ARGV: publish header (1..3: the message destroys the old
+ * id), the owner the node read before ('' for none: it indexed the new id under that owner
+ * first), the new `o` ('' to leave it).
  * Returns { 0 } when the old session is absent, { -1 } when the new id is taken, { -2 } when
  * the owner changed since the node read it (the node indexes the new owner and tries again; all
- * three publish 'n'), else { HGETALL, PTTL, Redis time } of the new session, as READ does, and
- * publishes 'd'.
+ * three publish the no-op), else { HGETALL, PTTL, Redis time } of the new session, as READ
+ * does, and publishes the message.
  */
 export const REGENERATE = `
 local old, new = KEYS[1], KEYS[2]
-local old_id, owner, origin = ARGV[PUB + 1], ARGV[PUB + 2], ARGV[PUB + 3]
+local owner, origin = ARGV[PUB + 1], ARGV[PUB + 2]
 if redis.call('EXISTS', old) == 0 or redis.call('EXISTS', new) == 1 then
-  publish('n', '', 0)
+  publish(false)
   return { redis.call('EXISTS', old) == 0 and 0 or -1 }
 end
 if (redis.call('HGET', old, 'user') or '') ~= owner then
-  publish('n', '', 0)
+  publish(false)
   return { -2 }
 end
 local now = now_ms()
@@ -29,6 +29,6 @@ redis.call('RENAME', old, new)
 redis.call('HINCRBY', new, 'v', 1)
 redis.call('HSET', new, 'touched', now)
 if origin ~= '' then redis.call('HSET', new, 'o', origin) end
-publish('d', old_id, 0)
+publish(true)
 return { redis.call('HGETALL', new), redis.call('PTTL', new), now }
 `;

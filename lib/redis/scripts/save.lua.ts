@@ -2,21 +2,29 @@
  * Delta save, and create-if-absent. One script, so the write and its broadcast are atomic and
  * cost one round trip.
  *
+ * An update is applied only onto the version the node read (`base`): the message the node
+ * signed says "this change turns version base into base + 1", which is what lets other nodes
+ * apply it to their copies of version base. When another write came in between, nothing is
+ * written and the node sends the same change again onto the version it is told (G6 holds: a
+ * delta touches only the keys the request changed, whichever version it lands on).
+ *
  * KEYS[1] session key.
- * ARGV: publish header (1..6), then mode ('create' | 'update'), idle ms, absolute ms, id,
- *       user op ('' unchanged | 'clear' | 'set'), user id, the session's own cookie lifetime
- *       ('' unchanged | '-' none | ms: field `m`, the idle timeout instead of idle ms), number of
- *       changed fields N, N field/value pairs, then the removed fields. (The user's index is
- *       kept by the caller: it lives in another slot.)
- * Returns { version, remaining ttl ms, createdAt, Redis time, stored cookie lifetime (0: none) }
- *         and publishes 'i' ('n' for a create), or
+ * ARGV: publish header (1..3), then mode ('create' | 'update'), idle ms, absolute ms, base
+ *       version (update), user op ('' unchanged | 'clear' | 'set'), user id, the session's own
+ *       cookie lifetime ('' unchanged | '-' none | ms: field `m`, the idle timeout instead of idle
+ *       ms), number of changed fields N, N field/value pairs, then the removed fields. (The
+ *       user's index is kept by the caller: it lives in another slot.)
+ * Returns { version, remaining ttl ms, createdAt, Redis time, stored cookie lifetime (0: none),
+ *         absolute deadline } and publishes the message, or publishes the no-op and returns
  *         { 0 } when an update finds no session: a save never resurrects a destroyed one (G5),
- *         { -1 } when a create finds the id taken; both publish 'n'.
+ *         { -1 } when a create finds the id taken,
+ *         { -2, version, stored cookie lifetime (0: none) } when an update finds another
+ *         version than its base.
  */
 export const SAVE = `
 local key, mode = KEYS[1], ARGV[PUB + 1]
 local idle_text, absolute = ARGV[PUB + 2], tonumber(ARGV[PUB + 3])
-local id, user_op, user, max_age = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6], ARGV[PUB + 7]
+local base, user_op, user, max_age = ARGV[PUB + 4], ARGV[PUB + 5], ARGV[PUB + 6], ARGV[PUB + 7]
 local first_pair = PUB + 9
 local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 8])
 local now = now_ms()
@@ -36,19 +44,23 @@ local idle = tonumber(idle_text)
 if #idle_text > 15 or not string.find(idle_text, '^[1-9]%d*$') then idle_text = nil end
 if mode == 'create' then
   if version or redis.call('EXISTS', key) == 1 then
-    publish('n', '', 0)
+    publish(false)
     return { -1 }
   end
   version, created, expires = 0, now, now + absolute
 elseif not version or not created then
-  publish('n', '', 0)
+  publish(false)
   return { 0 }
+elseif meta[1] ~= base then
+  publish(false)
+  return { -2, meta[1], meta[4] or '0' }
 end
 
 local ttl = math.min(idle, (expires or 0) - now)
+-- past its absolute deadline: no node serves a copy any more (G7), so only the sequence goes on
 if ttl <= 0 then
   redis.call('DEL', key)
-  publish('d', id, 0)
+  publish(false)
   return { 0 }
 end
 
@@ -79,10 +91,10 @@ if #unset > 0 then redis.call('HDEL', key, unpack(unset)) end
 
 -- the idle timeout as it came, unless the absolute deadline is nearer
 redis.call('PEXPIRE', key, ttl == idle and idle_text or ttl)
--- no node can hold a copy of a brand-new session: a create only keeps the sequence going
-if mode == 'create' then publish('n', '', 0) else publish('i', id, v) end
+-- (a create's message is a no-op: no node can hold a copy of a brand-new session)
+publish(true)
 -- the cookie lifetime now stored (a concurrent request may have set it): the cookie follows it
 local stored_max_age = tonumber(meta[4])
 if max_age == '-' then stored_max_age = nil elseif max_age ~= '' then stored_max_age = tonumber(max_age) end
-return { v, ttl, created, now, stored_max_age or 0 }
+return { v, ttl, created, now, stored_max_age or 0, expires }
 `;

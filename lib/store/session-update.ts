@@ -1,0 +1,77 @@
+import type { SessionChange } from '../cluster/cluster-message';
+import { DATA_FIELD_PREFIX } from '../session/session-changes';
+import type { SessionSnapshot } from './session-codec';
+
+/** An update as it arrived: the version it makes, and the Redis clock when it was written. */
+export interface ArrivedUpdate {
+  version: number;
+  change: SessionChange;
+  /** Redis clock when the write's script published it, epoch µs (not authenticated: clamped). */
+  sentAtUs: number;
+}
+
+/**
+ * The next version of a cached copy: `snapshot` (the version before `update`) with the change
+ * applied as the save script applied it in Redis; `null` when it cannot be applied (no clock
+ * reading to place the new deadline, a value that does not decrypt or is not JSON, a field that
+ * is not data) or when the result has already expired. `decrypt` turns a value as stored into
+ * its JSON (with encryption: ciphertext bound to the session's origin id).
+ *
+ * The deadline is the script's, `min(written + idle, absolute deadline)` on the Redis clock,
+ * converted with the copy's offset, which is never below the real one: the copy never outlives
+ * the session in Redis (G7). The write time comes from the message's timestamp, clamped to the
+ * Redis clock now (as far as this node can tell), so a bad timestamp cannot extend a copy beyond
+ * what a write at this moment would.
+ */
+export function applyUpdate(
+  snapshot: SessionSnapshot,
+  update: ArrivedUpdate,
+  decrypt: (field: string, value: string) => string | null,
+  localNow = Date.now(),
+): SessionSnapshot | null {
+  const clock = snapshot.redisClock;
+  if (!clock) {
+    return null;
+  }
+  const { change } = update;
+  const written = Math.min(Math.floor(update.sentAtUs / 1_000), localNow + clock.offset);
+  const deadline = Math.min(written + change.idle, clock.absoluteDeadline);
+  const expiresAt = deadline - clock.offset;
+  if (!(expiresAt > localNow)) {
+    return null;
+  }
+  const fields = new Map(snapshot.fields);
+  for (const [field, stored] of change.set) {
+    const json = field.startsWith(DATA_FIELD_PREFIX) ? decrypt(field, stored) : null;
+    if (json === null || !isJson(json)) {
+      return null;
+    }
+    fields.set(field, json);
+  }
+  for (const field of change.removed) {
+    if (!field.startsWith(DATA_FIELD_PREFIX)) {
+      return null;
+    }
+    fields.delete(field);
+  }
+  const maxAge = change.maxAge === undefined ? snapshot.maxAge : (change.maxAge ?? undefined);
+  const { maxAge: _previous, ...rest } = snapshot;
+  return {
+    ...rest,
+    ...(maxAge === undefined ? {} : { maxAge }),
+    version: update.version,
+    expiresAt,
+    touchedAt: written - clock.offset,
+    userId: change.user === undefined ? snapshot.userId : change.user,
+    fields: [...fields],
+  };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
