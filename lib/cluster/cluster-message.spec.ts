@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import { generateSessionId } from '../session/session-id.util';
+import { encodeClusterMessage, parseClusterMessage, type Announcement } from './cluster-message';
+import { MessageAuthenticator } from './message-auth';
+
+const SECRET = 'cluster-message-spec-secret-of-32-chars';
+const SCOPE = { channel: 'session:cluster:invalidate', keyPrefix: 'sess:' };
+const FROM = { origin: 'node-a', epoch: 'ab'.repeat(8), seq: 7 };
+const TS = '1700000000123456';
+
+describe('cluster messages (ncs3: built and signed by the node, timestamped by the script)', () => {
+  const auth = new MessageAuthenticator([SECRET], SCOPE);
+  const id = generateSessionId();
+  /** What the save script publishes: the signed message, "|" and the Redis clock in µs. */
+  const published = (announcement: Announcement) =>
+    `${encodeClusterMessage(announcement, FROM, auth)}|${TS}`;
+  const update: Announcement = {
+    kind: 'update',
+    id,
+    version: 4,
+    change: {
+      idle: 3_600_000,
+      user: 'u|1', // a "|" inside the payload is data, not a separator
+      maxAge: null,
+      set: [['d:cart', '{"items":["a|b"]}']],
+      removed: ['d:flash'],
+    },
+  };
+
+  it('round-trips every kind, with the script timestamp', () => {
+    const announcements: Announcement[] = [
+      update,
+      { kind: 'invalidate', id, version: 4 },
+      { kind: 'destroy', ids: [id, generateSessionId()] },
+      { kind: 'clear' },
+      { kind: 'noop' },
+    ];
+    for (const announcement of announcements) {
+      expect(parseClusterMessage(published(announcement), auth)).toEqual({
+        ...announcement,
+        ...FROM,
+        sentAtUs: Number(TS),
+      });
+    }
+    // unchanged owner and cookie lifetime travel as "unchanged", not as a value
+    const plain: Announcement = { ...update, change: { idle: 1_000, set: [], removed: [] } };
+    expect(parseClusterMessage(published(plain), auth)).toMatchObject({ change: plain.change });
+  });
+
+  it('an altered change, version, id, kind or sequence number does not verify', () => {
+    const good = published(update);
+    const alterations = [
+      good.replace('a|b', 'a|c'),
+      good.replace('|4|', '|5|'),
+      good.replace(id, generateSessionId()),
+      good.replace('ncs3|u|', 'ncs3|i|'),
+      good.replace('|7|', '|8|'),
+      good.replace('node-a', 'node-b'),
+      good.replace('3600000', '7200000'),
+    ];
+    for (const altered of alterations) {
+      expect(altered).not.toBe(good);
+      expect(parseClusterMessage(altered, auth)).toBeNull();
+    }
+  });
+
+  it('another secret, channel or key prefix does not verify; a rotation keeps the old secret verifying', () => {
+    const good = published(update);
+    expect(
+      parseClusterMessage(good, new MessageAuthenticator([`${SECRET}-other`], SCOPE)),
+    ).toBeNull();
+    expect(
+      parseClusterMessage(good, new MessageAuthenticator([SECRET], { ...SCOPE, channel: 'c2' })),
+    ).toBeNull();
+    expect(
+      parseClusterMessage(good, new MessageAuthenticator([SECRET], { ...SCOPE, keyPrefix: 'x:' })),
+    ).toBeNull();
+    expect(
+      parseClusterMessage(good, new MessageAuthenticator([`${SECRET}-new`, SECRET], SCOPE)),
+    ).not.toBeNull();
+  });
+
+  it('a signed but malformed change is rejected (it is still outside input)', () => {
+    const signed = (payload: string) => {
+      const body = `ncs3|u|${id}|4|node-a|${FROM.epoch}|7|${payload}`;
+      return `${body}|${auth.sign(body)}|${TS}`;
+    };
+    expect(parseClusterMessage(signed('[1000,0,0,[],[]]'), auth)).not.toBeNull();
+    for (const payload of [
+      '',
+      '{}',
+      '[0,0,0,[],[]]', // no idle timeout
+      '[1000,0,0,[["d:a"]],[]]', // a pair without a value
+      '[1000,0,0,[["d:a",1]],[]]', // a value that is not as stored (a string)
+      '[1000,"",0,[],[]]', // an empty owner
+      '[1000,0,-5,[],[]]', // a negative cookie lifetime
+      '[1000,0,0,[],[""]]',
+      '[1000,0,0,[],[]',
+    ]) {
+      expect(parseClusterMessage(signed(payload), auth)).toBeNull();
+    }
+    // an update needs a version before it to apply to
+    const body = `ncs3|u|${id}|1|node-a|${FROM.epoch}|7|[1000,0,0,[],[]]`;
+    expect(parseClusterMessage(`${body}|${auth.sign(body)}|${TS}`, auth)).toBeNull();
+  });
+
+  it('property: never throws, and accepts only what the node signed', () => {
+    const good = published(update);
+    const mutated = fc
+      .tuple(fc.nat(good.length), fc.nat(8), fc.string({ maxLength: 8 }))
+      .map(([at, cut, insert]) => good.slice(0, at) + insert + good.slice(at + cut));
+    fc.assert(
+      fc.property(fc.oneof(mutated, fc.anything()), (raw) => {
+        const message = parseClusterMessage(raw, auth);
+        if (message === null) {
+          return true;
+        }
+        // accepted: the signed part is the original's (only the script's timestamp may differ)
+        const text = raw as string;
+        return text.slice(0, text.lastIndexOf('|')) === good.slice(0, good.lastIndexOf('|'));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
