@@ -21,6 +21,7 @@ const DRIVER_WARMUP_SECONDS = 0.5;
 const SECONDS = 3;
 /** Below this share of its core Redis was not saturated: the figure is then a lower bound. */
 const MIN_BUSY = 0.85;
+const ATTEMPTS = 3;
 const STACKS = [clusterSessionStack, expressSessionStack];
 /** Many clients with a few commands in flight each, and a few deep pipelines. */
 const REGIMES = [
@@ -62,6 +63,8 @@ export interface SaturationRow {
   usecPerCall: [string, number][];
   errors: number;
   firstError: string;
+  /** Replays run to get Redis busy enough (the busiest kept). */
+  attempts: number;
 }
 
 /**
@@ -78,6 +81,12 @@ export async function saturationBench({
   shares = WRITE_SHARES as readonly number[],
   seconds = SECONDS,
 } = {}): Promise<{ lines: string[]; rows: SaturationRow[] }> {
+  if (process.platform !== 'linux') {
+    return {
+      lines: ['Skipped: the replay driver needs Linux (epoll, /proc schedstat).'],
+      rows: [],
+    };
+  }
   const pinned = pin(process.pid, 0);
   driverBinary(); // a compile error shows now, not after the recordings
   const rows: Omit<SaturationRow, 'ratio'>[] = [];
@@ -167,33 +176,50 @@ async function run(stack: SessionStack, count: number, share: number): Promise<v
   );
 }
 
+type Replayed = ReplayResult & { usecPerCall: [string, number][]; attempts: number };
+
+/**
+ * Replays on the restored dataset; again, up to ATTEMPTS times, while other work on the machine
+ * kept Redis under MIN_BUSY, keeping the attempt where Redis was busiest (the least disturbed).
+ */
 async function replayOn(
   stack: Recorded,
   regime: (typeof REGIMES)[number],
   seconds: number,
-): Promise<ReplayResult & { usecPerCall: [string, number][] }> {
-  await restore(stack.redis, stack.dataset, stack.files.recording.scripts);
-  await stack.redis.command('CONFIG', 'RESETSTAT');
-  const result = await replay(stack.files, {
-    port: stack.redis.port,
-    redisPid: stack.redis.pid!,
-    connections: regime.connections,
-    depth: regime.depth,
-    warmupSeconds: DRIVER_WARMUP_SECONDS,
-    seconds,
-  });
-  const stats = await commandStats(stack.redis);
-  const usecPerCall = MAIN_COMMANDS.filter((name) => stats.get(name)?.calls).map(
-    (name): [string, number] => [name, stats.get(name)!.usec / stats.get(name)!.calls],
-  );
-  return { ...result, usecPerCall };
+): Promise<Replayed> {
+  let best: Replayed | undefined;
+  for (let attempts = 1; attempts <= ATTEMPTS; attempts++) {
+    await restore(stack.redis, stack.dataset, stack.files.recording.scripts);
+    await stack.redis.command('CONFIG', 'RESETSTAT');
+    const result = await replay(stack.files, {
+      port: stack.redis.port,
+      redisPid: stack.redis.pid!,
+      connections: regime.connections,
+      depth: regime.depth,
+      warmupSeconds: DRIVER_WARMUP_SECONDS,
+      seconds,
+    });
+    const stats = await commandStats(stack.redis);
+    const usecPerCall = MAIN_COMMANDS.filter((name) => stats.get(name)?.calls).map(
+      (name): [string, number] => [name, stats.get(name)!.usec / stats.get(name)!.calls],
+    );
+    const busy = (r: ReplayResult) => r.redisCpu / r.wall;
+    if (!best || busy(result) > busy(best)) {
+      best = { ...result, usecPerCall, attempts };
+    }
+    best.attempts = attempts;
+    if (busy(best) >= MIN_BUSY) {
+      break;
+    }
+  }
+  return best!;
 }
 
 function measure(
   stack: Recorded,
   writeShare: number,
   regime: string,
-  result: ReplayResult & { usecPerCall: [string, number][] },
+  result: Replayed,
 ): Omit<SaturationRow, 'ratio'> {
   const requests = result.replies / stack.commandsPerRequest;
   return {
@@ -211,6 +237,7 @@ function measure(
     usecPerCall: result.usecPerCall,
     errors: result.errors,
     firstError: result.firstError,
+    attempts: result.attempts,
   };
 }
 
@@ -221,8 +248,8 @@ function format(rows: SaturationRow[], pinned: boolean, seconds: number): string
       `(random node, ${IN_FLIGHT} in flight, ${count(SESSIONS)} sessions) recorded through a TCP proxy after ` +
       `${count(WARMUP_REQUESTS)} of warm-up, then replayed by a C driver${pinned ? ' on CPU 0' : ''} against ` +
       `one redis-server${pinned ? ' alone on CPU 1' : ''} (dataset restored first, one subscriber per node ` +
-      `draining the invalidations) for ${seconds} s after ${DRIVER_WARMUP_SECONDS} s; connections × commands ` +
-      'in flight per driver; requests/s per Redis core = commands answered ÷ commands per recorded request ÷ ' +
+      `draining the invalidations) for ${seconds} s after ${DRIVER_WARMUP_SECONDS} s; driver: connections × ` +
+      'commands in flight on each; requests/s per Redis core = commands answered ÷ commands per recorded request ÷ ' +
       'Redis CPU seconds (schedstat)',
     '',
     ...saturationTable(rows, MIN_BUSY),

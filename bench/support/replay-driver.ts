@@ -43,7 +43,14 @@ export interface ReplayOptions {
 export function driverBinary(): string {
   if (!existsSync(BINARY) || statSync(BINARY).mtimeMs < statSync(SOURCE).mtimeMs) {
     mkdirSync(join(BINARY, '..'), { recursive: true });
-    execFileSync('cc', ['-O2', '-o', BINARY, SOURCE], { stdio: 'inherit' });
+    try {
+      execFileSync('cc', ['-O2', '-o', BINARY, SOURCE], { stdio: 'inherit' });
+    } catch (error) {
+      throw new Error(
+        `compiling ${SOURCE} with cc failed (${(error as Error).message}): the saturation benchmark ` +
+          'needs a C compiler (Debian/Ubuntu: apt-get install gcc)',
+      );
+    }
   }
   return BINARY;
 }

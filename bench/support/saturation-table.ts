@@ -35,6 +35,16 @@ export function saturationTable(measured: SaturationRow[], minBusy: number): str
         `${pct(row.redisBusy)}; ${limits(row).join('; ')}. The figure is then a lower bound.`,
     );
   }
+  const retried = rows.filter(({ attempts }) => attempts > 1);
+  if (retried.length > 0) {
+    lines.push(
+      'Replayed again while other work kept Redis under ' +
+        `${pct(minBusy)} busy (busiest attempt kept): ` +
+        retried
+          .map((row) => `${percent(row.writeShare)} ${row.regime} ${row.stack} ×${row.attempts}`)
+          .join(', '),
+    );
+  }
   for (const row of rows.filter(({ errors }) => errors > 0)) {
     lines.push(
       `Error replies (${percent(row.writeShare)}, ${row.regime}, ${row.stack}): ${row.firstError}`,
