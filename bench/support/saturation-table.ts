@@ -32,7 +32,7 @@ export function saturationTable(measured: SaturationRow[], minBusy: number): str
   for (const row of rows.filter(({ redisBusy }) => redisBusy < minBusy)) {
     lines.push(
       `Not saturated (${percent(row.writeShare)} writes, ${row.regime}, ${row.stack}): Redis busy ` +
-        `${pct(row.redisBusy)}; ${limits(row).join('; ')}. The figure is then a lower bound.`,
+        `${(row.redisBusy * 100).toFixed(1)} %; ${limits(row).join('; ')}. The figure is then a lower bound.`,
     );
   }
   const retried = rows.filter(({ attempts }) => attempts > 1);
