@@ -9,6 +9,7 @@ import { localCacheBench } from './local-cache.bench';
 import { memoryBench } from './memory.bench';
 import { readYourWritesBench } from './read-your-writes.bench';
 import { redisClusterBench } from './redis-cluster.bench';
+import { saturationBench } from './saturation.bench';
 import { sessionStoreBench } from './session-store.bench';
 import { httpChart } from './support/svg-chart';
 
@@ -33,6 +34,10 @@ async function main(): Promise<void> {
   const http = await httpBench();
   emit('HTTP: against express-session + connect-redis and the no-session ceiling', http.lines);
   emit('Several nodes on one Redis: Redis CPU per request', (await capacityBench()).lines);
+  emit(
+    'Capacity at saturation: one Redis core, 4 nodes, random routing',
+    (await saturationBench()).lines,
+  );
   emit(
     'HTTP: what loading the session before middleware costs a sessionless route',
     await eagerLoadBench(),

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { cpus } from 'node:os';
 
 /**
  * Pins a process (all its threads) and the children it already has (the sample's node:cluster
@@ -7,17 +7,20 @@ import { availableParallelism } from 'node:os';
  * do not compete for a core. Children started later inherit it. False when that is not possible
  * (one CPU, or no taskset).
  */
-export function pin(pid: number | undefined, cpus: number | 'all'): boolean {
-  if (pid === undefined || availableParallelism() < 2) {
+export function pin(pid: number | undefined, to: number | 'all'): boolean {
+  // the machine's CPUs: availableParallelism() counts those this process may use, which is one
+  // once it has pinned itself, and every later pin() then did nothing
+  const count = cpus().length;
+  if (pid === undefined || count < 2) {
     return false;
   }
-  const list = cpus === 'all' ? `0-${availableParallelism() - 1}` : String(cpus);
+  const list = to === 'all' ? `0-${count - 1}` : String(to);
   try {
     execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' });
   } catch {
     return false;
   }
-  return children(pid).every((child) => pin(child, cpus));
+  return children(pid).every((child) => pin(child, to));
 }
 
 function children(pid: number): number[] {
