@@ -89,7 +89,7 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
     },
     {
       announce: (announcement) => {
-        const from = { origin: 'bench', epoch: 'ab'.repeat(8), seq: ++seq };
+        const from = { origin: 'bench', epoch: 'ab'.repeat(8), seq: ++seq, sentAt: Date.now() };
         const noop = encodeClusterMessage({ kind: 'noop' }, from, auth);
         return [CHANNEL, encodeClusterMessage(announcement, from, auth), noop];
       },
@@ -107,7 +107,7 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
      redis.call('HSET', KEYS[1], 'v', ARGV[1], 'touched', ARGV[2], ARGV[3], ARGV[4])
      redis.call('PEXPIRE', KEYS[1], ARGV[5]); redis.call('PUBLISH', ARGV[6], ARGV[7]); return 1`,
   )) as string;
-  const message = `ncs3|u|${'x'.repeat(32)}|12|bench|${'ab'.repeat(8)}|123456|[3600000,0,0,[["d:visits","12"]],[]]|${'f'.repeat(32)}|1700000000123456`;
+  const message = `ncs3|u|${'x'.repeat(43)}|12|bench|${'ab'.repeat(8)}|123456|1700000000123|[1700000000123,1700003600123,0,0,[["d:visits","12"]],[]]|${'f'.repeat(32)}`;
   const sessions = await Promise.all(
     Array.from({ length: 100 }, (_, i) => store.create(sessionPayload(i))),
   );

@@ -1,6 +1,6 @@
-import { PRELUDE } from '../../lib/redis/scripts/prelude.lua';
+import { CLOCK, PUBLISHING, SLICES } from '../../lib/redis/scripts/prelude.lua';
 import { READ } from '../../lib/redis/scripts/read.lua';
-import { SAVE } from '../../lib/redis/scripts/save.lua';
+import { CREATE, UPDATE } from '../../lib/redis/scripts/save.lua';
 import { TOUCH } from '../../lib/redis/scripts/touch.lua';
 import { DESTROY } from '../../lib/redis/scripts/destroy.lua';
 import { REGENERATE } from '../../lib/redis/scripts/regenerate.lua';
@@ -10,7 +10,19 @@ import type { RedisServer } from '../../sample/support/redis-server';
 /** Commands our Lua scripts run: Redis 7 counts them in commandstats too, though they cost no round trip. */
 const INSIDE_SCRIPTS = new Set(
   [
-    ...[PRELUDE, READ, SAVE, TOUCH, DESTROY, REGENERATE, INDEX_ADD, INDEX_LIST]
+    ...[
+      CLOCK,
+      SLICES,
+      PUBLISHING,
+      READ,
+      CREATE,
+      UPDATE,
+      TOUCH,
+      DESTROY,
+      REGENERATE,
+      INDEX_ADD,
+      INDEX_LIST,
+    ]
       .join('\n')
       .matchAll(/redis\.call\('(\w+)'/g),
   ].map(([, name]) => name.toLowerCase()),

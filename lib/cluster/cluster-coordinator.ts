@@ -114,7 +114,7 @@ export class ClusterCoordinator implements Publisher {
     }
     this.counters.sent++;
     const { channel, nodeId, propagation, maxUpdateBytes } = this.options;
-    const from = { origin: nodeId, epoch: this.epoch, seq: ++this.seq };
+    const from = { origin: nodeId, epoch: this.epoch, seq: ++this.seq, sentAt: Date.now() };
     const noop = encodeClusterMessage({ kind: 'noop' }, from, this.auth);
     if (announcement.kind === 'noop') {
       return [channel, noop, noop];
@@ -314,7 +314,7 @@ export class ClusterCoordinator implements Publisher {
     }
     const own = message.origin === this.options.nodeId && message.epoch === this.epoch;
     if (!own) {
-      const lagMs = performance.timeOrigin + performance.now() - message.sentAtUs / 1_000;
+      const lagMs = performance.timeOrigin + performance.now() - message.sentAt;
       this.lag.record(lagMs);
       for (const listener of this.lagListeners) {
         listener(lagMs);

@@ -5,21 +5,19 @@ import { MessageAuthenticator } from './message-auth';
 
 const SECRET = 'cluster-message-spec-secret-of-32-chars';
 const SCOPE = { channel: 'session:cluster:invalidate', keyPrefix: 'sess:' };
-const FROM = { origin: 'node-a', epoch: 'ab'.repeat(8), seq: 7 };
-const TS = '1700000000123456';
+const FROM = { origin: 'node-a', epoch: 'ab'.repeat(8), seq: 7, sentAt: 1_700_000_000_123 };
 
-describe('cluster messages (ncs3: built and signed by the node, timestamped by the script)', () => {
+describe('cluster messages (ncs3: built and signed by the node, published as they are)', () => {
   const auth = new MessageAuthenticator([SECRET], SCOPE);
   const id = generateSessionId();
-  /** What the save script publishes: the signed message, "|" and the Redis clock in µs. */
-  const published = (announcement: Announcement) =>
-    `${encodeClusterMessage(announcement, FROM, auth)}|${TS}`;
+  const published = (announcement: Announcement) => encodeClusterMessage(announcement, FROM, auth);
   const update: Announcement = {
     kind: 'update',
     id,
     version: 4,
     change: {
-      idle: 3_600_000,
+      touchedAt: 1_700_000_000_100,
+      deadline: 1_700_003_600_100,
       user: 'u|1', // a "|" inside the payload is data, not a separator
       maxAge: null,
       set: [['d:cart', '{"items":["a|b"]}']],
@@ -27,7 +25,7 @@ describe('cluster messages (ncs3: built and signed by the node, timestamped by t
     },
   };
 
-  it('round-trips every kind, with the script timestamp', () => {
+  it('round-trips every kind', () => {
     const announcements: Announcement[] = [
       update,
       { kind: 'invalidate', id, version: 4 },
@@ -39,11 +37,13 @@ describe('cluster messages (ncs3: built and signed by the node, timestamped by t
       expect(parseClusterMessage(published(announcement), auth)).toEqual({
         ...announcement,
         ...FROM,
-        sentAtUs: Number(TS),
       });
     }
     // unchanged owner and cookie lifetime travel as "unchanged", not as a value
-    const plain: Announcement = { ...update, change: { idle: 1_000, set: [], removed: [] } };
+    const plain: Announcement = {
+      ...update,
+      change: { touchedAt: 1, deadline: 2, set: [], removed: [] },
+    };
     expect(parseClusterMessage(published(plain), auth)).toMatchObject({ change: plain.change });
   });
 
@@ -56,7 +56,8 @@ describe('cluster messages (ncs3: built and signed by the node, timestamped by t
       good.replace('ncs3|u|', 'ncs3|i|'),
       good.replace('|7|', '|8|'),
       good.replace('node-a', 'node-b'),
-      good.replace('3600000', '7200000'),
+      good.replace('1700003600100', '1700007200100'),
+      good.replace('1700000000123', '1700000000124'),
     ];
     for (const altered of alterations) {
       expect(altered).not.toBe(good);
@@ -81,27 +82,26 @@ describe('cluster messages (ncs3: built and signed by the node, timestamped by t
   });
 
   it('a signed but malformed change is rejected (it is still outside input)', () => {
-    const signed = (payload: string) => {
-      const body = `ncs3|u|${id}|4|node-a|${FROM.epoch}|7|${payload}`;
-      return `${body}|${auth.sign(body)}|${TS}`;
+    const signed = (payload: string, version = 4) => {
+      const body = `ncs3|u|${id}|${version}|node-a|${FROM.epoch}|7|${FROM.sentAt}|${payload}`;
+      return `${body}|${auth.sign(body)}`;
     };
-    expect(parseClusterMessage(signed('[1000,0,0,[],[]]'), auth)).not.toBeNull();
+    expect(parseClusterMessage(signed('[1,1000,0,0,[],[]]'), auth)).not.toBeNull();
     for (const payload of [
       '',
       '{}',
-      '[0,0,0,[],[]]', // no idle timeout
-      '[1000,0,0,[["d:a"]],[]]', // a pair without a value
-      '[1000,0,0,[["d:a",1]],[]]', // a value that is not as stored (a string)
-      '[1000,"",0,[],[]]', // an empty owner
-      '[1000,0,-5,[],[]]', // a negative cookie lifetime
-      '[1000,0,0,[],[""]]',
-      '[1000,0,0,[],[]',
+      '[1,0,0,0,[],[]]', // no deadline
+      '[1,1000,0,0,[["d:a"]],[]]', // a pair without a value
+      '[1,1000,0,0,[["d:a",1]],[]]', // a value that is not as stored (a string)
+      '[1,1000,"",0,[],[]]', // an empty owner
+      '[1,1000,0,-5,[],[]]', // a negative cookie lifetime
+      '[1,1000,0,0,[],[""]]',
+      '[1,1000,0,0,[],[]',
     ]) {
       expect(parseClusterMessage(signed(payload), auth)).toBeNull();
     }
     // an update needs a version before it to apply to
-    const body = `ncs3|u|${id}|1|node-a|${FROM.epoch}|7|[1000,0,0,[],[]]`;
-    expect(parseClusterMessage(`${body}|${auth.sign(body)}|${TS}`, auth)).toBeNull();
+    expect(parseClusterMessage(signed('[1,1000,0,0,[],[]]', 1), auth)).toBeNull();
   });
 
   it('property: never throws, and accepts only what the node signed', () => {
@@ -115,9 +115,8 @@ describe('cluster messages (ncs3: built and signed by the node, timestamped by t
         if (message === null) {
           return true;
         }
-        // accepted: the signed part is the original's (only the script's timestamp may differ)
-        const text = raw as string;
-        return text.slice(0, text.lastIndexOf('|')) === good.slice(0, good.lastIndexOf('|'));
+        // accepted: exactly what the node signed
+        return raw === good;
       }),
       { numRuns: 2_000 },
     );

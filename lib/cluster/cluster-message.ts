@@ -6,8 +6,10 @@ import type { MessageAuthenticator } from './message-auth';
  * it was computed from to build the next one without reading Redis.
  */
 export interface SessionChange {
-  /** The idle timeout the save extended the session by, ms (its own cookie lifetime, if any). */
-  idle: number;
+  /** When it was written (field `touched`), epoch ms on the Redis clock as the writer read it. */
+  touchedAt: number;
+  /** The session's new deadline, epoch ms on the Redis clock: the key expires then. */
+  deadline: number;
   /** The owner: left as it was (absent), removed (`null`) or set. */
   user?: string | null;
   /** The session's own cookie lifetime: left (absent), removed (`null`) or set, ms. */
@@ -35,15 +37,17 @@ export type ClusterMessage = Announcement & {
   /** Random per process start of the origin, so a restarted node starts a new sequence. */
   epoch: string;
   seq: number;
-  /** Redis clock when published, epoch microseconds (added by the script: not authenticated). */
-  sentAtUs: number;
+  /** When the writer sent it, epoch ms (its own clock; the Redis clock for `ncs1`/`ncs2`). */
+  sentAt: number;
 };
 
-/** Who sends a message and its number: the part of a message the coordinator adds. */
+/** Who sends a message, its number and when: the part of a message the coordinator adds. */
 export interface MessageOrigin {
   origin: string;
   epoch: string;
   seq: number;
+  /** Epoch ms, the sender's clock. */
+  sentAt: number;
 }
 
 const CODES = { update: 'u', invalidate: 'i', destroy: 'd', clear: 'c', noop: 'n' } as const;
@@ -54,13 +58,13 @@ const EPOCH = /^[0-9a-f]{16,64}$/;
 const DIGITS = /^\d{1,16}$/;
 
 /**
- * `ncs3|kind|ids|version|origin|epoch|seq|payload|mac`, signed by the node (see
- * MessageAuthenticator): the write script appends `|ts_us`, the Redis clock when it publishes.
- * Everything a receiver acts on is known before the write and signed; the timestamp is not (it
- * only bounds how long an updated copy lives, and is clamped to the receiver's clock).
+ * `ncs3|kind|ids|version|origin|epoch|seq|sent_ms|payload|mac`, built and signed by the node (see
+ * MessageAuthenticator) before the write, which publishes it as it is: everything in it is known
+ * beforehand, since a save applies only onto the version it read and the node decides its
+ * deadline (see the save script).
  *
- * The payload of an update is the JSON `[idle, user, maxAge, set, removed]`, `user` and `maxAge`
- * 0 when unchanged; of every other kind, empty.
+ * The payload of an update is the JSON `[touchedAt, deadline, user, maxAge, set, removed]`,
+ * `user` and `maxAge` 0 when unchanged; of every other kind, empty.
  */
 export function encodeClusterMessage(
   announcement: Announcement,
@@ -72,9 +76,16 @@ export function encodeClusterMessage(
   let payload = '';
   switch (announcement.kind) {
     case 'update': {
-      const { idle, user, maxAge, set, removed } = announcement.change;
+      const { touchedAt, deadline, user, maxAge, set, removed } = announcement.change;
       const unchanged = <V>(value: V | undefined) => (value === undefined ? 0 : value);
-      payload = JSON.stringify([idle, unchanged(user), unchanged(maxAge), set, removed]);
+      payload = JSON.stringify([
+        touchedAt,
+        deadline,
+        unchanged(user),
+        unchanged(maxAge),
+        set,
+        removed,
+      ]);
       ({ id: ids, version } = announcement);
       break;
     }
@@ -85,7 +96,7 @@ export function encodeClusterMessage(
       ids = announcement.ids.join(',');
       break;
   }
-  const body = `ncs3|${CODES[announcement.kind]}|${ids}|${version}|${from.origin}|${from.epoch}|${from.seq}|${payload}`;
+  const body = `ncs3|${CODES[announcement.kind]}|${ids}|${version}|${from.origin}|${from.epoch}|${from.seq}|${from.sentAt}|${payload}`;
   return `${body}|${auth.sign(body)}`;
 }
 
@@ -114,24 +125,30 @@ export function parseClusterMessage(
   if (kindCode === 'u' || !auth.verify(body, raw.slice(cut + 1))) {
     return null;
   }
-  return build({ kindCode, ids, version, origin, epoch, seq, ts, payload: '' });
+  // the script's Redis clock, in µs
+  return build({
+    kindCode,
+    ids,
+    version,
+    origin,
+    epoch,
+    seq,
+    sentAt: ts.slice(0, -3),
+    payload: '',
+  });
 }
 
 function parseSigned(raw: string, auth: MessageAuthenticator): ClusterMessage | null {
-  const tsCut = raw.lastIndexOf('|');
-  const macCut = raw.lastIndexOf('|', tsCut - 1);
-  const body = raw.slice(0, macCut);
-  // the seven fields before the payload contain no "|"; the payload (JSON) may
-  const parts = body.split('|', 7);
-  if (macCut < 0 || parts.length !== 7) {
+  const cut = raw.lastIndexOf('|');
+  const body = raw.slice(0, cut);
+  // the eight fields before the payload contain no "|"; the payload (JSON) may
+  const parts = body.split('|', 8);
+  if (parts.length !== 8 || !auth.verify(body, raw.slice(cut + 1))) {
     return null;
   }
   const payload = body.slice(parts.join('|').length + 1);
-  if (!auth.verify(body, raw.slice(macCut + 1, tsCut))) {
-    return null;
-  }
-  const [, kindCode, ids, version, origin, epoch, seq] = parts;
-  return build({ kindCode, ids, version, origin, epoch, seq, ts: raw.slice(tsCut + 1), payload });
+  const [, kindCode, ids, version, origin, epoch, seq, sentAt] = parts;
+  return build({ kindCode, ids, version, origin, epoch, seq, sentAt, payload });
 }
 
 interface Fields {
@@ -141,14 +158,14 @@ interface Fields {
   origin: string;
   epoch: string;
   seq: string;
-  ts: string;
+  sentAt: string;
   payload: string;
 }
 
 function build(fields: Fields): ClusterMessage | null {
   const kind = KINDS[fields.kindCode as keyof typeof KINDS];
-  const { version, origin, epoch, seq, ts } = fields;
-  if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(ts)) {
+  const { version, origin, epoch, seq, sentAt } = fields;
+  if (!kind || !DIGITS.test(version) || !DIGITS.test(seq) || !DIGITS.test(sentAt)) {
     return null;
   }
   if (!NODE_ID.test(origin) || !EPOCH.test(epoch)) {
@@ -158,7 +175,7 @@ function build(fields: Fields): ClusterMessage | null {
   if (!ids.every(isSessionId)) {
     return null;
   }
-  const from = { origin, epoch, seq: Number(seq), sentAtUs: Number(ts) };
+  const from = { origin, epoch, seq: Number(seq), sentAt: Number(sentAt) };
   const v = Number(version);
   switch (kind) {
     case 'update': {
@@ -184,15 +201,17 @@ function parseChange(payload: string): SessionChange | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 5) {
+  if (!Array.isArray(parsed) || parsed.length !== 6) {
     return null;
   }
-  const [idle, user, maxAge, set, removed] = parsed as unknown[];
+  const [touchedAt, deadline, user, maxAge, set, removed] = parsed as unknown[];
   const field = (value: unknown): value is string =>
     typeof value === 'string' && value.length > 0 && value.length <= 1_024;
   const valid =
-    Number.isSafeInteger(idle) &&
-    (idle as number) > 0 &&
+    Number.isSafeInteger(touchedAt) &&
+    (touchedAt as number) > 0 &&
+    Number.isSafeInteger(deadline) &&
+    (deadline as number) > 0 &&
     (user === 0 || user === null || (typeof user === 'string' && user.length > 0)) &&
     (maxAge === 0 || maxAge === null || (Number.isSafeInteger(maxAge) && (maxAge as number) > 0)) &&
     Array.isArray(set) &&
@@ -206,7 +225,8 @@ function parseChange(payload: string): SessionChange | null {
     return null;
   }
   return {
-    idle: idle as number,
+    touchedAt: touchedAt as number,
+    deadline: deadline as number,
     ...(user === 0 ? {} : { user: user as string | null }),
     ...(maxAge === 0 ? {} : { maxAge: maxAge as number | null }),
     set: set as [string, string][],

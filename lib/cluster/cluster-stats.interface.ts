@@ -28,13 +28,13 @@ export interface ClusterStats {
 
 /** What the coordinator tells the store. `own` marks messages of this node's own writes. */
 export type ClusterEvent =
-  /** Version `version` of `id` is the one before it with `change` applied (Redis clock `sentAtUs`). */
+  /** Version `version` of `id` is the one before it with `change` applied. */
   | {
       type: 'update';
       id: string;
       version: number;
       change: SessionChange;
-      sentAtUs: number;
+      sentAt: number;
       own: boolean;
     }
   | { type: 'invalidate'; id: string; version: number; own: boolean }

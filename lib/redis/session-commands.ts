@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { PublishHeader } from '../cluster/publisher.interface';
-import { PRELUDE } from './scripts/prelude.lua';
+import { CLOCK, PUBLISHING, SLICES } from './scripts/prelude.lua';
 import { READ } from './scripts/read.lua';
-import { SAVE } from './scripts/save.lua';
+import { CREATE, UPDATE } from './scripts/save.lua';
 import { TOUCH } from './scripts/touch.lua';
 import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
@@ -17,49 +17,58 @@ import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
  * which the store's codec validates field by field.
  */
 
-/** What `save` was asked to do besides writing the changed fields. */
-export interface SaveCommand {
+/** The owner and the session's own cookie lifetime (field `m`), as a write changes them. */
+export interface SessionMeta {
+  /** Left as it is, cleared, or set to `userId`. */
+  user: { op: 'keep' } | { op: 'clear' } | { op: 'set'; userId: string };
+  /** Left as it is, removed, or set, ms. */
+  maxAge: { op: 'keep' } | { op: 'clear' } | { op: 'set'; ms: number };
+}
+
+/** A new session's first save. */
+export interface CreateCommand extends SessionMeta {
   key: string;
   header: PublishHeader;
-  /**
-   * `create`: only if the id is free; `update`: only if the session still exists (G5), at
-   * version `baseVersion`.
-   */
-  mode: 'create' | 'update';
-  /** The idle timeout, ms, unless the session has its own cookie lifetime. */
+  /** The idle timeout, ms: the session's own cookie lifetime if it has one. */
   idleTimeout: number;
   absoluteTimeout: number;
-  /** The version an update applies to (the one its message says it turns into the next). */
+  /** `[hash field, value]` of the data. */
+  set: readonly (readonly [string, string])[];
+}
+
+export type CreateReply =
+  | {
+      kind: 'created';
+      /** Remaining time to live in Redis, ms. */
+      ttl: number;
+      /** Epoch ms, Redis clock: also the time it was written. */
+      createdAt: number;
+      /** `createdAt + absoluteTimeout`. */
+      absoluteDeadline: number;
+    }
+  /** The id is taken. */
+  | { kind: 'taken' };
+
+/** A delta save onto version `baseVersion`, decided entirely by the node (see the script). */
+export interface UpdateCommand extends SessionMeta {
+  key: string;
+  header: PublishHeader;
   baseVersion: number;
-  /** The owner: left as it is, cleared, or set to `user`. */
-  user: { op: 'keep' } | { op: 'clear' } | { op: 'set'; userId: string };
-  /** The session's own cookie lifetime (field `m`): left as it is, removed, or set, ms. */
-  maxAge: { op: 'keep' } | { op: 'clear' } | { op: 'set'; ms: number };
+  /** When it was written, epoch ms on the Redis clock as the node reads it (field `touched`). */
+  touchedAt: number;
+  /** The new deadline, epoch ms on the Redis clock. */
+  deadline: number;
   /** `[hash field, value]` of the fields that changed. */
   set: readonly (readonly [string, string])[];
   /** Hash fields removed. */
   removed: readonly string[];
 }
 
-export type SaveReply =
-  | {
-      kind: 'saved';
-      version: number;
-      /** Remaining time to live in Redis, ms. */
-      ttl: number;
-      createdAt: number;
-      /** The Redis clock when it ran, epoch ms. */
-      now: number;
-      /** The session's absolute deadline, epoch ms (Redis clock). */
-      absoluteDeadline: number;
-      /** The cookie lifetime stored with it, ms, if any. */
-      maxAge?: number;
-    }
-  /** An update found no session (destroyed or expired meanwhile): nothing was written. */
+export type UpdateReply =
+  | { kind: 'updated' }
+  /** No session (destroyed or expired meanwhile): nothing was written. */
   | { kind: 'gone' }
-  /** A create found the id taken. */
-  | { kind: 'taken' }
-  /** An update found version `version` (with this cookie lifetime) instead of its base: nothing was written. */
+  /** The session is at version `version` (with this cookie lifetime): nothing was written. */
   | { kind: 'conflict'; version: number; maxAge?: number };
 
 export interface RegenerateCommand {
@@ -95,7 +104,8 @@ export type ClaimReply = { kind: 'claimed' } | { kind: 'lost'; current: string |
  */
 interface Registered {
   clusterSessionRead(key: string): Promise<unknown>;
-  clusterSessionSave(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionCreate(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionUpdate(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionDestroy(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
@@ -108,17 +118,19 @@ interface Registered {
 type Arg = string | number | Buffer;
 
 /** The scripts that take a publish header run `guarded` (see the prelude): a failure still publishes. */
-const publishing = (lua: string) => `return guarded(function()\n${lua}\nend)`;
+const publishing = (lua: string, parts = CLOCK + SLICES) =>
+  `${PUBLISHING}${parts}return guarded(function()\n${lua}\nend)`;
 
 const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> = {
-  clusterSessionRead: { numberOfKeys: 1, lua: READ },
-  clusterSessionSave: { numberOfKeys: 1, lua: publishing(SAVE) },
-  clusterSessionTouch: { numberOfKeys: 1, lua: TOUCH },
-  clusterSessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY) },
+  clusterSessionRead: { numberOfKeys: 1, lua: CLOCK + READ },
+  clusterSessionCreate: { numberOfKeys: 1, lua: publishing(CREATE) },
+  clusterSessionUpdate: { numberOfKeys: 1, lua: publishing(UPDATE, SLICES) },
+  clusterSessionTouch: { numberOfKeys: 1, lua: CLOCK + TOUCH },
+  clusterSessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY, '') },
   clusterSessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
-  clusterSessionIndexAdd: { numberOfKeys: 1, lua: INDEX_ADD },
-  clusterSessionIndexList: { numberOfKeys: 1, lua: INDEX_LIST },
-  clusterSessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH) },
+  clusterSessionIndexAdd: { numberOfKeys: 1, lua: CLOCK + INDEX_ADD },
+  clusterSessionIndexList: { numberOfKeys: 1, lua: CLOCK + INDEX_LIST },
+  clusterSessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH, '') },
   clusterSessionClaimLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
 
@@ -130,7 +142,7 @@ export class SessionCommands {
     const registered = client as unknown as Partial<Registered>;
     for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
       if (typeof registered[name as keyof Registered] !== 'function') {
-        client.defineCommand(name, { numberOfKeys, lua: PRELUDE + lua });
+        client.defineCommand(name, { numberOfKeys, lua });
       }
     }
     this.scripts = client as unknown as Registered;
@@ -142,41 +154,52 @@ export class SessionCommands {
     return Array.isArray(reply) ? reply : null;
   }
 
-  async save(command: SaveCommand): Promise<SaveReply> {
-    const { user, maxAge } = command;
-    const reply = await this.scripts.clusterSessionSave(
+  async create(command: CreateCommand): Promise<CreateReply> {
+    const reply = await this.scripts.clusterSessionCreate(
       command.key,
       ...command.header,
-      command.mode,
       command.idleTimeout,
       command.absoluteTimeout,
-      command.baseVersion,
-      user.op === 'keep' ? '' : user.op,
-      user.op === 'set' ? user.userId : '',
-      maxAge.op === 'keep' ? '' : maxAge.op === 'clear' ? '-' : String(maxAge.ms),
-      command.set.length,
+      command.set.length + metaPairs(command).length / 2,
       ...command.set.flat(),
-      ...command.removed,
+      ...metaPairs(command),
     );
-    const [version, ttl, createdAt, now, storedMaxAge, absoluteDeadline] = numbers(reply);
-    if (version === -1) {
-      return { kind: 'taken' };
+    const [status, ttl, createdAt, absoluteDeadline] = numbers(reply);
+    return status === 1 ? { kind: 'created', ttl, createdAt, absoluteDeadline } : { kind: 'taken' };
+  }
+
+  async update(command: UpdateCommand): Promise<UpdateReply> {
+    const { user, maxAge } = command;
+    const set = [
+      'v',
+      String(command.baseVersion + 1),
+      'touched',
+      String(command.touchedAt),
+      ...metaPairs(command),
+      ...command.set.flat(),
+    ];
+    const removed = [
+      ...(user.op === 'clear' ? ['user'] : []),
+      ...(maxAge.op === 'clear' ? ['m'] : []),
+      ...command.removed,
+    ];
+    const reply = await this.scripts.clusterSessionUpdate(
+      command.key,
+      ...command.header,
+      String(command.baseVersion),
+      String(command.deadline),
+      set.length / 2,
+      ...set,
+      ...removed,
+    );
+    const [status, version, storedMaxAge] = numbers(reply);
+    if (status === 1) {
+      return { kind: 'updated' };
     }
-    if (version === -2) {
-      return { kind: 'conflict', version: ttl, ...(createdAt > 0 ? { maxAge: createdAt } : {}) };
+    if (status === -2) {
+      return { kind: 'conflict', version, ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}) };
     }
-    if (version === 0) {
-      return { kind: 'gone' };
-    }
-    return {
-      kind: 'saved',
-      version,
-      ttl,
-      createdAt,
-      now,
-      absoluteDeadline,
-      ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}),
-    };
+    return { kind: 'gone' };
   }
 
   /** Refreshes the idle timeout, at most once per `touchAfter`; null when the session is gone. */
@@ -245,6 +268,14 @@ export class SessionCommands {
       ? { kind: 'claimed' }
       : { kind: 'lost', current: typeof current === 'string' ? current : null };
   }
+}
+
+/** The owner and cookie lifetime a write sets, as hash fields (`user`, `m`). */
+function metaPairs({ user, maxAge }: SessionMeta): string[] {
+  return [
+    ...(user.op === 'set' ? ['user', user.userId] : []),
+    ...(maxAge.op === 'set' ? ['m', String(maxAge.ms)] : []),
+  ];
 }
 
 function numbers(reply: unknown): number[] {

@@ -7,7 +7,7 @@ import { SessionStoreUnavailableError } from '../errors/session-store-unavailabl
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
 import type { Announcement, SessionChange } from '../cluster/cluster-message';
-import { SessionCommands, type SaveCommand } from '../redis/session-commands';
+import { SessionCommands, type SessionMeta } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
@@ -23,6 +23,7 @@ import {
   decodeSnapshot,
   encodeDelta,
   toSession,
+  type SessionDelta,
   type RawSession,
   type SessionSnapshot,
 } from './session-codec';
@@ -115,60 +116,125 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (user !== null) {
       assertUserId(user);
     }
-    const owner: SaveCommand['user'] =
-      user === stored.userId
-        ? { op: 'keep' }
-        : user === null
-          ? { op: 'clear' }
-          : { op: 'set', userId: user };
     const { maxAge } = session;
-    const maxAgeOp: SaveCommand['maxAge'] =
-      maxAge === stored.maxAge
-        ? { op: 'keep' }
-        : maxAge === undefined
-          ? { op: 'clear' }
-          : { op: 'set', ms: maxAge };
+    const meta: SessionMeta = {
+      user:
+        user === stored.userId
+          ? { op: 'keep' }
+          : user === null
+            ? { op: 'clear' }
+            : { op: 'set', userId: user },
+      maxAge:
+        maxAge === stored.maxAge
+          ? { op: 'keep' }
+          : maxAge === undefined
+            ? { op: 'clear' }
+            : { op: 'set', ms: maxAge },
+    };
     const set = this.encrypted(stored.originId ?? session.id, delta.set);
     // the index entry before and after the write: see destroySessionsOfUser
-    if (owner.op === 'set') {
-      await this.indexAdd(owner.userId, session.id);
+    if (meta.user.op === 'set') {
+      await this.indexAdd(meta.user.userId, session.id);
     }
-    // the version this update applies to, and its cookie lifetime; another write in between
-    // moves both, and the same change is sent again onto the newer version
+    const saved = session.isNew
+      ? await this.insert(session, meta, set, delta)
+      : await this.update(session, meta, set, delta);
+    if (saved && meta.user.op === 'set') {
+      await this.indexAdd(meta.user.userId, session.id);
+    }
+    return saved;
+  }
+
+  private async insert(
+    session: Session<T>,
+    meta: SessionMeta,
+    set: [string, string][],
+    delta: SessionDelta,
+  ): Promise<boolean> {
+    const maxAge = meta.maxAge.op === 'set' ? meta.maxAge.ms : undefined;
+    const sentAt = Date.now();
+    const reply = await this.run('save', () =>
+      this.commands.create({
+        key: this.key(session.id),
+        header: this.header({ kind: 'noop' }),
+        idleTimeout: maxAge ?? this.idleTimeout,
+        absoluteTimeout: this.options.absoluteTimeout,
+        set,
+        ...meta,
+      }),
+    );
+    if (reply.kind === 'taken') {
+      throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
+    }
+    // anchored at the send time: the copy never outlives the key in Redis (G7)
+    session.markStored({
+      version: 1,
+      createdAt: reply.createdAt,
+      expiresAt: sentAt + reply.ttl,
+      touchedAt: sentAt,
+      userId: session.userId,
+      originId: session.storedState.originId,
+      maxAge,
+      fields: delta.fields,
+      redisClock: { offset: reply.createdAt - sentAt, absoluteDeadline: reply.absoluteDeadline },
+    });
+    return true;
+  }
+
+  /**
+   * A delta save onto the version the session was read at; when another write came first, the
+   * same change onto that one. The node places the new deadline itself, from its reading of the
+   * Redis clock (an offset never below the real one, so the deadline is at most one round trip of
+   * that reading late), and announces exactly what it writes.
+   */
+  private async update(
+    session: Session<T>,
+    meta: SessionMeta,
+    set: [string, string][],
+    delta: SessionDelta,
+  ): Promise<boolean> {
+    const stored = session.storedState;
+    const clock = stored.redisClock ?? (await this.readSnapshot(session.id))?.redisClock;
+    if (!clock) {
+      return false; // gone
+    }
     let base = { version: stored.version, maxAge: stored.maxAge };
     for (let attempt = 1; ; attempt++) {
+      const maxAge =
+        meta.maxAge.op === 'keep'
+          ? base.maxAge
+          : meta.maxAge.op === 'set'
+            ? meta.maxAge.ms
+            : undefined;
+      const sentAt = Date.now();
+      const now = sentAt + clock.offset;
+      const deadline = Math.min(now + (maxAge ?? this.idleTimeout), clock.absoluteDeadline);
       const change: SessionChange = {
-        idle:
-          maxAgeOp.op === 'set'
-            ? maxAgeOp.ms
-            : maxAgeOp.op === 'keep'
-              ? (base.maxAge ?? this.idleTimeout)
-              : this.idleTimeout,
-        ...(owner.op === 'keep' ? {} : { user: owner.op === 'set' ? owner.userId : null }),
-        ...(maxAgeOp.op === 'keep' ? {} : { maxAge: maxAgeOp.op === 'set' ? maxAgeOp.ms : null }),
+        touchedAt: now,
+        deadline,
+        ...(meta.user.op === 'keep'
+          ? {}
+          : { user: meta.user.op === 'set' ? meta.user.userId : null }),
+        ...(meta.maxAge.op === 'keep' ? {} : { maxAge: maxAge ?? null }),
         set,
         removed: delta.removed,
       };
-      const header = this.header(
-        session.isNew
-          ? { kind: 'noop' }
-          : { kind: 'update', id: session.id, version: base.version + 1, change },
-      );
-      const sentAt = Date.now();
+      const version = base.version + 1;
       const reply = await this.run('save', () =>
-        this.commands.save({
+        this.commands.update({
           key: this.key(session.id),
-          header,
-          mode: session.isNew ? 'create' : 'update',
-          idleTimeout: this.idleTimeout,
-          absoluteTimeout: this.options.absoluteTimeout,
+          header: this.header({ kind: 'update', id: session.id, version, change }),
           baseVersion: base.version,
-          user: owner,
-          maxAge: maxAgeOp,
+          touchedAt: now,
+          deadline,
           set,
           removed: delta.removed,
+          ...meta,
         }),
       );
+      if (reply.kind === 'gone') {
+        return false;
+      }
       if (reply.kind === 'conflict') {
         if (attempt >= MAX_SAVE_ATTEMPTS || !(reply.version > base.version)) {
           throw new ClusterSessionError(
@@ -178,28 +244,18 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         base = { version: reply.version, maxAge: reply.maxAge };
         continue;
       }
-      if (reply.kind === 'taken') {
-        throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
-      }
-      if (reply.kind === 'gone') {
-        return false;
-      }
-      // anchored at the send time: the copy never outlives the key in Redis (G7)
       session.markStored({
-        version: reply.version,
-        createdAt: reply.createdAt,
-        expiresAt: sentAt + reply.ttl,
+        version,
+        createdAt: stored.createdAt,
+        expiresAt: deadline - clock.offset,
         touchedAt: sentAt,
-        userId: user,
+        userId: session.userId,
         originId: stored.originId,
-        maxAge: reply.maxAge,
+        maxAge,
         fields: delta.fields,
-        redisClock: { offset: reply.now - sentAt, absoluteDeadline: reply.absoluteDeadline },
+        redisClock: clock,
       });
-      if (owner.op === 'set') {
-        await this.indexAdd(owner.userId, session.id);
-      }
-      return true;
+      return deadline > now; // past its absolute deadline: the write deleted it (G7)
     }
   }
 

@@ -2,12 +2,10 @@ import type { SessionChange } from '../cluster/cluster-message';
 import { DATA_FIELD_PREFIX } from '../session/session-changes';
 import type { SessionSnapshot } from './session-codec';
 
-/** An update as it arrived: the version it makes, and the Redis clock when it was written. */
+/** An update as it arrived: the version it makes, and what changed. */
 export interface ArrivedUpdate {
   version: number;
   change: SessionChange;
-  /** Redis clock when the write's script published it, epoch µs (not authenticated: clamped). */
-  sentAtUs: number;
 }
 
 /**
@@ -17,11 +15,8 @@ export interface ArrivedUpdate {
  * is not data) or when the result has already expired. `decrypt` turns a value as stored into
  * its JSON (with encryption: ciphertext bound to the session's origin id).
  *
- * The deadline is the script's, `min(written + idle, absolute deadline)` on the Redis clock,
- * converted with the copy's offset, which is never below the real one: the copy never outlives
- * the session in Redis (G7). The write time comes from the message's timestamp, clamped to the
- * Redis clock now (as far as this node can tell), so a bad timestamp cannot extend a copy beyond
- * what a write at this moment would.
+ * The deadline is the one the save set on the key (Redis clock), converted with the copy's
+ * offset, which is never below the real one: the copy never outlives the session in Redis (G7).
  */
 export function applyUpdate(
   snapshot: SessionSnapshot,
@@ -34,9 +29,7 @@ export function applyUpdate(
     return null;
   }
   const { change } = update;
-  const written = Math.min(Math.floor(update.sentAtUs / 1_000), localNow + clock.offset);
-  const deadline = Math.min(written + change.idle, clock.absoluteDeadline);
-  const expiresAt = deadline - clock.offset;
+  const expiresAt = Math.min(change.deadline, clock.absoluteDeadline) - clock.offset;
   if (!(expiresAt > localNow)) {
     return null;
   }
@@ -55,16 +48,20 @@ export function applyUpdate(
     fields.delete(field);
   }
   const maxAge = change.maxAge === undefined ? snapshot.maxAge : (change.maxAge ?? undefined);
-  const { maxAge: _previous, ...rest } = snapshot;
-  return {
-    ...rest,
-    ...(maxAge === undefined ? {} : { maxAge }),
+  const next: SessionSnapshot = {
+    ...snapshot,
     version: update.version,
     expiresAt,
-    touchedAt: written - clock.offset,
+    touchedAt: Math.min(change.touchedAt - clock.offset, localNow),
     userId: change.user === undefined ? snapshot.userId : change.user,
     fields: [...fields],
   };
+  if (maxAge === undefined) {
+    delete next.maxAge;
+  } else {
+    next.maxAge = maxAge;
+  }
+  return next;
 }
 
 function isJson(text: string): boolean {

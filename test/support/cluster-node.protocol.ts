@@ -1,9 +1,22 @@
 /** Requests a parent test sends to a cluster node process, and what the node answers. */
 export type NodeRequest =
   | { op: 'create'; data: Record<string, unknown> }
-  | { op: 'get'; id: string }
-  | { op: 'update'; id: string; key: string; value: unknown }
+  /** `minVersion`: the version in the client's cookie (G9). */
+  | { op: 'get'; id: string; minVersion?: number }
+  /** Resolves to the version written, 0 when the session is gone; `user` sets (or clears) the owner. */
+  | {
+      op: 'update';
+      id: string;
+      key: string;
+      value: unknown;
+      minVersion?: number;
+      user?: string | null;
+    }
   | { op: 'destroy'; id: string }
+  /** Resolves to the new id, or null when the session is gone. */
+  | { op: 'regenerate'; id: string }
+  /** What the node serves from its cache for `id` (null when that read was not a hit). */
+  | { op: 'cachedCopy'; id: string }
   | { op: 'stats' }
   | { op: 'resetStats' }
   /** Benchmarks: `count` sequential saves of one session. */
@@ -17,6 +30,12 @@ export interface ReadResult {
   /** Newest version of this id whose invalidation had reached the node when the read began (Infinity: destroyed). */
   receivedBefore: number;
   data: Record<string, unknown> | null;
+}
+
+export interface CopyResult {
+  version: number;
+  userId: string | null;
+  data: Record<string, unknown>;
 }
 
 export type NodeMessage =

@@ -3,7 +3,7 @@
  * `node dist/test/support/cluster-node.js <redisUrl> <nodeId> [localCacheTtl]`.
  */
 import { Logger } from '@nestjs/common';
-import type { NodeMessage, NodeRequest, ReadResult } from './cluster-node.protocol';
+import type { CopyResult, NodeMessage, NodeRequest, ReadResult } from './cluster-node.protocol';
 import { startNode } from './cluster-fixture';
 
 async function main(): Promise<void> {
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
         return (await node.store.create(request.data)).id;
       case 'get': {
         const receivedBefore = received.get(request.id) ?? 0;
-        const session = await node.store.get(request.id);
+        const session = await node.store.get(request.id, { minVersion: request.minVersion });
         const result: ReadResult = {
           version: session?.version ?? 0,
           receivedBefore,
@@ -39,17 +39,35 @@ async function main(): Promise<void> {
         return result;
       }
       case 'update': {
-        const session = await node.store.get(request.id);
+        const session = await node.store.get(request.id, { minVersion: request.minVersion });
         if (!session) {
           return 0;
         }
         session.data[request.key] = request.value;
+        if (request.user !== undefined) {
+          session.setUser(request.user);
+        }
         return (await node.store.save(session)) ? session.version : 0;
       }
       case 'destroy':
         return node.store.destroy(request.id);
+      case 'regenerate':
+        return (await node.store.regenerate(request.id))?.id ?? null;
+      case 'cachedCopy': {
+        const hits = node.store.cacheStats().hits;
+        const session = await node.store.get(request.id);
+        const copy: CopyResult | null =
+          session && node.store.cacheStats().hits > hits
+            ? { version: session.version, userId: session.userId, data: session.data }
+            : null;
+        return copy;
+      }
       case 'stats':
-        return { cache: node.store.cacheStats(), cluster: node.coordinator!.stats() };
+        return {
+          cache: node.store.cacheStats(),
+          cluster: node.coordinator!.stats(),
+          updatesApplied: node.store.updatesAppliedCount,
+        };
       case 'resetStats':
         node.coordinator!.resetStats();
         node.store.resetCacheStats();

@@ -7,22 +7,22 @@
  * - ARGV[1..3] of every writing script is the publish header: the channel (empty: no Pub/Sub),
  *   the message to publish when the script does what it was asked, and the no-op to publish
  *   otherwise. Both are built and signed by the node (see cluster-message.ts and
- *   MessageAuthenticator): the script appends `|` and the Redis clock in microseconds, and hashes
- *   nothing. A writing script publishes exactly one of them, so receivers can tell a lost message
- *   from a write that changed nothing by the sequence numbers.
+ *   MessageAuthenticator): the script publishes one of them as it is, and hashes nothing. A
+ *   writing script publishes exactly one, so receivers can tell a lost message from a write that
+ *   changed nothing by the sequence numbers.
  * - A writing script that fails (a type error at its first read, OOM at its first write: Redis
- *   checks memory only before a script's first write) has written nothing; \`guarded\` still
+ *   checks memory only before a script's first write) has written nothing; `guarded` still
  *   publishes the no-op, so other nodes see no gap and do not flush their caches for it, then
  *   returns the error.
- * - TIME is read once per script (\`clock\`): a script runs for microseconds, and one reading
- *   serves both the expiry arithmetic and the message's timestamp.
- * - Values go to \`redis.call\` and into messages as strings where the script has them so: Redis
+ * - Each script gets the parts it uses (`PUBLISHING`, `SLICES`, `CLOCK`): the chunk runs
+ *   on every call, and the update, the one hot write, reads no clock.
+ * - TIME is read once per script (`clock`): a script runs for microseconds.
+ * - Values go to `redis.call` and into messages as strings where the script has them so: Redis
  *   7.0 formats each number argument with printf ("%.17g") and Lua each concatenated number
  *   ("%.14g"), which was a tenth of a save's Redis time (perf, #17).
  */
-export const PRELUDE = `
-local PUB = 3
-
+/** The Redis clock, read once per script, and a session's remaining life. */
+export const CLOCK = `
 local TIME
 local function clock()
   TIME = TIME or redis.call('TIME')
@@ -54,19 +54,27 @@ local function life(key, idle, now)
   if not expires then return 0 end
   return math.min(idle, expires - now)
 end
+`;
 
--- runs cmd(key, ARGV[from..to]) in slices: unpack() fails beyond a few thousand values
+/** Commands with more arguments than unpack() takes. */
+export const SLICES = `
+-- runs cmd(key, ARGV[from..to]) in slices: unpack() fails beyond a few thousand values (the
+-- slices keep an even length, so field/value pairs stay whole)
 local function call_argv(cmd, key, from, to)
   for i = from, to, 1000 do
     redis.call(cmd, key, unpack(ARGV, i, math.min(i + 999, to)))
   end
 end
+`;
+
+/** The publish header and the guard of every writing script. */
+export const PUBLISHING = `
+local PUB = 3
 
 -- ok: the write did what it announced (ARGV[2]); else the no-op (ARGV[3])
 local function publish(ok)
   if ARGV[1] == '' then return end
-  local t = clock()
-  redis.call('PUBLISH', ARGV[1], (ok and ARGV[2] or ARGV[3]) .. '|' .. t[1] .. micros(t))
+  redis.call('PUBLISH', ARGV[1], ok and ARGV[2] or ARGV[3])
 end
 
 local function guarded(main)
