@@ -6,6 +6,7 @@ import { waitFor } from '../../sample/support/wait-for';
 interface NodeStats {
   cache: { hits: number; misses: number };
   cluster: { flushes: number; ignored: number };
+  updatesApplied: number;
 }
 
 describe('cluster coordination across Node processes', () => {
@@ -119,6 +120,8 @@ describe('cluster coordination across Node processes', () => {
     expect(reads).toBeGreaterThan(12_000);
     // the run exercised the cache and the faults, not only Redis
     expect(stats.reduce((sum, s) => sum + s.cache.hits, 0)).toBeGreaterThan(1_000);
+    // in 'update' propagation (the default): other nodes' saves applied to cached copies
+    expect(stats.reduce((sum, s) => sum + s.updatesApplied, 0)).toBeGreaterThan(500);
     for (const s of stats) {
       expect(s.cluster.flushes).toBeGreaterThanOrEqual(3);
     }

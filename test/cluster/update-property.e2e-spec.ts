@@ -25,7 +25,8 @@ type Step =
       client: number;
       node: number;
       key: string;
-      value: number;
+      /** null: the key is removed */
+      value: number | null;
       user?: string | null;
     }
   | { kind: 'regenerate'; client: number; node: number }
@@ -51,7 +52,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
         client: fc.nat(CLIENTS - 1),
         node: fc.nat(NODES - 1),
         key: fc.constantFrom('a', 'b', 'c'),
-        value: fc.nat(1_000),
+        value: fc.option(fc.nat(1_000), { freq: 4 }),
         user: fc.constantFrom('alice', 'bob', null),
       },
       { requiredKeys: ['kind', 'client', 'node', 'key', 'value'] },

@@ -3,7 +3,10 @@ export type NodeRequest =
   | { op: 'create'; data: Record<string, unknown> }
   /** `minVersion`: the version in the client's cookie (G9). */
   | { op: 'get'; id: string; minVersion?: number }
-  /** Resolves to the version written, 0 when the session is gone; `user` sets (or clears) the owner. */
+  /**
+   * Resolves to the version written, 0 when the session is gone. `value` null removes the key;
+   * `user` sets (or clears) the owner.
+   */
   | {
       op: 'update';
       id: string;

@@ -43,7 +43,11 @@ async function main(): Promise<void> {
         if (!session) {
           return 0;
         }
-        session.data[request.key] = request.value;
+        if (request.value === null) {
+          delete session.data[request.key];
+        } else {
+          session.data[request.key] = request.value;
+        }
         if (request.user !== undefined) {
           session.setUser(request.user);
         }
