@@ -16,7 +16,11 @@ import { SessionController } from './session.controller';
       useFactory: (config: ConfigService) => ({
         secret: config.getOrThrow<string>('SESSION_SECRET'),
         redis: config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
-        cluster: { nodeId: config.getOrThrow<string>('NODE_ID') },
+        cluster: {
+          nodeId: config.getOrThrow<string>('NODE_ID'),
+          // optional: 'update' (the default) or 'invalidate' (the benchmarks compare them)
+          propagation: config.get<'update' | 'invalidate'>('SESSION_PROPAGATION') || undefined,
+        },
       }),
     }),
     TerminusModule,
