@@ -1,13 +1,12 @@
-import { RedisStore } from 'connect-redis';
-import { createClient } from 'redis';
-import { ClusterSessionRuntime } from '../lib/cluster-session.runtime';
-import { resolveOptions } from '../lib/options/resolve-options';
-import { TEST_SECRET } from '../test/support/cluster-fixture';
 import { RedisServer } from '../sample/support/redis-server';
 import { percent, WRITE_SHARES } from './support/load';
 import { pin } from './support/pin';
 import { processCpuMicros } from './support/process-cpu';
-import { sessionPayload } from './support/session-payload';
+import {
+  clusterSessionStack,
+  expressSessionStack,
+  type SessionStack,
+} from './support/session-stacks';
 
 const NODES = 4;
 const SESSIONS = 1_000;
@@ -141,91 +140,28 @@ async function run(request: Request, seconds: number, share: number): Promise<nu
   return done;
 }
 
-const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
-
 async function ours(): Promise<Stack> {
   const redis = await RedisServer.start();
   pin(redis.pid, 1);
-  const nodes = Array.from(
-    { length: NODES },
-    (_, i) =>
-      new ClusterSessionRuntime(
-        resolveOptions({ secret: TEST_SECRET, redis: redis.url, cluster: { nodeId: `cap${i}` } }),
-      ),
-  );
-  await Promise.all(nodes.map((node) => node.start()));
-  const ids = await Promise.all(
-    Array.from(
-      { length: SESSIONS },
-      async (_, i) => (await nodes[0].store.create(sessionPayload(i))).id,
-    ),
-  );
-  // warm caches
-  for (const node of nodes) {
-    for (const id of ids) {
-      await node.store.get(id);
-    }
-  }
-  return {
-    name: 'nestjs-cluster-session',
-    redis,
-    measured: new Map(),
-    hits: () => nodes.reduce((sum, node) => sum + node.store.cacheStats().hits, 0),
-    request: async (write) => {
-      const node = pick(nodes);
-      const session = await node.store.get(pick(ids));
-      if (!session) {
-        throw new Error('capacity bench: a session vanished');
-      }
-      if (write) {
-        session.data.visits = Number(session.data.visits) + 1;
-        await node.store.save(session);
-      }
-    },
-    close: async () => {
-      await Promise.all(nodes.map((node) => node.stop()));
-      await redis.dispose();
-    },
-  };
+  return withServer(redis, await clusterSessionStack(redis.url, NODES, SESSIONS));
 }
 
 async function expressSession(): Promise<Stack> {
   const redis = await RedisServer.start();
   pin(redis.pid, 1);
-  const clients = Array.from({ length: NODES }, () => createClient({ url: redis.url }));
-  await Promise.all(clients.map((client) => client.connect()));
-  const stores = clients.map((client) => new RedisStore({ client }));
-  const cookie = { originalMaxAge: 3_600_000, httpOnly: true, path: '/' };
-  const sids = Array.from({ length: SESSIONS }, (_, i) => `sid-${i}-${'x'.repeat(24)}`);
-  await Promise.all(
-    sids.map((sid, i) =>
-      stores[0].set(sid, {
-        cookie: { ...cookie, expires: new Date(Date.now() + 3_600_000) },
-        ...sessionPayload(i),
-      } as never),
-    ),
-  );
+  return withServer(redis, await expressSessionStack(redis.url, NODES, SESSIONS));
+}
+
+/** A stack of bench/support/session-stacks on its own Redis, with this benchmark's totals. */
+function withServer(redis: RedisServer, stack: SessionStack): Stack {
   return {
-    name: 'express-session + connect-redis',
+    name: stack.name,
     redis,
     measured: new Map(),
-    hits: () => 0,
-    request: async (write) => {
-      const store = pick(stores);
-      const sid = pick(sids);
-      const session = (await store.get(sid)) as { visits: number } | null;
-      if (!session) {
-        throw new Error('capacity bench: a session vanished');
-      }
-      if (write) {
-        session.visits++;
-        await store.set(sid, session as never);
-      } else {
-        await store.touch(sid, session as never);
-      }
-    },
+    hits: () => stack.reads()?.hits ?? 0,
+    request: stack.request,
     close: async () => {
-      await Promise.all(clients.map((client) => client.quit()));
+      await stack.close();
       await redis.dispose();
     },
   };

@@ -2,7 +2,7 @@ import { RedisServer } from '../sample/support/redis-server';
 import { restore, snapshot, type Snapshot } from './support/dataset-snapshot';
 import { WRITE_SHARES } from './support/load';
 import { pin } from './support/pin';
-import { saturationTable } from './support/saturation-table';
+import { saturationTable, type SaturationRow } from './support/saturation-table';
 import { RecordingProxy } from './support/recording-proxy';
 import { commandStats } from './support/redis-commands';
 import { driverBinary, RecordingFiles, replay, type ReplayResult } from './support/replay-driver';
@@ -40,31 +40,6 @@ interface Recorded {
   commandsPerRequest: number;
   /** Share of the recorded reads served from a local cache (null: the stack has none). */
   hitRate: number | null;
-}
-
-export interface SaturationRow {
-  stack: string;
-  writeShare: number;
-  regime: string;
-  /** Application requests one saturated Redis core serves per second. */
-  requestsPerCoreSecond: number;
-  /** Shares of the window Redis, and the driver, spent on a CPU, and runnable waiting for one. */
-  redisBusy: number;
-  redisWaiting: number;
-  driverBusy: number;
-  driverWaiting: number;
-  commandsPerRequest: number;
-  hitRate: number | null;
-  /** Requests/s per core over express-session's in the same mix and regime. */
-  ratio: number;
-  /** Pub/Sub messages the replay's subscribers received per replayed request. */
-  deliveriesPerRequest: number;
-  /** Redis µs per call of the main client commands (INFO commandstats). */
-  usecPerCall: [string, number][];
-  errors: number;
-  firstError: string;
-  /** Replays run to get Redis busy enough (the busiest kept). */
-  attempts: number;
 }
 
 /**

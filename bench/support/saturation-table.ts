@@ -1,4 +1,3 @@
-import type { SaturationRow } from '../saturation.bench';
 import { percent } from './load';
 
 const pct = (share: number) => `${Math.round(share * 100)} %`;
@@ -80,4 +79,30 @@ function limits(row: SaturationRow): string[] {
   return found.length > 0
     ? found
     : [`Redis waited for commands, driver busy ${pct(row.driverBusy)} (loopback round trips)`];
+}
+
+/** One stack, mix and regime of the capacity-at-saturation benchmark. */
+export interface SaturationRow {
+  stack: string;
+  writeShare: number;
+  regime: string;
+  /** Application requests one saturated Redis core serves per second. */
+  requestsPerCoreSecond: number;
+  /** Shares of the window Redis, and the driver, spent on a CPU, and runnable waiting for one. */
+  redisBusy: number;
+  redisWaiting: number;
+  driverBusy: number;
+  driverWaiting: number;
+  commandsPerRequest: number;
+  hitRate: number | null;
+  /** Requests/s per core over express-session's in the same mix and regime. */
+  ratio: number;
+  /** Pub/Sub messages the replay's subscribers received per replayed request. */
+  deliveriesPerRequest: number;
+  /** Redis µs per call of the main client commands (INFO commandstats). */
+  usecPerCall: [string, number][];
+  errors: number;
+  firstError: string;
+  /** Replays run to get Redis busy enough (the busiest kept). */
+  attempts: number;
 }

@@ -35,45 +35,25 @@ type Step =
 const CLIENTS = 8;
 const NODES = 3;
 
+/** Who does a step, and where. */
+const at = { client: fc.nat(CLIENTS - 1), node: fc.nat(NODES - 1) };
+const plain = <K extends Exclude<Step['kind'], 'write'>>(kind: K) =>
+  fc.record({ kind: fc.constant(kind), ...at });
+const write = fc.record(
+  {
+    kind: fc.constant('write' as const),
+    ...at,
+    key: fc.constantFrom('a', 'b', 'c'),
+    value: fc.option(fc.nat(1_000), { freq: 4 }),
+    user: fc.constantFrom('alice', 'bob', null),
+  },
+  { requiredKeys: ['kind', 'client', 'node', 'key', 'value'] },
+);
 const step: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant('read' as const),
-      client: fc.nat(CLIENTS - 1),
-      node: fc.nat(NODES - 1),
-    }),
-  },
-  {
-    weight: 5,
-    arbitrary: fc.record(
-      {
-        kind: fc.constant('write' as const),
-        client: fc.nat(CLIENTS - 1),
-        node: fc.nat(NODES - 1),
-        key: fc.constantFrom('a', 'b', 'c'),
-        value: fc.option(fc.nat(1_000), { freq: 4 }),
-        user: fc.constantFrom('alice', 'bob', null),
-      },
-      { requiredKeys: ['kind', 'client', 'node', 'key', 'value'] },
-    ),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('regenerate' as const),
-      client: fc.nat(CLIENTS - 1),
-      node: fc.nat(NODES - 1),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      kind: fc.constant('destroy' as const),
-      client: fc.nat(CLIENTS - 1),
-      node: fc.nat(NODES - 1),
-    }),
-  },
+  { weight: 5, arbitrary: plain('read') },
+  { weight: 5, arbitrary: write },
+  { weight: 1, arbitrary: plain('regenerate') },
+  { weight: 1, arbitrary: plain('destroy') },
 );
 
 /**
