@@ -81,7 +81,7 @@ describe('cluster messages (ncs3: built and signed by the node, published as the
     ).not.toBeNull();
   });
 
-  it('a signed but malformed change is rejected (it is still outside input)', () => {
+  it('a signed change that cannot be read still invalidates (it says the version exists)', () => {
     const signed = (payload: string, version = 4) => {
       const body = `ncs3|u|${id}|${version}|node-a|${FROM.epoch}|7|${FROM.sentAt}|${payload}`;
       return `${body}|${auth.sign(body)}`;
@@ -98,7 +98,12 @@ describe('cluster messages (ncs3: built and signed by the node, published as the
       '[1,1000,0,0,[],[""]]',
       '[1,1000,0,0,[],[]',
     ]) {
-      expect(parseClusterMessage(signed(payload), auth)).toBeNull();
+      expect(parseClusterMessage(signed(payload), auth)).toEqual({
+        kind: 'invalidate',
+        id,
+        version: 4,
+        ...FROM,
+      });
     }
     // an update needs a version before it to apply to
     expect(parseClusterMessage(signed('[1,1000,0,0,[],[]]', 1), auth)).toBeNull();

@@ -52,7 +52,8 @@ export interface MessageOrigin {
 
 const CODES = { update: 'u', invalidate: 'i', destroy: 'd', clear: 'c', noop: 'n' } as const;
 const KINDS = { u: 'update', i: 'invalidate', d: 'destroy', c: 'clear', n: 'noop' } as const;
-const MAX_MESSAGE_LENGTH = 1 << 20;
+/** Longer messages are not read at all (`cluster.maxUpdateBytes` stays below it). */
+export const MAX_MESSAGE_LENGTH = 1 << 20;
 const NODE_ID = /^[^\s|,]{1,128}$/;
 const EPOCH = /^[0-9a-f]{16,64}$/;
 const DIGITS = /^\d{1,16}$/;
@@ -179,10 +180,15 @@ function build(fields: Fields): ClusterMessage | null {
   const v = Number(version);
   switch (kind) {
     case 'update': {
+      if (ids.length !== 1 || v < 2) {
+        return null;
+      }
+      // signed by a node of this app, but a change this node cannot read: it still says that
+      // version v exists, so it invalidates (dropping it would leave copies stale, G2)
       const change = parseChange(fields.payload);
-      return ids.length === 1 && v > 1 && change
+      return change
         ? { kind, id: ids[0], version: v, change, ...from }
-        : null;
+        : { kind: 'invalidate', id: ids[0], version: v, ...from };
     }
     case 'invalidate':
       return ids.length === 1 && v > 0 ? { kind, id: ids[0], version: v, ...from } : null;
@@ -205,8 +211,7 @@ function parseChange(payload: string): SessionChange | null {
     return null;
   }
   const [touchedAt, deadline, user, maxAge, set, removed] = parsed as unknown[];
-  const field = (value: unknown): value is string =>
-    typeof value === 'string' && value.length > 0 && value.length <= 1_024;
+  const field = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
   const valid =
     Number.isSafeInteger(touchedAt) &&
     (touchedAt as number) > 0 &&

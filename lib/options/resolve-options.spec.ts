@@ -201,6 +201,16 @@ describe('resolveOptions', () => {
       /keyPrefix: got ""; expected 1 to 64 characters.*clear\(\) delete the whole database/,
     ],
     [
+      '#23 a propagation that does not exist',
+      { secret, cluster: { propagation: 'broadcast' as never } },
+      /cluster.propagation: got "broadcast"; expected one of "update", "invalidate"/,
+    ],
+    [
+      '#23 a maxUpdateBytes above what receivers read (1 MiB)',
+      { secret, cluster: { maxUpdateBytes: 4_000_000 } },
+      /cluster.maxUpdateBytes: got 4000000; expected an integer from 256 to 524288/,
+    ],
+    [
       'sameSite none without secure: true (browsers drop it)',
       { secret, cookie: { sameSite: 'none' } },
       /cookie.secure: got "auto"; expected true with cookie.sameSite "none"/,

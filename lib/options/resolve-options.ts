@@ -96,7 +96,14 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
         'update',
         'invalidate',
       ]),
-      maxUpdateBytes: integer('cluster.maxUpdateBytes', cluster.maxUpdateBytes, 8_192, 256),
+      // a message the receivers would not read must never be sent (see MAX_MESSAGE_LENGTH)
+      maxUpdateBytes: integer(
+        'cluster.maxUpdateBytes',
+        cluster.maxUpdateBytes,
+        8_192,
+        256,
+        524_288,
+      ),
     },
   };
   checkCookiePrefix(resolved.cookie);
@@ -295,12 +302,19 @@ function duration(
   return value;
 }
 
-function integer(name: string, value: unknown, fallback: number, min: number): number {
+function integer(
+  name: string,
+  value: unknown,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (value === undefined) {
     return fallback;
   }
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw new InvalidOptionsError(name, value, `an integer of at least ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
+    throw new InvalidOptionsError(name, value, `an integer ${range}`);
   }
   return value;
 }

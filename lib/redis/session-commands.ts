@@ -65,11 +65,14 @@ export interface UpdateCommand extends SessionMeta {
 }
 
 export type UpdateReply =
-  | { kind: 'updated' }
+  /** Written; `now`: the Redis time when it ran, epoch ms. */
+  | { kind: 'updated'; now: number }
   /** No session (destroyed or expired meanwhile): nothing was written. */
   | { kind: 'gone' }
   /** The session is at version `version` (with this cookie lifetime): nothing was written. */
-  | { kind: 'conflict'; version: number; maxAge?: number };
+  | { kind: 'conflict'; version: number; maxAge?: number }
+  /** The node's reading of the Redis clock is off; `now` is the Redis time: nothing was written. */
+  | { kind: 'clock'; now: number };
 
 export interface RegenerateCommand {
   oldKey: string;
@@ -194,10 +197,13 @@ export class SessionCommands {
     );
     const [status, version, storedMaxAge] = numbers(reply);
     if (status === 1) {
-      return { kind: 'updated' };
+      return { kind: 'updated', now: version };
     }
     if (status === -2) {
       return { kind: 'conflict', version, ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}) };
+    }
+    if (status === -3) {
+      return { kind: 'clock', now: version };
     }
     return { kind: 'gone' };
   }

@@ -25,6 +25,12 @@ export interface SessionState {
    * take another node's change with a deadline that never outlives the real one (G7).
    */
   redisClock?: RedisClock;
+  /**
+   * True when a save landed on top of another node's write: `fields` are then what this node
+   * wrote over its own reading, right for the next delta but not all that Redis holds, so such a
+   * state is never cached as the session.
+   */
+  merged?: boolean;
 }
 
 /** How the Redis clock related to this node's, and the session's absolute deadline. */

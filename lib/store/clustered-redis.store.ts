@@ -154,9 +154,14 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       return false;
     }
     this.supersede(session.id, session.version);
-    // Cache the new state only if it is exactly what Redis holds: no other write in between, and
-    // no newer version announced meanwhile (its message can arrive before this reply).
-    if (session.version === loaded + 1 && this.isCurrent(session.id, session.version)) {
+    // Cache the new state only if it is exactly what Redis holds: no other write in between (now
+    // or in an earlier save of this session), and no newer version announced meanwhile (its
+    // message can arrive before this reply).
+    if (
+      session.version === loaded + 1 &&
+      !session.storedState.merged &&
+      this.isCurrent(session.id, session.version)
+    ) {
       await this.remember(session.id, snapshotOf(session), generation);
     }
     return true;
@@ -200,10 +205,13 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
       return pending;
     }
     const generation = this.generation();
+    // the reply's lifetime is that of the version Redis held then: a copy of a later version
+    // (an update may apply before this reply arrives) keeps its own
+    const version = this.newestVersionSeen.get(id) ?? 0;
     const touch = this.refresh(id)
       .then(async (refreshed) => {
         if (refreshed) {
-          await this.updateCached(id, refreshed, generation);
+          await this.updateCached(id, refreshed, generation, version);
         }
         return refreshed !== null;
       })
@@ -212,14 +220,20 @@ export class ClusteredRedisStore<T extends object = SessionData> extends RedisSe
     return touch;
   }
 
-  /** Replaces the cached copy of `id` by one with new times, if it is still servable. */
+  /** Replaces the cached copy of `id` by one with new times, if it is still the version touched and no newer one was seen. */
   private async updateCached(
     id: string,
     times: Pick<SessionSnapshot, 'touchedAt' | 'expiresAt'>,
     generation: number,
+    version: number,
   ): Promise<void> {
     const entry = await this.cache.get(id);
-    if (!entry || entry.generation !== generation || !this.isCurrent(id, entry.snapshot.version)) {
+    if (
+      !entry ||
+      entry.generation !== generation ||
+      entry.snapshot.version !== version ||
+      this.newestVersionSeen.get(id) !== version
+    ) {
       return;
     }
     const snapshot = { ...(entry.snapshot as SessionSnapshot), ...times };

@@ -8,7 +8,8 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
 import type { Announcement, SessionChange } from '../cluster/cluster-message';
 import { SessionCommands, type SessionMeta } from '../redis/session-commands';
-import { Session } from '../session/session';
+import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
+import { Session, type RedisClock } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
   generateSessionId,
@@ -194,11 +195,14 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     delta: SessionDelta,
   ): Promise<boolean> {
     const stored = session.storedState;
-    const clock = stored.redisClock ?? (await this.readSnapshot(session.id))?.redisClock;
+    let clock: RedisClock | undefined =
+      stored.redisClock ?? (await this.readSnapshot(session.id))?.redisClock;
     if (!clock) {
       return false; // gone
     }
     let base = { version: stored.version, maxAge: stored.maxAge };
+    // another node's write came in between: the change lands on top of it
+    let merged = stored.merged === true;
     for (let attempt = 1; ; attempt++) {
       const maxAge =
         meta.maxAge.op === 'keep'
@@ -207,7 +211,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
             ? meta.maxAge.ms
             : undefined;
       const sentAt = Date.now();
-      const now = sentAt + clock.offset;
+      const now: number = sentAt + clock.offset;
       const deadline = Math.min(now + (maxAge ?? this.idleTimeout), clock.absoluteDeadline);
       const change: SessionChange = {
         touchedAt: now,
@@ -242,18 +246,32 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           );
         }
         base = { version: reply.version, maxAge: reply.maxAge };
+        merged = true;
         continue;
       }
+      if (reply.kind === 'clock') {
+        if (attempt >= MAX_SAVE_ATTEMPTS) {
+          throw new ClusterSessionError(
+            `session ${sessionRef(session.id)} could not be saved: this node could not read the Redis clock within ${CLOCK_TOLERANCE_MS} ms in ${attempt} attempts`,
+          );
+        }
+        // measured again: from this reply, which never comes before Redis ran the script
+        clock = { ...clock, offset: reply.now - sentAt };
+        continue;
+      }
+      // measured again from this reply: never below the real offset, whatever the one used was
+      const offset = reply.now - sentAt;
       session.markStored({
         version,
         createdAt: stored.createdAt,
-        expiresAt: deadline - clock.offset,
+        expiresAt: deadline - offset,
         touchedAt: sentAt,
         userId: session.userId,
         originId: stored.originId,
         maxAge,
         fields: delta.fields,
-        redisClock: clock,
+        redisClock: { ...clock, offset },
+        ...(merged ? { merged } : {}),
       });
       return deadline > now; // past its absolute deadline: the write deleted it (G7)
     }

@@ -33,6 +33,9 @@ publish(true)
 return { 1, ttl, now, expires }
 `;
 
+/** How far the node's reading of the Redis clock may be off when it places a deadline, ms. */
+export const CLOCK_TOLERANCE_MS = 250;
+
 /**
  * A delta save: the changed fields set, the removed ones deleted, the new version and deadline,
  * applied only onto the version the node read (`base`). Everything written is decided by the
@@ -43,15 +46,23 @@ return { 1, ttl, now, expires }
  * change onto the version it is told (G6 holds: a delta touches only the keys the request
  * changed, whichever version it lands on). A deadline already past deletes the session.
  *
+ * The node's reading of the Redis clock is checked against the clock itself: when its touch time
+ * is more than CLOCK_TOLERANCE off (the reading came from a reply that waited behind a slow
+ * command, or the node's clock stepped), nothing is written and the node is given the time to
+ * measure again, so no deadline is ever placed more than that past the idle timeout (G7).
+ *
  * KEYS[1] session key.
  * ARGV: publish header (1..3), base version, deadline (epoch ms, Redis clock), number of set
  *       fields N, N field/value pairs (the new version and touch time among them), then the
  *       removed fields.
- * Returns { 1 } when written (publishes the message), else publishes the no-op and returns
+ * Returns { 1, Redis time in ms } when written (publishes the message), else publishes the
+ *         no-op and returns
  *         { 0 } when there is no session: a save never resurrects a destroyed one (G5), or
- *         { -2, version, cookie lifetime ('0': none) } when it is at another version.
+ *         { -2, version, cookie lifetime ('0': none) } when it is at another version, or
+ *         { -3, Redis time in ms } when the node's clock reading is off.
  */
 export const UPDATE = `
+local CLOCK_TOLERANCE = ${CLOCK_TOLERANCE_MS}
 local key, base = KEYS[1], ARGV[PUB + 1]
 -- a session without a version, or without a readable creation time, does not exist
 local meta = redis.call('HMGET', key, 'v', 'created')
@@ -63,9 +74,16 @@ if version ~= tonumber(base) or not tonumber(meta[2]) then
 end
 local first_pair = PUB + 4
 local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 3])
+-- the pairs start with 'v', version, 'touched', the node's reading of the clock
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if math.abs(tonumber(ARGV[first_pair + 3]) - now) > CLOCK_TOLERANCE then
+  publish(false)
+  return { -3, now }
+end
 call_argv('HSET', key, first_pair, first_removed - 1)
 if first_removed <= #ARGV then call_argv('HDEL', key, first_removed, #ARGV) end
 redis.call('PEXPIREAT', key, ARGV[PUB + 2])
 publish(true)
-return { 1 }
+return { 1, now }
 `;

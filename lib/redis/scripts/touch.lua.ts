@@ -18,7 +18,8 @@ local now = now_ms()
 local touched = tonumber(redis.call('HGET', key, 'touched'))
 idle = tonumber(redis.call('HGET', key, 'm')) or idle
 if touched and now - touched < touch_after then
-  return { 1, redis.call('PTTL', key), now - touched }
+  -- a touch time ahead of the clock (a node's reading, off by up to the tolerance) is "just now"
+  return { 1, redis.call('PTTL', key), math.max(0, now - touched) }
 end
 local ttl = life(key, idle, now)
 if ttl <= 0 then
