@@ -56,9 +56,15 @@ describe.each(CASES)('guarantees on %s Redis (encryption %s)', (kind, encryption
       expect((await a.store.get(created.id))?.data.n).toBe(-1);
     }
     await received(b, before, sessions.length);
+    // 'update' propagation (the default): b applies each change to its copy and serves it from memory
+    await waitFor(() => b.store.updatesAppliedCount === sessions.length, {
+      what: 'b to apply every update',
+    });
+    const misses = b.store.cacheStats().misses;
     for (const { id } of sessions) {
       expect((await b.store.get(id))?.data.n).toBe(-1);
     }
+    expect(b.store.cacheStats().misses).toBe(misses);
 
     await Promise.all(sessions.map(({ id }) => a.store.destroy(id)));
     for (const { id } of sessions) {
