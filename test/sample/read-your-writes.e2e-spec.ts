@@ -38,8 +38,14 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
     await redis.dispose();
   });
 
-  /** Writes on one node and reads at once on another, ROUNDS times; counts reads older than the write. */
-  async function run(legacyCookies: boolean): Promise<{ stale: number; reads: number }> {
+  /**
+   * Writes on one node and reads at once on another, ROUNDS times; counts reads older than the
+   * write. `killPubSubAt`: rounds before which every node's subscriber connection is killed.
+   */
+  async function run(
+    legacyCookies: boolean,
+    killPubSubAt: number[] = [],
+  ): Promise<{ stale: number; reads: number }> {
     const clients = nodes.map((node) => new HttpClient(node.url));
     const setCookie = (cookie: string | undefined) => {
       for (const client of clients) {
@@ -53,6 +59,9 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
     }
     let stale = 0;
     for (let round = 0; round < ROUNDS; round++) {
+      if (killPubSubAt.includes(round)) {
+        expect(await redis.killPubSubClients()).toBe(3);
+      }
       const writer = round % 3;
       const reader = (writer + 1 + (round % 2)) % 3;
       const { json } = await clients[writer].post('/visit');
@@ -66,8 +75,9 @@ describe('G9: read-your-writes across nodes, with invalidations delayed by 150 m
     return { stale, reads: ROUNDS };
   }
 
-  it('with the version in the cookie: no read is older than the client’s own last write', async () => {
-    expect(await run(false)).toEqual({ stale: 0, reads: ROUNDS });
+  it('with the version in the cookie: no read is older than the client’s own last write, Pub/Sub killed twice', async () => {
+    // 'update' propagation (the default): copies are updated in place between the kills
+    expect(await run(false, [300, 700])).toEqual({ stale: 0, reads: ROUNDS });
   }, 60_000);
 
   it('the same run with cookies from before versions shows stale reads (the test can fail)', async () => {
