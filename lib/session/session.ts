@@ -33,13 +33,21 @@ export interface SessionState {
   merged?: boolean;
 }
 
-/** How the Redis clock related to this node's, and the session's absolute deadline. */
+/**
+ * How the Redis clock relates to this node's, measured from one reply (the Redis time in it, and
+ * when its command was sent and its reply arrived here), and the session's absolute deadline.
+ */
 export interface RedisClock {
   /**
-   * Redis time minus this node's time, ms, measured from a reply and the moment its command was
-   * sent: never below the real offset, so deadlines converted with it come early, not late.
+   * Redis time minus this node's, from the send time: never below the real offset, so a Redis
+   * deadline converted to this node's clock with it comes early, never late.
    */
   offset: number;
+  /**
+   * The same from the reply's arrival: never above the real offset, so a time placed on the Redis
+   * clock with it is never ahead of that clock (a save's touch time and deadline).
+   */
+  lowOffset: number;
   /** `createdAt + absoluteTimeout`, epoch ms (Redis clock). */
   absoluteDeadline: number;
 }

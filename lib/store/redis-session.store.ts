@@ -107,7 +107,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       }
       this.unavailable('get', error);
     }
-    return reply === null ? null : this.decode(id, reply, sentAt);
+    return reply === null ? null : this.decode(id, reply, sentAt, Date.now());
   }
 
   async save(session: Session<T>): Promise<boolean> {
@@ -177,16 +177,17 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       originId: session.storedState.originId,
       maxAge,
       fields: delta.fields,
-      redisClock: { offset: reply.createdAt - sentAt, absoluteDeadline: reply.absoluteDeadline },
+      redisClock: clockOf(reply.createdAt, sentAt, reply.absoluteDeadline),
     });
     return true;
   }
 
   /**
    * A delta save onto the version the session was read at; when another write came first, the
-   * same change onto that one. The node places the new deadline itself, from its reading of the
-   * Redis clock (an offset never below the real one, so the deadline is at most one round trip of
-   * that reading late), and announces exactly what it writes.
+   * same change onto that one. The node places the touch time and the new deadline itself, from
+   * its reading of the Redis clock (an offset never above the real one, so neither is ahead of
+   * Redis: no session outlives its idle timeout, G7; the script refuses a reading more than
+   * CLOCK_TOLERANCE_MS behind), and announces exactly what it writes.
    */
   private async update(
     session: Session<T>,
@@ -211,7 +212,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
             ? meta.maxAge.ms
             : undefined;
       const sentAt = Date.now();
-      const now: number = sentAt + clock.offset;
+      const now: number = sentAt + clock.lowOffset;
       const deadline = Math.min(now + (maxAge ?? this.idleTimeout), clock.absoluteDeadline);
       const change: SessionChange = {
         touchedAt: now,
@@ -255,22 +256,21 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
             `session ${sessionRef(session.id)} could not be saved: this node could not read the Redis clock within ${CLOCK_TOLERANCE_MS} ms in ${attempt} attempts`,
           );
         }
-        // measured again: from this reply, which never comes before Redis ran the script
-        clock = { ...clock, offset: reply.now - sentAt };
+        clock = clockOf(reply.now, sentAt, clock.absoluteDeadline); // measured again
         continue;
       }
-      // measured again from this reply: never below the real offset, whatever the one used was
-      const offset = reply.now - sentAt;
+      // measured again from this reply, whatever the reading used was
+      const measured = clockOf(reply.now, sentAt, clock.absoluteDeadline);
       session.markStored({
         version,
         createdAt: stored.createdAt,
-        expiresAt: deadline - offset,
+        expiresAt: deadline - measured.offset,
         touchedAt: sentAt,
         userId: session.userId,
         originId: stored.originId,
         maxAge,
         fields: delta.fields,
-        redisClock: { ...clock, offset },
+        redisClock: measured,
         ...(merged ? { merged } : {}),
       });
       return deadline > now; // past its absolute deadline: the write deleted it (G7)
@@ -348,7 +348,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }),
       );
       if (reply.kind === 'moved') {
-        const snapshot = this.decode(newId, reply.stored, sentAt);
+        const snapshot = this.decode(newId, reply.stored, sentAt, Date.now());
         if (snapshot?.userId != null) {
           await this.indexAdd(snapshot.userId, newId);
         }
@@ -520,14 +520,23 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     return cipher ? pairs.map(([field, json]) => [field, cipher.encrypt(id, field, json)]) : pairs;
   }
 
-  /** A read or regenerate reply as a snapshot; `sentAt` is when the command was sent. */
-  private decode(id: string, reply: unknown, sentAt: number): SessionSnapshot | null {
+  /** A read or regenerate reply as a snapshot; the command was sent at `sentAt`, answered at `receivedAt`. */
+  private decode(
+    id: string,
+    reply: unknown,
+    sentAt: number,
+    receivedAt: number,
+  ): SessionSnapshot | null {
     const [stored, pttl, now] = Array.isArray(reply) ? reply : [];
     const plain = this.cipher ? this.decrypted(id, stored) : { hash: stored, originId: id };
     if (plain === null) {
       return this.corrupt(id, 'a value does not decrypt (tampered, moved, or an unknown key)');
     }
-    const snapshot = decodeSnapshot({ hash: plain.hash, pttl, now } as RawSession, sentAt);
+    const snapshot = decodeSnapshot(
+      { hash: plain.hash, pttl, now } as RawSession,
+      sentAt,
+      receivedAt,
+    );
     if (snapshot instanceof CorruptSessionData) {
       return this.corrupt(id, snapshot.reason);
     }
@@ -576,6 +585,11 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     }
     return null;
   }
+}
+
+/** The Redis clock as a reply just arrived with `redisNow` shows it, for a command sent at `sentAt`. */
+function clockOf(redisNow: number, sentAt: number, absoluteDeadline: number): RedisClock {
+  return { offset: redisNow - sentAt, lowOffset: redisNow - Date.now(), absoluteDeadline };
 }
 
 function isWrongType(error: unknown): boolean {

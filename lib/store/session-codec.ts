@@ -73,10 +73,14 @@ export interface RawSession {
  */
 export type SessionSnapshot = Omit<SessionState, 'fields'> & { fields: [string, string][] };
 
-/** Validates what the read script returned; `null` when expired. Never throws. */
+/**
+ * Validates what the read script returned; `null` when expired. Never throws. `localNow`: when
+ * the read was sent, `receivedAt`: when its reply arrived (this node's clock).
+ */
 export function decodeSnapshot(
   raw: RawSession,
   localNow = Date.now(),
+  receivedAt = localNow,
 ): SessionSnapshot | CorruptSessionData | null {
   const { hash, pttl, now } = raw;
   if (!Array.isArray(hash) || hash.length % 2 !== 0 || !hash.every((x) => typeof x === 'string')) {
@@ -129,7 +133,7 @@ export function decodeSnapshot(
     userId: meta.get('user') ?? null,
     ...(maxAge === undefined ? {} : { maxAge }),
     fields,
-    redisClock: { offset: now - localNow, absoluteDeadline: expires },
+    redisClock: { offset: now - localNow, lowOffset: now - receivedAt, absoluteDeadline: expires },
   };
 }
 

@@ -17,7 +17,7 @@ const copy: SessionSnapshot = {
     ['d:a', '1'],
     ['d:b', '"two"'],
   ],
-  redisClock: { offset: OFFSET, absoluteDeadline: REDIS_NOW + 3_600_000 },
+  redisClock: { offset: OFFSET, lowOffset: OFFSET - 1, absoluteDeadline: REDIS_NOW + 3_600_000 },
 };
 const plain = (_field: string, value: string) => value;
 /** A save written 2 ms ago on the Redis clock with an idle timeout of 60 s. */
@@ -61,7 +61,10 @@ describe('applyUpdate (a cached copy takes another node’s save)', () => {
     expect(next.expiresAt).toBe(LOCAL_NOW - 2 + 60_000);
     expect(next.touchedAt).toBe(LOCAL_NOW - 2);
     const capped = applyUpdate(
-      { ...copy, redisClock: { offset: OFFSET, absoluteDeadline: REDIS_NOW + 10_000 } },
+      {
+        ...copy,
+        redisClock: { offset: OFFSET, lowOffset: OFFSET - 1, absoluteDeadline: REDIS_NOW + 10_000 },
+      },
       arrived({}),
       plain,
       LOCAL_NOW,

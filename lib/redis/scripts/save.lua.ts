@@ -33,7 +33,7 @@ publish(true)
 return { 1, ttl, now, expires }
 `;
 
-/** How far the node's reading of the Redis clock may be off when it places a deadline, ms. */
+/** How far behind the Redis clock the node's reading may be when it places a deadline, ms. */
 export const CLOCK_TOLERANCE_MS = 250;
 
 /**
@@ -46,10 +46,11 @@ export const CLOCK_TOLERANCE_MS = 250;
  * change onto the version it is told (G6 holds: a delta touches only the keys the request
  * changed, whichever version it lands on). A deadline already past deletes the session.
  *
- * The node's reading of the Redis clock is checked against the clock itself: when its touch time
- * is more than CLOCK_TOLERANCE off (the reading came from a reply that waited behind a slow
- * command, or the node's clock stepped), nothing is written and the node is given the time to
- * measure again, so no deadline is ever placed more than that past the idle timeout (G7).
+ * The node's reading of the Redis clock is checked against the clock itself: its touch time
+ * must not be ahead of it (the node reads it so that it never is, unless its own clock stepped),
+ * nor more than CLOCK_TOLERANCE behind (a reply that waited behind a slow command). Otherwise
+ * nothing is written and the node is given the time to measure again: so no deadline is ever
+ * placed past the idle timeout (G7), nor much before it.
  *
  * KEYS[1] session key.
  * ARGV: publish header (1..3), base version, deadline (epoch ms, Redis clock), number of set
@@ -77,7 +78,9 @@ local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 3])
 -- the pairs start with 'v', version, 'touched', the node's reading of the clock
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if math.abs(tonumber(ARGV[first_pair + 3]) - now) > CLOCK_TOLERANCE then
+-- (2 ms of slack: both clocks are read in whole milliseconds)
+local behind = now - tonumber(ARGV[first_pair + 3])
+if behind < -2 or behind > CLOCK_TOLERANCE then
   publish(false)
   return { -3, now }
 end
