@@ -58,6 +58,8 @@ export interface UpdateCommand extends SessionMeta {
   touchedAt: number;
   /** The new deadline, epoch ms on the Redis clock. */
   deadline: number;
+  /** How far behind the Redis clock `touchedAt` may be, ms (never ahead). */
+  clockTolerance: number;
   /** `[hash field, value]` of the fields that changed. */
   set: readonly (readonly [string, string])[];
   /** Hash fields removed. */
@@ -191,6 +193,7 @@ export class SessionCommands {
       ...command.header,
       String(command.baseVersion),
       String(command.deadline),
+      String(Math.ceil(command.clockTolerance)),
       set.length / 2,
       ...set,
       ...removed,

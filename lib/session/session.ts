@@ -50,6 +50,16 @@ export interface RedisClock {
   lowOffset: number;
   /** `createdAt + absoluteTimeout`, epoch ms (Redis clock). */
   absoluteDeadline: number;
+  /**
+   * This node's wall clock minus its monotonic clock when measured: if that changes, the wall
+   * clock has stepped since, and the offsets no longer hold.
+   */
+  wallGap: number;
+}
+
+/** This node's wall clock minus its monotonic clock now (see {@link RedisClock.wallGap}). */
+export function wallGap(): number {
+  return Date.now() - performance.now();
 }
 
 const NEW_SESSION: SessionState = {

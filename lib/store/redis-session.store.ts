@@ -9,7 +9,7 @@ import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/pub
 import type { Announcement, SessionChange } from '../cluster/cluster-message';
 import { SessionCommands, type SessionMeta } from '../redis/session-commands';
 import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
-import { Session, type RedisClock } from '../session/session';
+import { Session, wallGap, type RedisClock } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
   generateSessionId,
@@ -52,6 +52,8 @@ const NO_CACHE: CacheStats = Object.freeze({
  * write succeeded, so only a session written this often by others at once gets this far.
  */
 const MAX_SAVE_ATTEMPTS = 50;
+/** Readings of the Redis clock one save may have refused (each is measured again from the refusal). */
+const MAX_CLOCK_READINGS = 4;
 /** Corrupt sessions already logged; bounded so a flood of bad keys cannot grow it forever. */
 const MAX_REPORTED = 1_000;
 
@@ -196,14 +198,15 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     delta: SessionDelta,
   ): Promise<boolean> {
     const stored = session.storedState;
-    let clock: RedisClock | undefined =
-      stored.redisClock ?? (await this.readSnapshot(session.id))?.redisClock;
-    if (!clock) {
+    const firstReading = stored.redisClock ?? (await this.readSnapshot(session.id))?.redisClock;
+    if (!firstReading) {
       return false; // gone
     }
+    let clock: RedisClock = firstReading;
     let base = { version: stored.version, maxAge: stored.maxAge };
     // another node's write came in between: the change lands on top of it
     let merged = stored.merged === true;
+    let clockRefusals = 0;
     for (let attempt = 1; ; attempt++) {
       const maxAge =
         meta.maxAge.op === 'keep'
@@ -232,6 +235,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           baseVersion: base.version,
           touchedAt: now,
           deadline,
+          // a reading is behind by about one round trip: a slow link must not refuse every save
+          clockTolerance: Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset)),
           set,
           removed: delta.removed,
           ...meta,
@@ -248,12 +253,18 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }
         base = { version: reply.version, maxAge: reply.maxAge };
         merged = true;
+        // writers of one session that keep meeting back off at random, so none is starved
+        if (attempt > 1) {
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * 2 ** Math.min(attempt, 7)),
+          );
+        }
         continue;
       }
       if (reply.kind === 'clock') {
-        if (attempt >= MAX_SAVE_ATTEMPTS) {
+        if (++clockRefusals >= MAX_CLOCK_READINGS) {
           throw new ClusterSessionError(
-            `session ${sessionRef(session.id)} could not be saved: this node could not read the Redis clock within ${CLOCK_TOLERANCE_MS} ms in ${attempt} attempts`,
+            `session ${sessionRef(session.id)} could not be saved: this node's readings of the Redis clock were refused ${clockRefusals} times (its clock is stepping, or Redis's replies are very slow)`,
           );
         }
         clock = clockOf(reply.now, sentAt, clock.absoluteDeadline); // measured again
@@ -589,7 +600,12 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
 
 /** The Redis clock as a reply just arrived with `redisNow` shows it, for a command sent at `sentAt`. */
 function clockOf(redisNow: number, sentAt: number, absoluteDeadline: number): RedisClock {
-  return { offset: redisNow - sentAt, lowOffset: redisNow - Date.now(), absoluteDeadline };
+  return {
+    offset: redisNow - sentAt,
+    lowOffset: redisNow - Date.now(),
+    absoluteDeadline,
+    wallGap: wallGap(),
+  };
 }
 
 function isWrongType(error: unknown): boolean {

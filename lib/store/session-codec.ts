@@ -1,6 +1,6 @@
 import { DATA_FIELD_PREFIX, serializeValue } from '../session/session-changes';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
-import { Session, type SessionState } from '../session/session';
+import { Session, wallGap, type SessionState } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 
 export interface SessionDelta {
@@ -133,7 +133,12 @@ export function decodeSnapshot(
     userId: meta.get('user') ?? null,
     ...(maxAge === undefined ? {} : { maxAge }),
     fields,
-    redisClock: { offset: now - localNow, lowOffset: now - receivedAt, absoluteDeadline: expires },
+    redisClock: {
+      offset: now - localNow,
+      lowOffset: now - receivedAt,
+      absoluteDeadline: expires,
+      wallGap: wallGap(),
+    },
   };
 }
 

@@ -1,6 +1,13 @@
 import type { SessionChange } from '../cluster/cluster-message';
 import { DATA_FIELD_PREFIX } from '../session/session-changes';
+import { wallGap } from '../session/session';
 import type { SessionSnapshot } from './session-codec';
+
+/**
+ * A change of the wall clock against the monotonic clock beyond this, since a copy's offset was
+ * measured, is a step (NTP, a resumed VM), not the drift of a slewing clock over a cache lifetime.
+ */
+const WALL_CLOCK_STEP_MS = 100;
 
 /** An update as it arrived: the version it makes, and what changed. */
 export interface ArrivedUpdate {
@@ -17,15 +24,18 @@ export interface ArrivedUpdate {
  *
  * The deadline is the one the save set on the key (Redis clock), converted with the copy's
  * offset, which is never below the real one: the copy never outlives the session in Redis (G7).
+ * If this node's wall clock has stepped since that offset was measured, nothing is applied.
  */
 export function applyUpdate(
   snapshot: SessionSnapshot,
   update: ArrivedUpdate,
   decrypt: (field: string, value: string) => string | null,
   localNow = Date.now(),
+  gapNow = wallGap(),
 ): SessionSnapshot | null {
   const clock = snapshot.redisClock;
-  if (!clock) {
+  // the wall clock stepped since the offset was measured: converting with it would be off by the step
+  if (!clock || Math.abs(gapNow - clock.wallGap) > WALL_CLOCK_STEP_MS) {
     return null;
   }
   const { change } = update;

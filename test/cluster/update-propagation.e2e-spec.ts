@@ -141,6 +141,40 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
     expect(c.store.updatesAppliedCount).toBeGreaterThan(0);
   });
 
+  it('three nodes, three writers each, every save saved twice: all keys persist, one message per attempt, every copy ends as Redis', async () => {
+    const trio = [await node('a'), await node('b'), await node('c')];
+    const created = await trio[0].store.create({ base: 0 });
+    const written: string[] = [];
+    const outcomes: unknown[] = [];
+    await Promise.all(
+      trio.flatMap((n, k) =>
+        [0, 1, 2].map(async (w) => {
+          for (let i = 0; i < 8; i++) {
+            const session = (await n.store.get(created.id))!;
+            for (const key of [`k${k}${w}${i}`, `x${k}${w}${i}`]) {
+              // the second save of the same session object follows a merged one half the time
+              (session.data as Record<string, unknown>)[key] = i;
+              written.push(key);
+              outcomes.push(await n.store.save(session).catch((error: Error) => error.message));
+            }
+          }
+        }),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome !== true)).toEqual([]);
+    const sent = trio.reduce((sum, n) => sum + n.coordinator.stats().sent, 0);
+    await waitFor(() => messages.length === sent, { what: 'every message on the channel' });
+    expect(trio.reduce((sum, n) => sum + n.coordinator.stats().flushes, 0)).toBe(3); // one per subscription
+    const stored = (await inRedis(created.id))!;
+    expect(Object.keys(stored.data).sort()).toEqual(['base', ...written].sort());
+    for (const n of trio) {
+      await waitFor(async () => (await n.store.get(created.id))!.version === stored.version, {
+        what: `${n.options.cluster.nodeId} to converge`,
+      });
+      expect((await n.store.get(created.id))!.data).toEqual(stored.data);
+    }
+  });
+
   it('a save above cluster.maxUpdateBytes, or with propagation "invalidate", drops the copy instead', async () => {
     const a = await node('a', { cluster: { maxUpdateBytes: 512 } });
     const b = await node('b');

@@ -3,6 +3,7 @@ import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
+import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../../sample/support/wait-for';
 
 const CHANNEL = 'session:cluster:invalidate';
@@ -215,6 +216,59 @@ describe('update propagation under the review’s interleavings', () => {
     expect(inRedis.data).toEqual({ x: 2, y: 3 });
     expect([servedOnB.version, servedOnB.data]).toEqual([inRedis.version, inRedis.data]);
   });
+
+  /**
+   * Second review: a receiver converts an update's Redis deadline with the offset its copy was
+   * read with; after its wall clock stepped back 5 s, that conversion would be 5 s late, so it
+   * applies nothing (the copy is dropped instead).
+   */
+  it('G7: after a backward step of the wall clock, a receiver’s updated copy does not outlive the key', async () => {
+    const ttl = 2_000;
+    const a = await node('a', { ttl, touchAfter: 500 });
+    const b = await node('b', { ttl, touchAfter: 500 });
+    const created = await a.store.create({ n: 1 });
+    await cachedOn(b, created.id);
+    const realNow = Date.now.bind(Date);
+    const spy = jest.spyOn(Date, 'now').mockImplementation(() => realNow() - 5_000);
+    try {
+      const session = (await a.store.get(created.id))!;
+      session.data.n = 2;
+      const seen = b.coordinator.stats().received;
+      expect(await a.store.save(session)).toBe(true);
+      await received(b, seen);
+      await waitFor(async () => (await redis.exists(sessionKey('sess:', created.id))) === 0, {
+        what: 'the key to expire in Redis',
+      });
+      expect(await b.store.get(created.id)).toBeNull();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  /**
+   * Second review: a reading of the Redis clock is behind by about a round trip; with 150 ms each
+   * way (300 ms round trips) a fixed 250 ms tolerance refused every save. The tolerance follows
+   * the measured round trip.
+   */
+  it('liveness: a save succeeds with a 300 ms round trip to Redis', async () => {
+    const proxy = await TcpProxy.start(server.port);
+    try {
+      proxy.commandDelayMs = 150;
+      const a = await startNode(`redis://127.0.0.1:${proxy.port}`, {
+        ttl: 60_000,
+        cluster: { nodeId: 'far', heartbeatInterval: 2_000 },
+      });
+      nodes.push(a);
+      const created = await a.store.create({ n: 1 });
+      const session = (await a.store.get(created.id))!;
+      session.data.n = 2;
+      expect(await a.store.save(session)).toBe(true);
+      expect(await redis.hget(sessionKey('sess:', created.id), 'd:n')).toBe('2');
+    } finally {
+      await Promise.all(nodes.splice(0).map((n) => n.stop()));
+      await proxy.close();
+    }
+  }, 20_000);
 
   it('G2: a maxUpdateBytes above what receivers read (1 MiB) is refused at startup', async () => {
     await expect(startNode(server.url, { cluster: { maxUpdateBytes: 4_000_000 } })).rejects.toThrow(

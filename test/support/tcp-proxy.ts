@@ -10,7 +10,8 @@ interface Link {
 /**
  * A TCP proxy in front of Redis that can hold the replies to command connections (not to
  * Pub/Sub subscribers, recognised by their SUBSCRIBE), so a test can make a read's reply arrive
- * after an invalidation; or delay what subscribers receive, so invalidations arrive late.
+ * after an invalidation; delay what subscribers receive, so invalidations arrive late; or delay
+ * command connections both ways, as a distant Redis would.
  */
 export class TcpProxy {
   private readonly links = new Set<Link>();
@@ -19,6 +20,8 @@ export class TcpProxy {
   blackholeSubscribers = false;
   /** Delay added to everything Redis sends to Pub/Sub subscribers (late invalidations). */
   subscriberDelayMs = 0;
+  /** Delay added each way on command connections (a slow or distant Redis). */
+  commandDelayMs = 0;
 
   private constructor(
     private readonly server: Server,
@@ -79,7 +82,11 @@ export class TcpProxy {
       if (/SUBSCRIBE/i.test(chunk.toString('latin1'))) {
         link.subscriber = true;
       }
-      upstream.write(chunk);
+      if (!link.subscriber && this.commandDelayMs > 0) {
+        setTimeout(() => upstream.write(chunk), this.commandDelayMs); // equal delays keep the order
+      } else {
+        upstream.write(chunk);
+      }
     });
     upstream.on('data', (chunk) => {
       if (link.subscriber && this.blackholeSubscribers) {
@@ -89,6 +96,8 @@ export class TcpProxy {
         link.held.push(chunk);
       } else if (link.subscriber && this.subscriberDelayMs > 0) {
         setTimeout(() => client.write(chunk), this.subscriberDelayMs); // equal delays keep the order
+      } else if (!link.subscriber && this.commandDelayMs > 0) {
+        setTimeout(() => client.write(chunk), this.commandDelayMs);
       } else {
         client.write(chunk);
       }

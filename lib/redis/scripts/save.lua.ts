@@ -33,7 +33,7 @@ publish(true)
 return { 1, ttl, now, expires }
 `;
 
-/** How far behind the Redis clock the node's reading may be when it places a deadline, ms. */
+/** How far behind the Redis clock the node's reading may be when it places a deadline, at least, ms. */
 export const CLOCK_TOLERANCE_MS = 250;
 
 /**
@@ -48,14 +48,15 @@ export const CLOCK_TOLERANCE_MS = 250;
  *
  * The node's reading of the Redis clock is checked against the clock itself: its touch time
  * must not be ahead of it (the node reads it so that it never is, unless its own clock stepped),
- * nor more than CLOCK_TOLERANCE behind (a reply that waited behind a slow command). Otherwise
+ * nor more than the tolerance behind (a reply that waited behind a slow command: the node allows
+ * 250 ms, or twice the round trip its reading came from when that is longer). Otherwise
  * nothing is written and the node is given the time to measure again: so no deadline is ever
  * placed past the idle timeout (G7), nor much before it.
  *
  * KEYS[1] session key.
- * ARGV: publish header (1..3), base version, deadline (epoch ms, Redis clock), number of set
- *       fields N, N field/value pairs (the new version and touch time among them), then the
- *       removed fields.
+ * ARGV: publish header (1..3), base version, deadline (epoch ms, Redis clock), clock tolerance
+ *       ms, number of set fields N, N field/value pairs (starting with the new version and touch
+ *       time), then the removed fields.
  * Returns { 1, Redis time in ms } when written (publishes the message), else publishes the
  *         no-op and returns
  *         { 0 } when there is no session: a save never resurrects a destroyed one (G5), or
@@ -63,8 +64,7 @@ export const CLOCK_TOLERANCE_MS = 250;
  *         { -3, Redis time in ms } when the node's clock reading is off.
  */
 export const UPDATE = `
-local CLOCK_TOLERANCE = ${CLOCK_TOLERANCE_MS}
-local key, base = KEYS[1], ARGV[PUB + 1]
+local key, base, tolerance = KEYS[1], ARGV[PUB + 1], tonumber(ARGV[PUB + 3])
 -- a session without a version, or without a readable creation time, does not exist
 local meta = redis.call('HMGET', key, 'v', 'created')
 local version = tonumber(meta[1])
@@ -73,14 +73,14 @@ if version ~= tonumber(base) or not tonumber(meta[2]) then
   if not version or not tonumber(meta[2]) then return { 0 } end
   return { -2, meta[1], redis.call('HGET', key, 'm') or '0' }
 end
-local first_pair = PUB + 4
-local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 3])
+local first_pair = PUB + 5
+local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 4])
 -- the pairs start with 'v', version, 'touched', the node's reading of the clock
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 -- (2 ms of slack: both clocks are read in whole milliseconds)
 local behind = now - tonumber(ARGV[first_pair + 3])
-if behind < -2 or behind > CLOCK_TOLERANCE then
+if behind < -2 or behind > tolerance then
   publish(false)
   return { -3, now }
 end
