@@ -7,8 +7,15 @@ import { ClusterSessionError } from './cluster-session.error';
  * @publicApi
  */
 export class SessionTooLargeError extends ClusterSessionError {
+  /**
+   * The session's id. Not enumerable: error loggers that print an error's own properties (and
+   * `JSON.stringify`) do not write a live session id into the logs; the message names it by
+   * a short hash only.
+   */
+  declare readonly sessionId: string;
+
   constructor(
-    readonly sessionId: string,
+    sessionId: string,
     readonly bytes: number,
     readonly limit: number,
   ) {
@@ -16,6 +23,7 @@ export class SessionTooLargeError extends ClusterSessionError {
       `session ${sessionRef(sessionId)} is ${kb(bytes)}, limit ${kb(limit)} (option maxSessionBytes); ` +
         'nothing was written: store less in the session or raise the limit',
     );
+    Object.defineProperty(this, 'sessionId', { value: sessionId, enumerable: false });
   }
 }
 
