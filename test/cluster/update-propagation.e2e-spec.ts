@@ -97,6 +97,37 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
     expect(update!.includes('plaintext-value-4711')).toBe(!encryption);
   });
 
+  it('#24 item 5: no signing key is sent to Redis (nothing MONITOR or SLOWLOG could show)', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    // every argument of every command the writer sends, as sent
+    const sent: Buffer[] = [];
+    const send = a.redis.sendCommand.bind(a.redis);
+    a.redis.sendCommand = ((command: { args: unknown[] }) => {
+      for (const arg of command.args) {
+        sent.push(Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg)));
+      }
+      return send(command as never);
+    }) as typeof a.redis.sendCommand;
+    const created = await a.store.create({ n: 1 });
+    await cachedOn(b, created.id);
+    const session = (await a.store.get(created.id))!;
+    session.data.n = 2;
+    await a.store.save(session);
+    await a.store.destroy(created.id);
+    expect(sent.some((arg) => arg.toString().startsWith('ncs3|u|'))).toBe(true); // the writes, seen
+    // the key a node signs with, and the padded forms earlier scripts were given
+    const auth = new MessageAuthenticator([TEST_SECRET], { channel: CHANNEL, keyPrefix: 'sess:' });
+    const key = Buffer.from(auth.innerKey.map((byte) => byte ^ 0x36));
+    for (const secret of [key, auth.innerKey, auth.outerKey]) {
+      const forms = [
+        secret,
+        Buffer.from(secret.toString('hex')),
+        Buffer.from(secret.toString('base64')),
+      ];
+      expect(sent.filter((arg) => forms.some((form) => arg.includes(form)))).toEqual([]);
+    }
+  });
+
   it('a copy of another version than the one before is dropped, not updated', async () => {
     const [a, b] = [await node('a'), await node('b')];
     // a node without Pub/Sub writes version 2 silently: b's copy stays at 1
