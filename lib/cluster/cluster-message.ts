@@ -1,24 +1,6 @@
 import { isSessionId } from '../session/session-id.util';
+import type { SessionChange } from '../redis/session-commands';
 import type { MessageAuthenticator } from './message-auth';
-
-/**
- * What a save changed, as the update message carries it: enough for a node holding the version
- * it was computed from to build the next one without reading Redis.
- */
-export interface SessionChange {
-  /** When it was written (field `touched`), epoch ms on the Redis clock as the writer read it. */
-  touchedAt: number;
-  /** The session's new deadline, epoch ms on the Redis clock: the key expires then. */
-  deadline: number;
-  /** The owner: left as it was (absent), removed (`null`) or set. */
-  user?: string | null;
-  /** The session's own cookie lifetime: left (absent), removed (`null`) or set, ms. */
-  maxAge?: number | null;
-  /** `[hash field, value as stored]` of the top-level keys written (ciphertext with encryption). */
-  set: [string, string][];
-  /** Hash fields removed. */
-  removed: string[];
-}
 
 /** What a write announces; the coordinator numbers, signs and encodes it (see {@link encodeClusterMessage}). */
 export type Announcement =

@@ -1,4 +1,4 @@
-import type { SessionChange } from './cluster-message';
+import type { SessionChange } from '../redis/session-commands';
 import type { LagStats } from './lag-recorder';
 
 /**

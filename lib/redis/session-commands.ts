@@ -17,16 +17,34 @@ import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
  * which the store's codec validates field by field.
  */
 
-/** The owner and the session's own cookie lifetime (field `m`), as a write changes them. */
-export interface SessionMeta {
-  /** Left as it is, cleared, or set to `userId`. */
-  user: { op: 'keep' } | { op: 'clear' } | { op: 'set'; userId: string };
-  /** Left as it is, removed, or set, ms. */
-  maxAge: { op: 'keep' } | { op: 'clear' } | { op: 'set'; ms: number };
+/**
+ * What a save changes besides its data, in the form every layer uses (the command here, the
+ * update message, the receiving cache): the owner (field `user`) and the session's own cookie
+ * lifetime (field `m`), each left as it is (absent), removed (`null`) or set.
+ */
+export interface OwnerAndLifetime {
+  user?: string | null;
+  /** ms */
+  maxAge?: number | null;
 }
 
-/** A new session's first save. */
-export interface CreateCommand extends SessionMeta {
+/**
+ * What a save wrote over the version before it: enough for a node holding that version to build
+ * the next one without reading Redis (the update message carries it).
+ */
+export interface SessionChange extends OwnerAndLifetime {
+  /** When it was written (field `touched`), epoch ms on the Redis clock as the writer read it. */
+  touchedAt: number;
+  /** The session's new deadline, epoch ms on the Redis clock: the key expires then. */
+  deadline: number;
+  /** `[hash field, value as stored]` of the top-level keys written (ciphertext with encryption). */
+  set: [string, string][];
+  /** Hash fields removed. */
+  removed: string[];
+}
+
+/** A new session's first save (an owner or cookie lifetime is set or absent). */
+export interface CreateCommand extends OwnerAndLifetime {
   key: string;
   header: PublishHeader;
   /** The idle timeout, ms: the session's own cookie lifetime if it has one. */
@@ -50,20 +68,13 @@ export type CreateReply =
   | { kind: 'taken' };
 
 /** A delta save onto version `baseVersion`, decided entirely by the node (see the script). */
-export interface UpdateCommand extends SessionMeta {
+export interface UpdateCommand {
   key: string;
   header: PublishHeader;
   baseVersion: number;
-  /** When it was written, epoch ms on the Redis clock as the node reads it (field `touched`). */
-  touchedAt: number;
-  /** The new deadline, epoch ms on the Redis clock. */
-  deadline: number;
-  /** How far behind the Redis clock `touchedAt` may be, ms (never ahead). */
+  /** How far behind the Redis clock `change.touchedAt` may be, ms (never ahead). */
   clockTolerance: number;
-  /** `[hash field, value]` of the fields that changed. */
-  set: readonly (readonly [string, string])[];
-  /** Hash fields removed. */
-  removed: readonly string[];
+  change: SessionChange;
 }
 
 export type UpdateReply =
@@ -174,25 +185,25 @@ export class SessionCommands {
   }
 
   async update(command: UpdateCommand): Promise<UpdateReply> {
-    const { user, maxAge } = command;
+    const { change } = command;
     const set = [
       'v',
       String(command.baseVersion + 1),
       'touched',
-      String(command.touchedAt),
-      ...metaPairs(command),
-      ...command.set.flat(),
+      String(change.touchedAt),
+      ...metaPairs(change),
+      ...change.set.flat(),
     ];
     const removed = [
-      ...(user.op === 'clear' ? ['user'] : []),
-      ...(maxAge.op === 'clear' ? ['m'] : []),
-      ...command.removed,
+      ...(change.user === null ? ['user'] : []),
+      ...(change.maxAge === null ? ['m'] : []),
+      ...change.removed,
     ];
     const reply = await this.scripts.clusterSessionUpdate(
       command.key,
       ...command.header,
       String(command.baseVersion),
-      String(command.deadline),
+      String(change.deadline),
       String(Math.ceil(command.clockTolerance)),
       set.length / 2,
       ...set,
@@ -280,10 +291,10 @@ export class SessionCommands {
 }
 
 /** The owner and cookie lifetime a write sets, as hash fields (`user`, `m`). */
-function metaPairs({ user, maxAge }: SessionMeta): string[] {
+function metaPairs({ user, maxAge }: OwnerAndLifetime): string[] {
   return [
-    ...(user.op === 'set' ? ['user', user.userId] : []),
-    ...(maxAge.op === 'set' ? ['m', String(maxAge.ms)] : []),
+    ...(typeof user === 'string' ? ['user', user] : []),
+    ...(typeof maxAge === 'number' ? ['m', String(maxAge)] : []),
   ];
 }
 

@@ -6,8 +6,12 @@ import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
-import type { Announcement, SessionChange } from '../cluster/cluster-message';
-import { SessionCommands, type SessionMeta } from '../redis/session-commands';
+import type { Announcement } from '../cluster/cluster-message';
+import {
+  SessionCommands,
+  type OwnerAndLifetime,
+  type SessionChange,
+} from '../redis/session-commands';
 import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
 import { Session, wallGap, type RedisClock } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
@@ -119,42 +123,32 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (user !== null) {
       assertUserId(user);
     }
-    const { maxAge } = session;
-    const meta: SessionMeta = {
-      user:
-        user === stored.userId
-          ? { op: 'keep' }
-          : user === null
-            ? { op: 'clear' }
-            : { op: 'set', userId: user },
-      maxAge:
-        maxAge === stored.maxAge
-          ? { op: 'keep' }
-          : maxAge === undefined
-            ? { op: 'clear' }
-            : { op: 'set', ms: maxAge },
+    // the owner and cookie lifetime as this save changes them: absent when unchanged
+    const meta: OwnerAndLifetime = {
+      ...(user === stored.userId ? {} : { user }),
+      ...(session.maxAge === stored.maxAge ? {} : { maxAge: session.maxAge ?? null }),
     };
     const set = this.encrypted(stored.originId ?? session.id, delta.set);
     // the index entry before and after the write: see destroySessionsOfUser
-    if (meta.user.op === 'set') {
-      await this.indexAdd(meta.user.userId, session.id);
+    if (typeof meta.user === 'string') {
+      await this.indexAdd(meta.user, session.id);
     }
     const saved = session.isNew
       ? await this.insert(session, meta, set, delta)
       : await this.update(session, meta, set, delta);
-    if (saved && meta.user.op === 'set') {
-      await this.indexAdd(meta.user.userId, session.id);
+    if (saved && typeof meta.user === 'string') {
+      await this.indexAdd(meta.user, session.id);
     }
     return saved;
   }
 
   private async insert(
     session: Session<T>,
-    meta: SessionMeta,
+    meta: OwnerAndLifetime,
     set: [string, string][],
     delta: SessionDelta,
   ): Promise<boolean> {
-    const maxAge = meta.maxAge.op === 'set' ? meta.maxAge.ms : undefined;
+    const maxAge = meta.maxAge ?? undefined; // a new session has nothing to remove
     const sentAt = Date.now();
     const reply = await this.run('save', () =>
       this.commands.create({
@@ -163,7 +157,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         idleTimeout: maxAge ?? this.idleTimeout,
         absoluteTimeout: this.options.absoluteTimeout,
         set,
-        ...meta,
+        user: meta.user ?? undefined,
+        maxAge,
       }),
     );
     if (reply.kind === 'taken') {
@@ -188,12 +183,12 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    * A delta save onto the version the session was read at; when another write came first, the
    * same change onto that one. The node places the touch time and the new deadline itself, from
    * its reading of the Redis clock (an offset never above the real one, so neither is ahead of
-   * Redis: no session outlives its idle timeout, G7; the script refuses a reading more than
-   * CLOCK_TOLERANCE_MS behind), and announces exactly what it writes.
+   * Redis: no session outlives its idle timeout, G7; the script refuses a reading further behind
+   * than the tolerance given), and announces exactly what it writes.
    */
   private async update(
     session: Session<T>,
-    meta: SessionMeta,
+    meta: OwnerAndLifetime,
     set: [string, string][],
     delta: SessionDelta,
   ): Promise<boolean> {
@@ -208,22 +203,15 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     let merged = stored.merged === true;
     let clockRefusals = 0;
     for (let attempt = 1; ; attempt++) {
-      const maxAge =
-        meta.maxAge.op === 'keep'
-          ? base.maxAge
-          : meta.maxAge.op === 'set'
-            ? meta.maxAge.ms
-            : undefined;
+      // the session's own cookie lifetime after this save: the one it sets, else the stored one
+      const maxAge = meta.maxAge === undefined ? base.maxAge : (meta.maxAge ?? undefined);
       const sentAt = Date.now();
       const now: number = sentAt + clock.lowOffset;
       const deadline = Math.min(now + (maxAge ?? this.idleTimeout), clock.absoluteDeadline);
       const change: SessionChange = {
         touchedAt: now,
         deadline,
-        ...(meta.user.op === 'keep'
-          ? {}
-          : { user: meta.user.op === 'set' ? meta.user.userId : null }),
-        ...(meta.maxAge.op === 'keep' ? {} : { maxAge: maxAge ?? null }),
+        ...meta,
         set,
         removed: delta.removed,
       };
@@ -233,13 +221,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           key: this.key(session.id),
           header: this.header({ kind: 'update', id: session.id, version, change }),
           baseVersion: base.version,
-          touchedAt: now,
-          deadline,
           // a reading is behind by about one round trip: a slow link must not refuse every save
           clockTolerance: Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset)),
-          set,
-          removed: delta.removed,
-          ...meta,
+          change,
         }),
       );
       if (reply.kind === 'gone') {

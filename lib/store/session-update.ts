@@ -1,4 +1,4 @@
-import type { SessionChange } from '../cluster/cluster-message';
+import type { SessionChange } from '../redis/session-commands';
 import { DATA_FIELD_PREFIX } from '../session/session-changes';
 import { wallGap } from '../session/session';
 import type { SessionSnapshot } from './session-codec';
