@@ -1,10 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { encodeClusterMessage } from '../../lib/cluster/cluster-message';
 import { MessageAuthenticator } from '../../lib/cluster/message-auth';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, startNode, TEST_SECRET } from '../support/cluster-fixture';
-import { RedisServer } from '../../sample/support/redis-server';
+import { nodesOnOneRedis } from '../support/nodes-on-one-redis';
 import { waitFor } from '../../sample/support/wait-for';
 
 const CHANNEL = 'session:cluster:invalidate';
@@ -15,22 +14,8 @@ const CHANNEL = 'session:cluster:invalidate';
  * published by a plain subscriber where a test needs to forge, replay or reorder them.
  */
 describe.each([false, true])("'update' propagation (encryption %s)", (encryption) => {
-  let server: RedisServer;
-  let redis: Redis;
-  let tap: Redis;
-  const messages: string[] = [];
-  const nodes: ClusterSessionRuntime[] = [];
-
-  const node = async (nodeId: string, overrides: Parameters<typeof startNode>[1] = {}) => {
-    const started = await startNode(server.url, {
-      encryption,
-      ...overrides,
-      cluster: { nodeId, ...overrides.cluster },
-    });
-    nodes.push(started);
-    await waitFor(() => started.coordinator.isTrusted(), { what: `${nodeId} to subscribe` });
-    return started;
-  };
+  const on = nodesOnOneRedis({ encryption });
+  const { messages, nodes, node } = on;
   /** Reads on `n` that went to Redis so far. */
   const misses = (n: ClusterSessionRuntime) => n.store.cacheStats().misses;
   /** What Redis holds, read by a node with no cache of it. */
@@ -38,22 +23,6 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
     const fresh = await node(`fresh-${nodes.length}`);
     return fresh.store.get(id);
   };
-
-  beforeEach(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    tap = server.client();
-    messages.length = 0;
-    tap.on('message', (_channel: string, message: string) => messages.push(message));
-    await tap.subscribe(CHANNEL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.stop()));
-    tap.disconnect();
-    redis.disconnect();
-    await server.dispose();
-  });
 
   it('another node’s save reaches the cached copy: the next read is a hit, of the new version', async () => {
     const [a, b] = [await node('a'), await node('b')];
@@ -79,7 +48,7 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
       served.userId,
     ]);
     // G7: the updated copy does not outlive the key in Redis
-    const pttl = await redis.pttl(sessionKey('sess:', created.id));
+    const pttl = await on.redis.pttl(sessionKey('sess:', created.id));
     expect(served.expiresAt).toBeLessThanOrEqual(Date.now() + pttl);
   });
 
@@ -131,7 +100,7 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
   it('a copy of another version than the one before is dropped, not updated', async () => {
     const [a, b] = [await node('a'), await node('b')];
     // a node without Pub/Sub writes version 2 silently: b's copy stays at 1
-    const silent = await startNode(server.url, { encryption, cluster: { enabled: false } });
+    const silent = await startNode(on.server.url, { encryption, cluster: { enabled: false } });
     nodes.push(silent);
     const created = await a.store.create({ n: 1 });
     await cachedOn(b, created.id);
@@ -245,7 +214,7 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
     session.data.n = 2;
     await a.store.save(session);
     await waitFor(() => b.store.updatesAppliedCount === 1, { what: 'b to apply the update' });
-    await waitFor(async () => (await redis.exists(sessionKey('sess:', created.id))) === 0, {
+    await waitFor(async () => (await on.redis.exists(sessionKey('sess:', created.id))) === 0, {
       what: 'the session to expire in Redis',
     });
     expect(await b.store.get(created.id)).toBeNull();
@@ -257,7 +226,7 @@ describe.each([false, true])("'update' propagation (encryption %s)", (encryption
       channel: CHANNEL,
       keyPrefix: 'sess:',
     });
-    const publish = (message: string) => redis.publish(CHANNEL, message);
+    const publish = (message: string) => on.redis.publish(CHANNEL, message);
 
     it('forged (another secret) or altered: ignored, the copy served as it was', async () => {
       const b = await node('b');

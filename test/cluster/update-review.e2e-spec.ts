@@ -1,12 +1,10 @@
-import type { Redis } from 'ioredis';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, startNode } from '../support/cluster-fixture';
-import { RedisServer } from '../../sample/support/redis-server';
+import { nodesOnOneRedis } from '../support/nodes-on-one-redis';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../../sample/support/wait-for';
 
-const CHANNEL = 'session:cluster:invalidate';
 const until = (time: number) => waitFor(() => Date.now() >= time, { what: `time ${time}` });
 /** The store's typed commands, to hold a reply back (two connections deliver in no set order). */
 const commandsOf = (n: ClusterSessionRuntime) =>
@@ -18,37 +16,8 @@ const commandsOf = (n: ClusterSessionRuntime) =>
  * reproduced on a real Redis (each failed before its fix).
  */
 describe('update propagation under the review’s interleavings', () => {
-  let server: RedisServer;
-  let redis: Redis;
-  let tap: Redis;
-  const messages: string[] = [];
-  const nodes: ClusterSessionRuntime[] = [];
-
-  const node = async (nodeId: string, overrides: Parameters<typeof startNode>[1] = {}) => {
-    const started = await startNode(server.url, {
-      ...overrides,
-      cluster: { nodeId, ...overrides.cluster },
-    });
-    nodes.push(started);
-    await waitFor(() => started.coordinator.isTrusted(), { what: `${nodeId} to subscribe` });
-    return started;
-  };
-
-  beforeEach(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    tap = server.client();
-    messages.length = 0;
-    tap.on('message', (_channel: string, message: string) => messages.push(message));
-    await tap.subscribe(CHANNEL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.stop()));
-    tap.disconnect();
-    redis.disconnect();
-    await server.dispose();
-  });
+  const on = nodesOnOneRedis();
+  const { nodes, node } = on;
 
   /**
    * A signed update whose change a receiver cannot read (here, before the fix: a key name over
@@ -82,7 +51,7 @@ describe('update propagation under the review’s interleavings', () => {
     const b = await node('b', { ttl, touchAfter: 500 });
     const created = await a.store.create({ n: 1 });
     // Redis busy for 1.5 s (a slow script of another client), while b reads the session
-    const blocker = server.client();
+    const blocker = on.server.client();
     const busy = blocker.eval(
       `local t = redis.call('TIME'); local s = t[1] * 1000 + t[2] / 1000
        while true do local n = redis.call('TIME'); if n[1] * 1000 + n[2] / 1000 - s > 1500 then break end end
@@ -97,10 +66,10 @@ describe('update propagation under the review’s interleavings', () => {
     blocker.disconnect();
     session.data.n = 2;
     await b.store.save(session);
-    const pttl = await redis.pttl(sessionKey('sess:', created.id));
+    const pttl = await on.redis.pttl(sessionKey('sess:', created.id));
     const [touched, [sec, micro]] = await Promise.all([
-      redis.hget(sessionKey('sess:', created.id), 'touched'),
-      redis.time(),
+      on.redis.hget(sessionKey('sess:', created.id), 'touched'),
+      on.redis.time(),
     ]);
     const touchedAhead = Number(touched) - (Number(sec) * 1000 + Math.floor(Number(micro) / 1000));
     const touchAlive = await a.store.touch(created.id);
@@ -156,7 +125,7 @@ describe('update propagation under the review’s interleavings', () => {
     release();
     await touching;
 
-    await waitFor(async () => (await redis.exists(sessionKey('sess:', created.id))) === 0, {
+    await waitFor(async () => (await on.redis.exists(sessionKey('sess:', created.id))) === 0, {
       what: 'the session to expire in Redis',
     });
     expect(await c.store.get(created.id)).toBeNull();
@@ -184,8 +153,8 @@ describe('update propagation under the review’s interleavings', () => {
       const session = (await b.store.get(created.id))!;
       session.data.n = 2;
       expect(await b.store.save(session)).toBe(true);
-      expect(await redis.pttl(sessionKey('sess:', created.id))).toBeGreaterThan(ttl - 300);
-      await waitFor(async () => (await redis.exists(sessionKey('sess:', created.id))) === 0, {
+      expect(await on.redis.pttl(sessionKey('sess:', created.id))).toBeGreaterThan(ttl - 300);
+      await waitFor(async () => (await on.redis.exists(sessionKey('sess:', created.id))) === 0, {
         what: 'the session to expire in Redis',
       });
       expect(await b.store.get(created.id)).toBeNull();
@@ -236,7 +205,7 @@ describe('update propagation under the review’s interleavings', () => {
       const seen = b.coordinator.stats().received;
       expect(await a.store.save(session)).toBe(true);
       await received(b, seen);
-      await waitFor(async () => (await redis.exists(sessionKey('sess:', created.id))) === 0, {
+      await waitFor(async () => (await on.redis.exists(sessionKey('sess:', created.id))) === 0, {
         what: 'the key to expire in Redis',
       });
       expect(await b.store.get(created.id)).toBeNull();
@@ -251,7 +220,7 @@ describe('update propagation under the review’s interleavings', () => {
    * the measured round trip.
    */
   it('liveness: a save succeeds with a 300 ms round trip to Redis', async () => {
-    const proxy = await TcpProxy.start(server.port);
+    const proxy = await TcpProxy.start(on.server.port);
     try {
       proxy.commandDelayMs = 150;
       const a = await startNode(`redis://127.0.0.1:${proxy.port}`, {
@@ -263,7 +232,7 @@ describe('update propagation under the review’s interleavings', () => {
       const session = (await a.store.get(created.id))!;
       session.data.n = 2;
       expect(await a.store.save(session)).toBe(true);
-      expect(await redis.hget(sessionKey('sess:', created.id), 'd:n')).toBe('2');
+      expect(await on.redis.hget(sessionKey('sess:', created.id), 'd:n')).toBe('2');
     } finally {
       await Promise.all(nodes.splice(0).map((n) => n.stop()));
       await proxy.close();
@@ -271,7 +240,9 @@ describe('update propagation under the review’s interleavings', () => {
   }, 20_000);
 
   it('G2: a maxUpdateBytes above what receivers read (1 MiB) is refused at startup', async () => {
-    await expect(startNode(server.url, { cluster: { maxUpdateBytes: 4_000_000 } })).rejects.toThrow(
+    await expect(
+      startNode(on.server.url, { cluster: { maxUpdateBytes: 4_000_000 } }),
+    ).rejects.toThrow(
       /cluster.maxUpdateBytes: got 4000000; expected an integer from 256 to 524288/,
     );
   });
