@@ -35,7 +35,7 @@ export interface MessageOrigin {
 const CODES = { update: 'u', invalidate: 'i', destroy: 'd', clear: 'c', noop: 'n' } as const;
 const KINDS = { u: 'update', i: 'invalidate', d: 'destroy', c: 'clear', n: 'noop' } as const;
 /** Longer messages are not read at all (`cluster.maxUpdateBytes` stays below it). */
-export const MAX_MESSAGE_LENGTH = 1 << 20;
+const MAX_MESSAGE_LENGTH = 1 << 20;
 const NODE_ID = /^[^\s|,]{1,128}$/;
 const EPOCH = /^[0-9a-f]{16,64}$/;
 const DIGITS = /^\d{1,16}$/;
