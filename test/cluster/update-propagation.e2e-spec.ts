@@ -15,6 +15,8 @@ const CHANNEL = 'session:cluster:invalidate';
  */
 describe.each([false, true])("'update' propagation (encryption %s)", (encryption) => {
   const on = nodesOnOneRedis({ encryption });
+  beforeEach(() => on.setUp());
+  afterEach(() => on.tearDown());
   const { messages, nodes, node } = on;
   /** Reads on `n` that went to Redis so far. */
   const misses = (n: ClusterSessionRuntime) => n.store.cacheStats().misses;

@@ -17,6 +17,8 @@ const commandsOf = (n: ClusterSessionRuntime) =>
  */
 describe('update propagation under the review’s interleavings', () => {
   const on = nodesOnOneRedis();
+  beforeEach(() => on.setUp());
+  afterEach(() => on.tearDown());
   const { nodes, node } = on;
 
   /**

@@ -18,11 +18,16 @@ export interface NodesOnOneRedis {
   readonly nodes: ClusterSessionRuntime[];
   /** Starts a node (with the suite's defaults) and waits until it trusts its cache. */
   node(nodeId: string, overrides?: Partial<ClusterSessionOptions>): Promise<ClusterSessionRuntime>;
+  /** For the suite's `beforeEach`: a fresh server, and the tap subscribed. */
+  setUp(): Promise<void>;
+  /** For the suite's `afterEach`: stops the nodes, the clients and the server. */
+  tearDown(): Promise<void>;
 }
 
 /**
  * A fresh redis-server per test, a plain subscriber recording the channel, and nodes in this
- * process started on demand: registers its own beforeEach/afterEach.
+ * process started on demand. The suite calls `setUp` and `tearDown` from its own hooks (this
+ * file is also compiled outside Jest, with the node processes the suites start).
  */
 export function nodesOnOneRedis(defaults: Partial<ClusterSessionOptions> = {}): NodesOnOneRedis {
   let server: RedisServer | undefined;
@@ -37,23 +42,21 @@ export function nodesOnOneRedis(defaults: Partial<ClusterSessionOptions> = {}): 
     return value;
   };
 
-  beforeEach(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    tap = server.client();
-    messages.length = 0;
-    tap.on('message', (_channel: string, message: string) => messages.push(message));
-    await tap.subscribe(CHANNEL);
-  });
-
-  afterEach(async () => {
-    await Promise.all(nodes.splice(0).map((n) => n.stop()));
-    tap?.disconnect();
-    redis?.disconnect();
-    await server?.dispose();
-  });
-
   return {
+    async setUp() {
+      server = await RedisServer.start();
+      redis = server.client();
+      tap = server.client();
+      messages.length = 0;
+      tap.on('message', (_channel: string, message: string) => messages.push(message));
+      await tap.subscribe(CHANNEL);
+    },
+    async tearDown() {
+      await Promise.all(nodes.splice(0).map((n) => n.stop()));
+      tap?.disconnect();
+      redis?.disconnect();
+      await server?.dispose();
+    },
     get server() {
       return started(server);
     },
