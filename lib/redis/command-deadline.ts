@@ -15,10 +15,8 @@ const NOT_COMMANDS = new Set(['connect', 'quit', 'disconnect', 'duplicate', 'def
  */
 export function withCommandDeadline<C extends Redis | Cluster>(client: C): C {
   const { enableAutoPipelining } = client.options;
-  const timeout = isCluster(client)
-    ? client.options.redisOptions?.commandTimeout
-    : client.options.commandTimeout;
-  if (!enableAutoPipelining || typeof timeout !== 'number' || !(timeout > 0)) {
+  const timeout = commandTimeoutOf(client);
+  if (!enableAutoPipelining || timeout === undefined) {
     return client;
   }
   const wrapped = new Map<PropertyKey, unknown>();
@@ -39,6 +37,14 @@ export function withCommandDeadline<C extends Redis | Cluster>(client: C): C {
       return command;
     },
   });
+}
+
+/** The client's command timeout (a Cluster's, per node), ms; undefined when it has none. */
+export function commandTimeoutOf(client: Redis | Cluster): number | undefined {
+  const timeout = isCluster(client)
+    ? client.options.redisOptions?.commandTimeout
+    : client.options.commandTimeout;
+  return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
 }
 
 function withDeadline<R>(reply: Promise<R>, ms: number): Promise<R> {

@@ -24,6 +24,10 @@ export const COMMAND_CONNECTION_DEFAULTS: RedisOptions = {
   // a primary demoted by a Sentinel failover answers writes with READONLY: reconnect, and
   // Sentinel names the new primary (the failed command is not resent: the request gets a 503)
   reconnectOnError: (error: Error) => (error.message.startsWith('READONLY') ? 1 : false),
+  // a command in flight when the connection drops may have run: sending it again by itself
+  // would run it twice. The store sends its writes again as retries that the scripts recognise
+  // (G11, lost-replies.ts); reads it simply fails
+  autoResendUnfulfilledCommands: false,
   // the commands of one event-loop turn go in one write (one pipeline in flight at a time): Redis
   // then reads, runs and answers a burst of saves in one wake-up instead of one each, which is
   // most of a write's Redis CPU when writes arrive one by one (BENCHMARKS.md, #17). Not on
@@ -99,6 +103,7 @@ const NODE_DEFAULTS: RedisOptions = {
   connectTimeout: COMMAND_CONNECTION_DEFAULTS.connectTimeout,
   disconnectTimeout: COMMAND_CONNECTION_DEFAULTS.disconnectTimeout,
   maxRetriesPerRequest: 1,
+  autoResendUnfulfilledCommands: false,
 };
 
 /**

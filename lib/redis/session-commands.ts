@@ -9,6 +9,7 @@ import { REGENERATE } from './scripts/regenerate.lua';
 import { INDEX_ADD, INDEX_LIST } from './scripts/user-index.lua';
 import { PUBLISH } from './scripts/publish.lua';
 import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
+import type { Operation } from './operation';
 
 /**
  * The session scripts' contract in one typed place: each method builds its script's KEYS and
@@ -47,6 +48,7 @@ export interface SessionChange extends OwnerAndLifetime {
 export interface CreateCommand extends OwnerAndLifetime {
   key: string;
   header: PublishHeader;
+  op: Operation;
   /** The idle timeout, ms: the session's own cookie lifetime if it has one. */
   idleTimeout: number;
   absoluteTimeout: number;
@@ -63,6 +65,8 @@ export type CreateReply =
       createdAt: number;
       /** `createdAt + absoluteTimeout`. */
       absoluteDeadline: number;
+      /** Epoch ms, Redis clock, when the script ran (this run: a retry's creation is older). */
+      now: number;
     }
   /** The id is taken. */
   | { kind: 'taken' };
@@ -71,6 +75,7 @@ export type CreateReply =
 export interface UpdateCommand {
   key: string;
   header: PublishHeader;
+  op: Operation;
   baseVersion: number;
   /** How far behind the Redis clock `change.touchedAt` may be, ms (never ahead). */
   clockTolerance: number;
@@ -82,8 +87,12 @@ export type UpdateReply =
   | { kind: 'updated'; now: number }
   /** No session (destroyed or expired meanwhile): nothing was written. */
   | { kind: 'gone' }
-  /** The session is at version `version` (with this cookie lifetime): nothing was written. */
-  | { kind: 'conflict'; version: number; maxAge?: number }
+  /**
+   * The session is at version `version` (with this cookie lifetime): nothing was written, or,
+   * when `known` is false, Redis no longer remembers whether this operation wrote the version
+   * after the base (too many writes since): only a retry can get that answer.
+   */
+  | { kind: 'conflict'; version: number; maxAge?: number; known: boolean }
   /** The node's reading of the Redis clock is off; `now` is the Redis time: nothing was written. */
   | { kind: 'clock'; now: number };
 
@@ -91,6 +100,7 @@ export interface RegenerateCommand {
   oldKey: string;
   newKey: string;
   header: PublishHeader;
+  op: Operation;
   /** The owner the node read before (null: none); the script refuses if it changed since. */
   owner: string | null;
   /** The new origin field `o` (encryption), or '' to leave it. */
@@ -123,7 +133,7 @@ interface Registered {
   clusterSessionCreate(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionUpdate(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
-  clusterSessionDestroy(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionDestroy(key: string, record: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionIndexList(indexKey: string): Promise<unknown>;
@@ -142,7 +152,7 @@ const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> =
   clusterSessionCreate: { numberOfKeys: 1, lua: publishing(CREATE) },
   clusterSessionUpdate: { numberOfKeys: 1, lua: publishing(UPDATE, SLICES) },
   clusterSessionTouch: { numberOfKeys: 1, lua: CLOCK + TOUCH },
-  clusterSessionDestroy: { numberOfKeys: 1, lua: publishing(DESTROY, '') },
+  clusterSessionDestroy: { numberOfKeys: 2, lua: publishing(DESTROY, '') },
   clusterSessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
   clusterSessionIndexAdd: { numberOfKeys: 1, lua: CLOCK + INDEX_ADD },
   clusterSessionIndexList: { numberOfKeys: 1, lua: CLOCK + INDEX_LIST },
@@ -174,14 +184,17 @@ export class SessionCommands {
     const reply = await this.scripts.clusterSessionCreate(
       command.key,
       ...command.header,
+      ...opArgs(command.op),
       command.idleTimeout,
       command.absoluteTimeout,
       command.set.length + metaPairs(command).length / 2,
       ...command.set.flat(),
       ...metaPairs(command),
     );
-    const [status, ttl, createdAt, absoluteDeadline] = numbers(reply);
-    return status === 1 ? { kind: 'created', ttl, createdAt, absoluteDeadline } : { kind: 'taken' };
+    const [status, ttl, createdAt, absoluteDeadline, now] = numbers(reply);
+    return status === 1
+      ? { kind: 'created', ttl, createdAt, absoluteDeadline, now }
+      : { kind: 'taken' };
   }
 
   async update(command: UpdateCommand): Promise<UpdateReply> {
@@ -191,6 +204,8 @@ export class SessionCommands {
       String(command.baseVersion + 1),
       'touched',
       String(change.touchedAt),
+      'w',
+      '', // the script fills in its operation log
       ...metaPairs(change),
       ...change.set.flat(),
     ];
@@ -202,6 +217,7 @@ export class SessionCommands {
     const reply = await this.scripts.clusterSessionUpdate(
       command.key,
       ...command.header,
+      ...opArgs(command.op),
       String(command.baseVersion),
       String(change.deadline),
       String(Math.ceil(command.clockTolerance)),
@@ -209,12 +225,17 @@ export class SessionCommands {
       ...set,
       ...removed,
     );
-    const [status, version, storedMaxAge] = numbers(reply);
+    const [status, version, storedMaxAge, known] = numbers(reply);
     if (status === 1) {
       return { kind: 'updated', now: version };
     }
     if (status === -2) {
-      return { kind: 'conflict', version, ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}) };
+      return {
+        kind: 'conflict',
+        version,
+        ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}),
+        known: known === 1,
+      };
     }
     if (status === -3) {
       return { kind: 'clock', now: version };
@@ -230,10 +251,25 @@ export class SessionCommands {
     return status > 0 && ttl > 0 && sinceRefresh >= 0 ? { ttl, sinceRefresh } : null;
   }
 
-  /** Deletes the session (only while `owner` owns it, when given); true when one was deleted. */
-  async destroy(key: string, header: PublishHeader, owner?: string): Promise<boolean> {
+  /**
+   * Deletes the session (only while `owner` owns it, when given); true when one was deleted by
+   * this operation (by this run, or by an earlier one whose reply was lost).
+   */
+  async destroy(
+    key: string,
+    header: PublishHeader,
+    op: Operation,
+    owner?: string,
+  ): Promise<boolean> {
     const args = owner === undefined ? [] : [owner];
-    return (await this.scripts.clusterSessionDestroy(key, ...header, ...args)) === 1;
+    const reply = await this.scripts.clusterSessionDestroy(
+      key,
+      destroyRecordKey(key),
+      ...header,
+      ...opArgs(op),
+      ...args,
+    );
+    return reply === 1;
   }
 
   async regenerate(command: RegenerateCommand): Promise<RegenerateReply> {
@@ -241,6 +277,7 @@ export class SessionCommands {
       command.oldKey,
       command.newKey,
       ...command.header,
+      ...opArgs(command.op),
       command.owner ?? '',
       command.origin,
     );
@@ -267,11 +304,14 @@ export class SessionCommands {
   }
 
   /** Tells every node to drop its whole cache (after `clear`). */
-  async publishClear(header: PublishHeader): Promise<void> {
-    await this.scripts.clusterSessionPublish(...header);
+  async publishClear(header: PublishHeader, op: Operation): Promise<void> {
+    await this.scripts.clusterSessionPublish(...header, ...opArgs(op));
   }
 
-  /** Replaces a connect-redis session's value by `marker`, if it is still `value`. */
+  /**
+   * Replaces a connect-redis session's value by `marker`, if it is still `value`. Claimed also
+   * when the value found is `marker` itself: an earlier run of this claim, whose reply was lost.
+   */
   async claimLegacy(
     key: string,
     value: string,
@@ -284,10 +324,23 @@ export class SessionCommands {
       marker,
       markerTtl,
     )) as [unknown, unknown];
-    return Number(claimed) === 1
+    return Number(claimed) === 1 || current === marker
       ? { kind: 'claimed' }
       : { kind: 'lost', current: typeof current === 'string' ? current : null };
   }
+}
+
+/** ARGV 4..5 of a writing script: the operation (see the prelude). */
+function opArgs(op: Operation): string[] {
+  return [op.id, op.retry ? '1' : '0'];
+}
+
+/**
+ * Where a destroy records that it deleted a session, for a retry to learn it: next to the
+ * session's key, in its hash slot.
+ */
+function destroyRecordKey(sessionKey: string): string {
+  return `${sessionKey}:destroyed`;
 }
 
 /** The owner and cookie lifetime a write sets, as hash fields (`user`, `m`). */

@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { LONGEST_COOKIE } from '../options/resolve-options';
+import { LostReplies } from '../redis/lost-replies';
 import { SessionCommands } from '../redis/session-commands';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
@@ -23,6 +24,7 @@ const MAX_LEGACY_BYTES = 1 << 20;
  */
 export class LegacySessionMigrator {
   private readonly commands: SessionCommands;
+  private readonly lostReplies: LostReplies;
   private readonly logger = new Logger('ClusterSession');
 
   constructor(
@@ -31,6 +33,7 @@ export class LegacySessionMigrator {
     private readonly options: Required<NonNullable<ResolvedClusterSessionOptions['migrateFrom']>>,
   ) {
     this.commands = new SessionCommands(redis);
+    this.lostReplies = new LostReplies(redis);
   }
 
   /**
@@ -71,8 +74,11 @@ export class LegacySessionMigrator {
       session.setUser(owner); // so that "log out everywhere" reaches it
     }
     await this.store.save(session);
+    // sent again if its reply is lost: a claim that finds its own marker has succeeded
     const claim = await this.call(() =>
-      this.commands.claimLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
+      this.lostReplies.send(() =>
+        this.commands.claimLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
+      ),
     );
     if (claim.kind === 'claimed') {
       return session;

@@ -13,6 +13,9 @@ import {
   type SessionChange,
 } from '../redis/session-commands';
 import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
+import { OPS_KEPT } from '../redis/scripts/prelude.lua';
+import { LostReplies, ReplyLostError } from '../redis/lost-replies';
+import type { Operation } from '../redis/operation';
 import { Session, wallGap, type RedisClock } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import {
@@ -68,6 +71,7 @@ const MAX_REPORTED = 1_000;
 export class RedisSessionStore<T extends object = SessionData> extends SessionStore<T> {
   protected readonly commands: SessionCommands;
   protected readonly cipher: FieldCipher | null;
+  private readonly lostReplies: LostReplies;
   private redisErrorCount = 0;
   private readonly logger = new Logger('ClusterSession');
   private readonly reportedCorrupt = new Set<string>();
@@ -79,6 +83,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   ) {
     super();
     this.commands = new SessionCommands(redis);
+    this.lostReplies = new LostReplies(redis);
     this.cipher = options.encryptionKeys ? new FieldCipher(options.encryptionKeys) : null;
   }
 
@@ -149,18 +154,21 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     delta: SessionDelta,
   ): Promise<boolean> {
     const maxAge = meta.maxAge ?? undefined; // a new session has nothing to remove
-    const sentAt = Date.now();
-    const reply = await this.run('save', () =>
-      this.commands.create({
+    const header = this.header({ kind: 'noop' });
+    let sentAt = Date.now();
+    const reply = await this.write('save', (op) => {
+      sentAt = Date.now();
+      return this.commands.create({
         key: this.key(session.id),
-        header: this.header({ kind: 'noop' }),
+        header,
+        op,
         idleTimeout: maxAge ?? this.idleTimeout,
         absoluteTimeout: this.options.absoluteTimeout,
         set,
         user: meta.user ?? undefined,
         maxAge,
-      }),
-    );
+      });
+    });
     if (reply.kind === 'taken') {
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     }
@@ -174,7 +182,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       originId: session.storedState.originId,
       maxAge,
       fields: delta.fields,
-      redisClock: clockOf(reply.createdAt, sentAt, reply.absoluteDeadline),
+      redisClock: clockOf(reply.now, sentAt, reply.absoluteDeadline),
     });
     return true;
   }
@@ -205,7 +213,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     for (let attempt = 1; ; attempt++) {
       // the session's own cookie lifetime after this save: the one it sets, else the stored one
       const maxAge = meta.maxAge === undefined ? base.maxAge : (meta.maxAge ?? undefined);
-      const sentAt = Date.now();
+      let sentAt = Date.now();
       const now: number = sentAt + clock.lowOffset;
       const deadline = Math.min(now + (maxAge ?? this.idleTimeout), clock.absoluteDeadline);
       const change: SessionChange = {
@@ -216,16 +224,31 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         removed: delta.removed,
       };
       const version = base.version + 1;
-      const reply = await this.run('save', () =>
-        this.commands.update({
+      const header = this.header({ kind: 'update', id: session.id, version, change });
+      const baseVersion = base.version;
+      // a reading is behind by about one round trip: a slow link must not refuse every save
+      const clockTolerance = Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset));
+      const reply = await this.write('save', async (op) => {
+        sentAt = Date.now();
+        const reply = await this.commands.update({
           key: this.key(session.id),
-          header: this.header({ kind: 'update', id: session.id, version, change }),
-          baseVersion: base.version,
-          // a reading is behind by about one round trip: a slow link must not refuse every save
-          clockTolerance: Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset)),
+          header,
+          op,
+          baseVersion,
+          clockTolerance,
           change,
-        }),
-      );
+        });
+        // a retry that neither wrote nor can tell whether the lost run did: an earlier run
+        // may still apply it (a refused reading), or Redis forgot (too many writes since)
+        if (op.retry && (reply.kind === 'clock' || (reply.kind === 'conflict' && !reply.known))) {
+          throw new ReplyLostError(
+            reply.kind === 'clock'
+              ? `a retry's reading of the Redis clock was refused`
+              : `more than ${OPS_KEPT} writes reached session ${sessionRef(session.id)} before the retry`,
+          );
+        }
+        return reply;
+      });
       if (reply.kind === 'gone') {
         return false;
       }
@@ -276,9 +299,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (!isSessionId(id)) {
       return false;
     }
-    return this.run('destroy', () =>
-      this.commands.destroy(this.key(id), this.header({ kind: 'destroy', ids: [id] })),
-    );
+    const header = this.header({ kind: 'destroy', ids: [id] });
+    return this.write('destroy', (op) => this.commands.destroy(this.key(id), header, op));
   }
 
   async touch(id: string): Promise<boolean> {
@@ -293,10 +315,11 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (!isSessionId(id)) {
       return null;
     }
-    const sentAt = Date.now();
-    const reply = await this.run('touch', () =>
-      this.commands.touch(this.key(id), this.idleTimeout, this.options.touchAfter),
-    );
+    let sentAt = Date.now();
+    const reply = await this.write('touch', () => {
+      sentAt = Date.now();
+      return this.commands.touch(this.key(id), this.idleTimeout, this.options.touchAfter);
+    });
     return reply && { touchedAt: sentAt - reply.sinceRefresh, expiresAt: sentAt + reply.ttl };
   }
 
@@ -332,16 +355,19 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }
         binding = this.cipher.bindOrigin(boundTo, newId);
       }
-      const sentAt = Date.now();
-      const reply = await this.run('regenerate', () =>
-        this.commands.regenerate({
+      const header = this.header({ kind: 'destroy', ids: [id] });
+      let sentAt = Date.now();
+      const reply = await this.write('regenerate', (op) => {
+        sentAt = Date.now();
+        return this.commands.regenerate({
           oldKey: this.key(id),
           newKey: this.key(newId),
-          header: this.header({ kind: 'destroy', ids: [id] }),
+          header,
+          op,
           owner,
           origin: binding,
-        }),
-      );
+        });
+      });
       if (reply.kind === 'moved') {
         const snapshot = this.decode(newId, reply.stored, sentAt, Date.now());
         if (snapshot?.userId != null) {
@@ -384,9 +410,12 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it
       const deleted = await Promise.all(
-        indexed.map((id) =>
-          this.commands.destroy(this.key(id), this.header({ kind: 'destroy', ids: [id] }), userId),
-        ),
+        indexed.map((id) => {
+          const header = this.header({ kind: 'destroy', ids: [id] });
+          return this.lostReplies.send((op) =>
+            this.commands.destroy(this.key(id), header, op, userId),
+          );
+        }),
       );
       const gone = indexed.filter((_, i) => deleted[i]);
       // entries skipped (a login not yet saved, another owner) are left to pruning
@@ -424,7 +453,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
   }
 
   private async indexAdd(userId: string, id: string): Promise<void> {
-    await this.run('index', () =>
+    await this.write('index', () =>
       this.commands.indexAdd(this.userKey(userId), this.options.absoluteTimeout, id),
     );
   }
@@ -458,7 +487,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         }
       }
       // one message tells every node to drop its whole cache
-      await this.commands.publishClear(this.header({ kind: 'clear' }));
+      const header = this.header({ kind: 'clear' });
+      await this.lostReplies.send((op) => this.commands.publishClear(header, op));
     });
   }
 
@@ -485,6 +515,14 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       this.unavailable('write', new Error(`Redis connection is ${status}`));
     }
     return this.publisher.announce(announcement);
+  }
+
+  /**
+   * Runs a write (see {@link LostReplies}: at most once, and sent again when its reply is lost),
+   * turning failures into a typed, retryable error.
+   */
+  protected write<R>(operation: string, send: (op: Operation) => Promise<R>): Promise<R> {
+    return this.run(operation, () => this.lostReplies.send(send));
   }
 
   /** Runs a Redis call, turning connection failures and timeouts into a typed, retryable error. */

@@ -11,7 +11,10 @@ type Data = Record<string, unknown>;
 
 /** Every session hash under the prefix, as plain objects (what Redis really holds). */
 async function storedSessions(redis: Redis): Promise<Record<string, string>[]> {
-  const keys = (await redis.keys('sess:{*')).filter((key) => !key.includes('user:'));
+  // (a destroy's short-lived record, `<key>:destroyed`, is no session)
+  const keys = (await redis.keys('sess:{*')).filter(
+    (key) => !key.includes('user:') && !key.endsWith(':destroyed'),
+  );
   return Promise.all(keys.map((key) => redis.hgetall(key)));
 }
 

@@ -10,6 +10,12 @@
  *   MessageAuthenticator): the script publishes one of them as it is, and hashes nothing. A
  *   writing script publishes exactly one, so receivers can tell a lost message from a write that
  *   changed nothing by the sequence numbers.
+ * - ARGV[4..5] of every writing script name the operation: its id (fixed width, unique to this
+ *   attempt of this write) and whether this run is a retry after a reply was lost. A run that
+ *   finds its operation already done (an earlier run whose reply never arrived) writes and
+ *   publishes nothing and answers as that run did (G11): so a write runs at most once however
+ *   often it is sent. The writes that make a version record their operation in field `w`, the
+ *   newest first, for the last {@link OPS_KEPT} versions.
  * - A writing script that fails (a type error at its first read, OOM at its first write: Redis
  *   checks memory only before a script's first write) has written nothing; `guarded` still
  *   publishes the no-op, so other nodes see no gap and do not flush their caches for it, then
@@ -67,9 +73,38 @@ local function call_argv(cmd, key, from, to)
 end
 `;
 
-/** The publish header and the guard of every writing script. */
+/** Characters of an operation id (see OperationIds). */
+export const OP_WIDTH = 10;
+/** Operations remembered per session: the writes that made its last this-many versions. */
+export const OPS_KEPT = 8;
+
+/** The publish header, the operation, and the guard of every writing script. */
 export const PUBLISHING = `
-local PUB = 3
+local PUB = 5
+local OP, RETRY = ARGV[4], ARGV[5] == '1'
+local OP_WIDTH, OPS_KEPT = ${OP_WIDTH}, ${OPS_KEPT}
+
+-- field w after a write by this operation: its id, then the ids of the versions before
+local function with_op(ops)
+  return OP .. string.sub(ops or '', 1, OP_WIDTH * (OPS_KEPT - 1))
+end
+
+-- whether this operation made the version 'back' versions before the newest (0: the newest);
+-- nil when field w does not reach that far back (more writes since than it keeps)
+local function made(ops, back)
+  ops = ops or ''
+  if back < 0 or (back + 1) * OP_WIDTH > #ops then return nil end
+  return string.sub(ops, back * OP_WIDTH + 1, (back + 1) * OP_WIDTH) == OP
+end
+
+-- whether this operation made any of the versions field w remembers
+local function made_any(ops)
+  ops = ops or ''
+  for back = 0, #ops / OP_WIDTH - 1 do
+    if made(ops, back) then return true end
+  end
+  return false
+end
 
 -- ok: the write did what it announced (ARGV[2]); else the no-op (ARGV[3])
 local function publish(ok)

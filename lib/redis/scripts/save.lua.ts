@@ -10,9 +10,11 @@
  * the sequence going.)
  *
  * KEYS[1] session key.
- * ARGV: publish header (1..3), idle ms (the session's own cookie lifetime, if any), absolute ms,
- *       number of fields N, N field/value pairs (data, and its owner and cookie lifetime).
- * Returns { 1, ttl ms, createdAt, absolute deadline } or, when the id is taken, { -1 }.
+ * ARGV: publish header (1..3), operation (4..5), idle ms (the session's own cookie lifetime, if
+ *       any), absolute ms, number of fields N, N field/value pairs (data, and its owner and
+ *       cookie lifetime).
+ * Returns { 1, ttl ms, createdAt, absolute deadline, Redis time } (also when an earlier run of
+ * this operation created it) or, when the id is taken, { -1 }.
  */
 export const CREATE = `
 local key = KEYS[1]
@@ -20,17 +22,21 @@ local idle, absolute = tonumber(ARGV[PUB + 1]), tonumber(ARGV[PUB + 2])
 local first_pair = PUB + 4
 local last_pair = first_pair + 2 * tonumber(ARGV[PUB + 3]) - 1
 if redis.call('EXISTS', key) == 1 then
+  local made_it = redis.call('HMGET', key, 'v', 'w', 'created', 'expires')
+  if made(made_it[2], (tonumber(made_it[1]) or 0) - 1) then
+    return { 1, redis.call('PTTL', key), made_it[3], made_it[4], now_ms() }
+  end
   publish(false)
   return { -1 }
 end
 local now = now_ms()
 local expires = string.format('%d', now + absolute)
 if last_pair >= first_pair then call_argv('HSET', key, first_pair, last_pair) end
-redis.call('HSET', key, 'v', '1', 'created', now_text(), 'touched', now_text(), 'expires', expires)
+redis.call('HSET', key, 'v', '1', 'created', now_text(), 'touched', now_text(), 'expires', expires, 'w', OP)
 local ttl = math.min(idle, absolute)
 redis.call('PEXPIRE', key, ttl)
 publish(true)
-return { 1, ttl, now, expires }
+return { 1, ttl, now, expires, now }
 `;
 
 /** How far behind the Redis clock the node's reading may be when it places a deadline, at least, ms. */
@@ -53,37 +59,50 @@ export const CLOCK_TOLERANCE_MS = 250;
  * nothing is written and the node is given the time to measure again: so no deadline is ever
  * placed past the idle timeout (G7), nor much before it.
  *
+ * A retry (its reply was lost) is not refused for a reading that has fallen behind meanwhile:
+ * if it did not apply the change, an earlier run still in flight could apply it after the node
+ * had moved on. Its deadline is then early by the time the retry took, never late.
+ *
  * KEYS[1] session key.
- * ARGV: publish header (1..3), base version, deadline (epoch ms, Redis clock), clock tolerance
- *       ms, number of set fields N, N field/value pairs (starting with the new version and touch
- *       time), then the removed fields.
- * Returns { 1, Redis time in ms } when written (publishes the message), else publishes the
- *         no-op and returns
+ * ARGV: publish header (1..3), operation (4..5), base version, deadline (epoch ms, Redis clock),
+ *       clock tolerance ms, number of set fields N, N field/value pairs (starting with the new
+ *       version, the touch time and field w, whose value the script fills in), then the removed
+ *       fields.
+ * Returns { 1, Redis time in ms } when written (publishes the message), or when an earlier run
+ *         of this operation wrote it (publishes nothing), else publishes the no-op and returns
  *         { 0 } when there is no session: a save never resurrects a destroyed one (G5), or
- *         { -2, version, cookie lifetime ('0': none) } when it is at another version, or
+ *         { -2, version, cookie lifetime ('0': none), 1 } when it is at another version (the
+ *         last element 0 instead when field w no longer reaches back to the version after
+ *         base, so whether this operation made it is not known), or
  *         { -3, Redis time in ms } when the node's clock reading is off.
  */
 export const UPDATE = `
-local key, base, tolerance = KEYS[1], ARGV[PUB + 1], tonumber(ARGV[PUB + 3])
+local key, base, tolerance = KEYS[1], tonumber(ARGV[PUB + 1]), tonumber(ARGV[PUB + 3])
 -- a session without a version, or without a readable creation time, does not exist
-local meta = redis.call('HMGET', key, 'v', 'created')
+local meta = redis.call('HMGET', key, 'v', 'created', 'w')
 local version = tonumber(meta[1])
-if version ~= tonumber(base) or not tonumber(meta[2]) then
+if not version or not tonumber(meta[2]) then
   publish(false)
-  if not version or not tonumber(meta[2]) then return { 0 } end
-  return { -2, meta[1], redis.call('HGET', key, 'm') or '0' }
+  return { 0 }
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if version ~= base then
+  local done = made(meta[3], version - base - 1)
+  if done then return { 1, now } end
+  publish(false)
+  return { -2, meta[1], redis.call('HGET', key, 'm') or '0', done == nil and 0 or 1 }
 end
 local first_pair = PUB + 5
 local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 4])
--- the pairs start with 'v', version, 'touched', the node's reading of the clock
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- the pairs start with 'v', version, 'touched', the node's reading of the clock, 'w', ''
 -- (2 ms of slack: both clocks are read in whole milliseconds)
 local behind = now - tonumber(ARGV[first_pair + 3])
-if behind < -2 or behind > tolerance then
+if behind < -2 or (behind > tolerance and not RETRY) then
   publish(false)
   return { -3, now }
 end
+ARGV[first_pair + 5] = with_op(meta[3])
 call_argv('HSET', key, first_pair, first_removed - 1)
 if first_removed <= #ARGV then call_argv('HDEL', key, first_removed, #ARGV) end
 redis.call('PEXPIREAT', key, ARGV[PUB + 2])
