@@ -10,6 +10,7 @@ import {
   connectRedis,
   createRedisConnection,
   createSubscriberConnection,
+  settleDroppedCommands,
   isClusterConnection,
 } from './redis/redis-connection.factory';
 import type { RedisConnection } from './redis/redis-connection.interface';
@@ -52,6 +53,7 @@ export class ClusterSessionRuntime {
   constructor(readonly options: ResolvedClusterSessionOptions) {
     const { cluster } = options;
     this.connection = createRedisConnection(options.redis);
+    settleDroppedCommands(this.connection.client);
     this.cache = new LocalCache<CachedSession>({
       ttl: cluster.localCacheTtl,
       maxSize: cluster.localCacheMaxSize,

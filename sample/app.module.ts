@@ -16,6 +16,8 @@ import { SessionController } from './session.controller';
       useFactory: (config: ConfigService) => ({
         secret: config.getOrThrow<string>('SESSION_SECRET'),
         redis: config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+        // optional, ms: how often an active session's expiry is refreshed (the tests shorten it)
+        touchAfter: Number(config.get<string>('SESSION_TOUCH_AFTER')) || undefined,
         cluster: {
           nodeId: config.getOrThrow<string>('NODE_ID'),
           // optional: 'update' (the default) or 'invalidate' (the benchmarks compare them)

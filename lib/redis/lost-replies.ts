@@ -5,13 +5,6 @@ import { OperationIds, retryOf, type Operation } from './operation';
 /** How long a write whose reply was lost is retried when the client names no command timeout, ms. */
 const DEFAULT_RETRY_WINDOW_MS = 2_000;
 
-/** The connection closed while a write was in flight: Redis may or may not have run it. */
-class ConnectionLost extends Error {
-  constructor() {
-    super('the connection to Redis closed before the reply arrived');
-  }
-}
-
 /**
  * A write whose reply never arrived, even after retrying: it took effect once or not at all,
  * and nothing will tell which. (The request answers 503; the next one reads Redis.)
@@ -30,8 +23,9 @@ export class ReplyLostError extends Error {
  * learns its outcome whenever Redis can still tell it (G11).
  *
  * The connections this module opens never resend a command by themselves
- * (`autoResendUnfulfilledCommands: false`). When a write's reply is lost (the connection closes
- * while it is in flight, or it times out), it is sent again as a retry of the same operation,
+ * (`autoResendUnfulfilledCommands: false`; the commands in flight when one closes are rejected,
+ * see settleDroppedCommands). When a write's reply is lost (the connection closes while it is in
+ * flight, or it times out), it is sent again as a retry of the same operation,
  * once the connection is back, for up to the client's command timeout. The script recognises an
  * operation that already ran (see the prelude) and answers as that run did, writing and
  * publishing nothing. On a client that does resend (a user's own instance), its resend is one
@@ -40,13 +34,9 @@ export class ReplyLostError extends Error {
 export class LostReplies {
   private readonly ids = new OperationIds();
   private readonly retryWindow: number;
-  private closed!: Promise<never>;
-  private close!: (error: Error) => void;
 
   constructor(private readonly client: Redis | Cluster) {
     this.retryWindow = commandTimeoutOf(client) ?? DEFAULT_RETRY_WINDOW_MS;
-    this.armClose();
-    client.on('close', () => this.close(new ConnectionLost()));
   }
 
   /**
@@ -60,7 +50,7 @@ export class LostReplies {
     let lostAt: number | undefined;
     for (;;) {
       try {
-        return await Promise.race([write(op), this.closed]);
+        return await write(op);
       } catch (error) {
         if (!isLostReply(error)) {
           throw error;
@@ -76,17 +66,6 @@ export class LostReplies {
         op = retryOf(first);
       }
     }
-  }
-
-  /** A new promise that rejects at the next 'close' of the connection. */
-  private armClose(): void {
-    this.closed = new Promise<never>((_, reject) => {
-      this.close = (error) => {
-        this.armClose();
-        reject(error);
-      };
-    });
-    this.closed.catch(() => undefined); // no write may be waiting on it
   }
 
   /** Waits until the connection is ready, for up to `ms`; false when it was not. */
@@ -109,9 +88,6 @@ export class LostReplies {
 
 /** Errors after which a command may or may not have run. */
 function isLostReply(error: unknown): boolean {
-  if (error instanceof ConnectionLost) {
-    return true;
-  }
   if (!(error instanceof Error)) {
     return false;
   }

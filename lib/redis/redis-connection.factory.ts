@@ -195,6 +195,41 @@ function build(option: string | RedisOptions, defaults: RedisOptions): Redis {
   return new Redis({ ...defaults, ...sentinel, ...option });
 }
 
+/**
+ * Rejects the commands in flight when a connection that does not resend them closes. ioredis
+ * up to 6.0 drops them without settling them (redis/ioredis#2193): each would wait out its
+ * command timeout, and with auto-pipelining every later command would wait behind them. (A
+ * command settled twice, by this and by a fixed ioredis, keeps its first outcome.)
+ */
+export function settleDroppedCommands(client: Redis | Cluster): void {
+  if (client instanceof Cluster) {
+    for (const node of client.nodes('all')) {
+      settleDroppedCommandsOf(node);
+    }
+    client.on('+node', (node: Redis) => settleDroppedCommandsOf(node));
+    return;
+  }
+  settleDroppedCommandsOf(client);
+}
+
+interface InFlight {
+  command: { reject?: (error: Error) => void };
+}
+
+function settleDroppedCommandsOf(client: Redis): void {
+  if (client.options.autoResendUnfulfilledCommands !== false) {
+    return; // ioredis sends them again itself
+  }
+  client.on('close', () => {
+    // (ioredis moves these to the queue it would resend after emitting 'close')
+    const queue = (client as unknown as { commandQueue?: { toArray?: () => InFlight[] } })
+      .commandQueue;
+    for (const { command } of queue?.toArray?.() ?? []) {
+      command.reject?.(new Error('Connection is closed.'));
+    }
+  });
+}
+
 /** Connects a lazily-created client; a no-op when it is already connecting or connected. */
 export async function connectRedis(client: Redis | Cluster): Promise<void> {
   if (client.status === 'wait') {

@@ -160,6 +160,11 @@ const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> =
   clusterSessionClaimLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
 
+/** The name under which each session script is registered, and its Lua (tests match commands by it). */
+export const SESSION_SCRIPTS: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(SCRIPTS).map(([name, { lua }]) => [name, lua]),
+);
+
 /** The session scripts on one client, typed. Registering them on a client is idempotent. */
 export class SessionCommands {
   private readonly scripts: Registered;

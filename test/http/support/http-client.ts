@@ -41,4 +41,6 @@ export class HttpClient {
     this.request('GET', path, undefined, headers);
   post = (path: string, body: unknown = {}, headers?: Record<string, string>) =>
     this.request('POST', path, body, headers);
+  patch = (path: string, body: unknown = {}, headers?: Record<string, string>) =>
+    this.request('PATCH', path, body, headers);
 }
