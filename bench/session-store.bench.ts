@@ -88,10 +88,13 @@ async function scriptCost(server: RedisServer, redis: Redis): Promise<string[]> 
       maxSessionBytes: 65_536,
     },
     {
-      announce: (announcement) => {
+      announce: (announcement, alternatives = []) => {
         const from = { origin: 'bench', epoch: 'ab'.repeat(8), seq: ++seq, sentAt: Date.now() };
         const noop = encodeClusterMessage({ kind: 'noop' }, from, auth);
-        return [CHANNEL, encodeClusterMessage(announcement, from, auth), noop];
+        const header = [CHANNEL, encodeClusterMessage(announcement, from, auth), noop] as const;
+        return Object.assign(header, {
+          alternatives: alternatives.map((other) => encodeClusterMessage(other, from, auth)),
+        });
       },
     },
   );

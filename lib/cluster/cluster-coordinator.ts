@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { closeRedis, connectRedis } from '../redis/redis-connection.factory';
 import type { RedisConnection } from '../redis/redis-connection.interface';
-import { encodeClusterMessage, parseClusterMessage, type Announcement } from './cluster-message';
+import {
+  encodeClusterMessage,
+  parseClusterMessage,
+  type Announcement,
+  type MessageOrigin,
+} from './cluster-message';
 import type { ClusterEvent, ClusterStats } from './cluster-stats.interface';
 import { LagRecorder } from './lag-recorder';
 import { MessageAuthenticator } from './message-auth';
@@ -107,28 +112,39 @@ export class ClusterCoordinator implements Publisher {
    * Numbers and signs the message of the next write (and its no-op, published instead when the
    * write changes nothing). A save's change travels only in `'update'` propagation and when its
    * message fits `maxUpdateBytes`; otherwise the save announces its version alone.
+   * Alternatives share the number (the script publishes one of them).
    */
-  announce(announcement: Announcement): PublishHeader {
+  announce(
+    announcement: Announcement,
+    alternatives: readonly Announcement[] = [],
+  ): PublishHeader & { alternatives: string[] } {
     if (!this.enabled) {
-      return NO_PUBLISHER.announce(announcement);
+      return NO_PUBLISHER.announce(announcement, alternatives);
     }
     this.counters.sent++;
-    const { channel, nodeId, propagation, maxUpdateBytes } = this.options;
+    const { channel, nodeId } = this.options;
     const from = { origin: nodeId, epoch: this.epoch, seq: ++this.seq, sentAt: Date.now() };
     const noop = encodeClusterMessage({ kind: 'noop' }, from, this.auth);
+    return Object.assign([channel, this.message(announcement, from, noop), noop] as const, {
+      alternatives: alternatives.map((other) => this.message(other, from, noop)),
+    });
+  }
+
+  private message(announcement: Announcement, from: MessageOrigin, noop: string): string {
     if (announcement.kind === 'noop') {
-      return [channel, noop, noop];
+      return noop;
     }
     if (announcement.kind === 'update') {
+      const { propagation, maxUpdateBytes } = this.options;
       const message =
         propagation === 'update' && encodeClusterMessage(announcement, from, this.auth);
       if (message && Buffer.byteLength(message) <= maxUpdateBytes) {
-        return [channel, message, noop];
+        return message;
       }
       const { id, version } = announcement;
       announcement = { kind: 'invalidate', id, version };
     }
-    return [channel, encodeClusterMessage(announcement, from, this.auth), noop];
+    return encodeClusterMessage(announcement, from, this.auth);
   }
 
   /** Drops every cached copy on this node now (a local `clear`). */

@@ -9,11 +9,19 @@ export type PublishHeader = readonly [channel: string, message: string, noop: st
 
 /** Numbers and signs the one message each write's script publishes. */
 export interface Publisher {
-  /** The header of the next write, which announces `announcement` if it succeeds. */
-  announce(announcement: Announcement): PublishHeader;
+  /**
+   * The header of the next write, which announces `announcement` if it succeeds; with
+   * `alternatives`, also their messages, under the same number: a write that can do one of
+   * several things (land on one of several versions) publishes the one it did.
+   */
+  announce(
+    announcement: Announcement,
+    alternatives?: readonly Announcement[],
+  ): PublishHeader & { alternatives: string[] };
 }
 
 /** For a store without Pub/Sub (`cluster.enabled: false`): scripts publish nothing. */
 export const NO_PUBLISHER: Publisher = {
-  announce: () => ['', '', ''],
+  announce: (_, alternatives = []) =>
+    Object.assign(['', '', ''] as const, { alternatives: alternatives.map(() => '') }),
 };

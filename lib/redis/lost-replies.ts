@@ -97,4 +97,3 @@ function isLostReply(error: unknown): boolean {
     error.name === 'MaxRetriesPerRequestError'
   );
 }
-

@@ -77,14 +77,21 @@ export interface UpdateCommand {
   header: PublishHeader;
   op: Operation;
   baseVersion: number;
+  /**
+   * The messages for landing on `baseVersion + 1`, `+ 2`… instead (the header's is for the base
+   * itself): the write lands on any of these versions whose cookie lifetime is still
+   * `baseMaxAge` (the deadline depends on it).
+   */
+  alternatives?: readonly string[];
+  baseMaxAge?: number;
   /** How far behind the Redis clock `change.touchedAt` may be, ms (never ahead). */
   clockTolerance: number;
   change: SessionChange;
 }
 
 export type UpdateReply =
-  /** Written; `now`: the Redis time when it ran, epoch ms. */
-  | { kind: 'updated'; now: number }
+  /** Written, making `version`; `now`: the Redis time when it ran, epoch ms. */
+  | { kind: 'updated'; now: number; version: number }
   /** No session (destroyed or expired meanwhile): nothing was written. */
   | { kind: 'gone' }
   /**
@@ -204,9 +211,10 @@ export class SessionCommands {
 
   async update(command: UpdateCommand): Promise<UpdateReply> {
     const { change } = command;
+    const alternatives = command.alternatives ?? [];
     const set = [
       'v',
-      String(command.baseVersion + 1),
+      '', // the script fills in the version it makes
       'touched',
       String(change.touchedAt),
       'w',
@@ -226,24 +234,29 @@ export class SessionCommands {
       String(command.baseVersion),
       String(change.deadline),
       String(Math.ceil(command.clockTolerance)),
+      alternatives.length + 1,
+      alternatives.length > 0 ? String(command.baseMaxAge ?? '') : '',
+      ...alternatives,
       set.length / 2,
       ...set,
       ...removed,
     );
-    const [status, version, storedMaxAge, known] = numbers(reply);
+    const [status, ...rest] = numbers(reply);
     if (status === 1) {
-      return { kind: 'updated', now: version };
+      const [now, version] = rest;
+      return { kind: 'updated', now, version };
     }
     if (status === -2) {
+      const [version, maxAge, known] = rest;
       return {
         kind: 'conflict',
         version,
-        ...(storedMaxAge > 0 ? { maxAge: storedMaxAge } : {}),
+        ...(maxAge > 0 ? { maxAge } : {}),
         known: known === 1,
       };
     }
     if (status === -3) {
-      return { kind: 'clock', now: version };
+      return { kind: 'clock', now: rest[0] };
     }
     return { kind: 'gone' };
   }

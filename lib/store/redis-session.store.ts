@@ -59,6 +59,12 @@ const NO_CACHE: CacheStats = Object.freeze({
  * write succeeded, so only a session written this often by others at once gets this far.
  */
 const MAX_SAVE_ATTEMPTS = 50;
+/**
+ * Versions a save may land on after a conflict: the one it was told, and the next ones (each
+ * with its own signed message). So a writer whose round trip is slower than other writers' pace
+ * still lands, rather than meet a newer version at each attempt.
+ */
+const CONFLICT_WINDOW = 8;
 /** Readings of the Redis clock one save may have refused (each is measured again from the refusal). */
 const MAX_CLOCK_READINGS = 4;
 /** Corrupt sessions already logged; bounded so a flood of bad keys cannot grow it forever. */
@@ -223,9 +229,19 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
         set,
         removed: delta.removed,
       };
-      const version = base.version + 1;
-      const header = this.header({ kind: 'update', id: session.id, version, change });
       const baseVersion = base.version;
+      const baseMaxAge = base.maxAge;
+      // the versions it may land on: the one after base, or after a conflict the next few too
+      const [first, ...alternatives] = Array.from(
+        { length: attempt === 1 ? 1 : CONFLICT_WINDOW },
+        (_, i): Announcement => ({
+          kind: 'update',
+          id: session.id,
+          version: baseVersion + 1 + i,
+          change,
+        }),
+      );
+      const header = this.header(first, alternatives);
       // a reading is behind by about one round trip: a slow link must not refuse every save
       const clockTolerance = Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset));
       const reply = await this.write('save', async (op) => {
@@ -235,6 +251,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           header,
           op,
           baseVersion,
+          alternatives: header.alternatives,
+          baseMaxAge,
           clockTolerance,
           change,
         });
@@ -279,6 +297,8 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       }
       // measured again from this reply, whatever the reading used was
       const measured = clockOf(reply.now, sentAt, clock.absoluteDeadline);
+      const { version } = reply;
+      merged ||= version !== baseVersion + 1;
       session.markStored({
         version,
         createdAt: stored.createdAt,
@@ -506,7 +526,10 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    * cache: so none is taken for a command the client would reject unsent (not connected, no
    * offline queue). A script that runs and fails still publishes its number (see the prelude).
    */
-  protected header(announcement: Announcement): PublishHeader {
+  protected header(
+    announcement: Announcement,
+    alternatives: readonly Announcement[] = [],
+  ): PublishHeader & { alternatives: string[] } {
     const { status, options } = this.redis as {
       status: string;
       options: { enableOfflineQueue?: boolean };
@@ -514,7 +537,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (status !== 'ready' && options.enableOfflineQueue === false) {
       this.unavailable('write', new Error(`Redis connection is ${status}`));
     }
-    return this.publisher.announce(announcement);
+    return this.publisher.announce(announcement, alternatives);
   }
 
   /**

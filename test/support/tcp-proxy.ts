@@ -33,8 +33,9 @@ interface Link {
   replies: Buffer;
   /** The fault of each command forwarded and not yet answered, in order (undefined: none). */
   pending: (CommandFault | undefined)[];
-  /** When the last delayed reply goes out: later ones never overtake it. */
-  releaseAt: number;
+  /** Replies waiting for their time, in order: none overtakes another. */
+  outbox: { at: number; reply: Buffer }[];
+  pumping: NodeJS.Timeout | undefined;
   closed: boolean;
 }
 
@@ -144,7 +145,8 @@ export class TcpProxy {
       requests: Buffer.alloc(0),
       replies: Buffer.alloc(0),
       pending: [],
-      releaseAt: 0,
+      outbox: [],
+      pumping: undefined,
       closed: false,
     };
     this.links.add(link);
@@ -240,18 +242,30 @@ export class TcpProxy {
       link.held.push(reply);
       return;
     }
-    const now = Date.now();
-    const at = Math.max(now + delayMs + this.commandDelayMs, link.releaseAt);
-    if (at <= now) {
+    const at = Date.now() + delayMs + this.commandDelayMs;
+    if (link.outbox.length === 0 && delayMs + this.commandDelayMs === 0) {
       link.client.write(reply);
       return;
     }
-    link.releaseAt = at;
-    setTimeout(() => {
-      if (!link.closed) {
-        link.client.write(reply);
-      }
-    }, at - now);
+    link.outbox.push({ at, reply });
+    this.pump(link);
+  }
+
+  /** Sends the replies whose time has come, in order, and waits for the next one's. */
+  private pump(link: Link): void {
+    if (link.pumping !== undefined || link.closed) {
+      return;
+    }
+    const now = Date.now();
+    while (link.outbox.length > 0 && link.outbox[0].at <= now) {
+      link.client.write(link.outbox.shift()!.reply);
+    }
+    if (link.outbox.length > 0) {
+      link.pumping = setTimeout(() => {
+        link.pumping = undefined;
+        this.pump(link);
+      }, link.outbox[0].at - now);
+    }
   }
 
   private take(args: string[]): CommandFault | undefined {
@@ -268,6 +282,7 @@ export class TcpProxy {
 
   private drop(link: Link): void {
     link.closed = true;
+    clearTimeout(link.pumping);
     this.links.delete(link);
     link.client.destroy();
     link.upstream.destroy();

@@ -44,12 +44,15 @@ export const CLOCK_TOLERANCE_MS = 250;
 
 /**
  * A delta save: the changed fields set, the removed ones deleted, the new version and deadline,
- * applied only onto the version the node read (`base`). Everything written is decided by the
- * node, the deadline included (the idle timeout from the node's reading of the Redis clock,
- * capped by the absolute deadline): so the node can sign beforehand a message saying exactly
- * what this write does to version base, and other nodes holding that version apply it to their
- * copies. When another write came in between, nothing is written and the node sends the same
- * change onto the version it is told (G6 holds: a delta touches only the keys the request
+ * applied only onto a version the node expects: the one it read (`base`), or after a conflict
+ * any of the next few (`window` versions from base, provided the cookie lifetime is still the
+ * one the deadline was computed with). Everything written is decided by the node, the deadline
+ * included (the idle timeout from the node's reading of the Redis clock, capped by the absolute
+ * deadline): so the node can sign beforehand the message saying exactly what this write does to
+ * each version it may land on, and other nodes holding that version apply it to their copies.
+ * When the session is at another version, nothing is written and the node sends the same change
+ * again, onto the version it is told, with a window: so a writer whose round trip is slower
+ * than other writers' pace still lands (G6 holds: a delta touches only the keys the request
  * changed, whichever version it lands on). A deadline already past deletes the session.
  *
  * The node's reading of the Redis clock is checked against the clock itself: its touch time
@@ -64,22 +67,26 @@ export const CLOCK_TOLERANCE_MS = 250;
  * had moved on. Its deadline is then early by the time the retry took, never late.
  *
  * KEYS[1] session key.
- * ARGV: publish header (1..3), operation (4..5), base version, deadline (epoch ms, Redis clock),
- *       clock tolerance ms, number of set fields N, N field/value pairs (starting with the new
- *       version, the touch time and field w, whose value the script fills in), then the removed
+ * ARGV: publish header (1..3: the message for landing on base), operation (4..5), base version,
+ *       deadline (epoch ms, Redis clock), clock tolerance ms, window W, the cookie lifetime
+ *       expected when W > 1 ('' for none), the messages for landing on base + 1 .. base + W - 1,
+ *       number of set fields N, N field/value pairs (starting with 'v' and the version, which
+ *       the script fills in, the touch time, and field w, also filled in), then the removed
  *       fields.
- * Returns { 1, Redis time in ms } when written (publishes the message), or when an earlier run
- *         of this operation wrote it (publishes nothing), else publishes the no-op and returns
+ * Returns { 1, Redis time in ms, version made } when written (publishes its message), or when
+ *         an earlier run of this operation wrote it (publishes nothing), else publishes the
+ *         no-op and returns
  *         { 0 } when there is no session: a save never resurrects a destroyed one (G5), or
- *         { -2, version, cookie lifetime ('0': none), 1 } when it is at another version (the
- *         last element 0 instead when field w no longer reaches back to the version after
- *         base, so whether this operation made it is not known), or
+ *         { -2, version, cookie lifetime ('0': none), 1 } when it is at a version outside the
+ *         window (the last element 0 instead when field w no longer reaches back to the
+ *         version after base, so whether this operation made it is not known), or
  *         { -3, Redis time in ms } when the node's clock reading is off.
  */
 export const UPDATE = `
-local key, base, tolerance = KEYS[1], tonumber(ARGV[PUB + 1]), tonumber(ARGV[PUB + 3])
+local key, base = KEYS[1], tonumber(ARGV[PUB + 1])
+local tolerance, window = tonumber(ARGV[PUB + 3]), tonumber(ARGV[PUB + 4])
 -- a session without a version, or without a readable creation time, does not exist
-local meta = redis.call('HMGET', key, 'v', 'created', 'w')
+local meta = redis.call('HMGET', key, 'v', 'created', 'w', 'm')
 local version = tonumber(meta[1])
 if not version or not tonumber(meta[2]) then
   publish(false)
@@ -88,24 +95,33 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if version ~= base then
-  local done = made(meta[3], version - base - 1)
-  if done then return { 1, now } end
-  publish(false)
-  return { -2, meta[1], redis.call('HGET', key, 'm') or '0', done == nil and 0 or 1 }
+  -- an earlier run of this operation made one of the versions it could land on
+  for landed = base, math.min(version, base + window) - 1 do
+    if made(meta[3], version - landed - 1) then return { 1, now, landed + 1 } end
+  end
+  if version < base or version >= base + window or (meta[4] or '') ~= ARGV[PUB + 5] then
+    publish(false)
+    local known = made(meta[3], version - base - 1) ~= nil
+    return { -2, meta[1], meta[4] or '0', known and 1 or 0 }
+  end
 end
-local first_pair = PUB + 5
-local first_removed = first_pair + 2 * tonumber(ARGV[PUB + 4])
--- the pairs start with 'v', version, 'touched', the node's reading of the clock, 'w', ''
+local alternatives = PUB + 5
+local first_pair = alternatives + window + 1
+local first_removed = first_pair + 2 * tonumber(ARGV[alternatives + window])
+-- the pairs start with 'v', '', 'touched', the node's reading of the clock, 'w', ''
 -- (2 ms of slack: both clocks are read in whole milliseconds)
 local behind = now - tonumber(ARGV[first_pair + 3])
 if behind < -2 or (behind > tolerance and not RETRY) then
   publish(false)
   return { -3, now }
 end
+ARGV[first_pair + 1] = string.format('%d', version + 1)
 ARGV[first_pair + 5] = with_op(meta[3])
 call_argv('HSET', key, first_pair, first_removed - 1)
 if first_removed <= #ARGV then call_argv('HDEL', key, first_removed, #ARGV) end
 redis.call('PEXPIREAT', key, ARGV[PUB + 2])
-publish(true)
-return { 1, now }
+if ARGV[1] ~= '' then
+  redis.call('PUBLISH', ARGV[1], version == base and ARGV[2] or ARGV[alternatives + version - base])
+end
+return { 1, now, version + 1 }
 `;
