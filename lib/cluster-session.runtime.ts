@@ -82,7 +82,7 @@ export class ClusterSessionRuntime {
       coordinator: this.coordinator,
     });
     this.migrator = options.migrateFrom
-      ? new LegacySessionMigrator(commands, this.store, options.migrateFrom)
+      ? new LegacySessionMigrator(commands, this.store, options.migrateFrom, options)
       : null;
     this.metrics = options.metrics ? ClusterSessionMetrics.create(this, options.metrics) : null;
     // a user's own instance keeps its own error handling

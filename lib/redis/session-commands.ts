@@ -330,17 +330,11 @@ export class SessionCommands {
    * Replaces a connect-redis session's value by `marker`, if it is still `value`. Claimed also
    * when the value found is `marker` itself: an earlier run of this claim, whose reply was lost.
    */
-  async claimLegacy(
-    key: string,
-    value: string,
-    marker: string,
-    markerTtl: number,
-  ): Promise<ClaimReply> {
+  async claimLegacy(key: string, value: string, marker: string): Promise<ClaimReply> {
     const [claimed, current] = (await this.scripts.clusterSessionClaimLegacy(
       key,
       value,
       marker,
-      markerTtl,
     )) as [unknown, unknown];
     return Number(claimed) === 1 || current === marker
       ? { kind: 'claimed' }

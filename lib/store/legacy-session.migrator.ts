@@ -5,32 +5,47 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
 import { LONGEST_COOKIE } from '../options/resolve-options';
 import { LostReplies } from '../redis/lost-replies';
 import { SessionCommands } from '../redis/session-commands';
+import { SessionTooLargeError } from '../errors/session-too-large.error';
+import { userEndedKey } from './session-keys';
 import { Session } from '../session/session';
 import type { SessionData } from '../session/session-data.interface';
 import { generateSessionId, sessionRef } from '../session/session-id.util';
 import type { SessionStore } from './session-store';
 
-const MARKER = 'nestjs-cluster-session:migrated:';
-/** How long the old key names the new session, for requests of that browser already in flight. */
-const MARKER_TTL_MS = 5 * 60_000;
+/** The marker of the release before: the old key's whole value, for five minutes. */
+const OLD_MARKER = 'nestjs-cluster-session:migrated:';
+/** The field naming the new session in a migrated connect-redis value. */
+const MOVED_TO = '__clusterSession';
 /** Longest connect-redis value read: a session is 64 KB at most here, JSON around it allowed. */
 const MAX_LEGACY_BYTES = 1 << 20;
+/** Legacy sessions reported (too large); bounded so a flood cannot grow it. */
+const MAX_REPORTED = 1_000;
 
 /**
  * Moves an express-session + connect-redis session into this module's format, once: its data
  * keys become the session's top-level keys, a persistent cookie's `originalMaxAge` becomes the
- * session's own cookie lifetime, and the old key is replaced by a short-lived marker. Two nodes
- * migrating one session at once end with one session (see the claim script).
+ * session's own cookie lifetime, and the old value gains a field naming the new session (see
+ * the claim script). The old value stays valid express-session JSON, with its data and its TTL:
+ * during a rolling deploy, nodes still on express-session keep serving it (what they change is
+ * not carried over), and a roll-back finds it. Two nodes migrating one session at once end with
+ * one session. A session of a user logged out everywhere since is not migrated.
  */
 export class LegacySessionMigrator {
   private readonly commands: SessionCommands;
   private readonly lostReplies: LostReplies;
   private readonly logger = new Logger('ClusterSession');
+  private readonly reported = new Set<string>();
+  private lifetimeWarned = false;
 
   constructor(
     private readonly redis: Redis | Cluster,
     private readonly store: SessionStore,
     private readonly options: Required<NonNullable<ResolvedClusterSessionOptions['migrateFrom']>>,
+    /** This module's options the migration depends on. */
+    private readonly own: Pick<
+      ResolvedClusterSessionOptions,
+      'keyPrefix' | 'absoluteTimeout' | 'maxSessionBytes'
+    >,
   ) {
     this.commands = new SessionCommands(redis);
     this.lostReplies = new LostReplies(redis);
@@ -47,6 +62,14 @@ export class LegacySessionMigrator {
       if (error instanceof SessionStoreUnavailableError) {
         throw error;
       }
+      if (error instanceof SessionTooLargeError) {
+        // not a silent sign-out on each request: said once per session, with what to do
+        this.reportOnce(
+          legacyId,
+          `connect-redis session ${sessionRef(legacyId)} is not migrated: it is larger than maxSessionBytes (${this.own.maxSessionBytes} bytes), so its user is signed out on the nodes of this module. Raise maxSessionBytes, or make the session smaller on express-session first; the old session is left as it is`,
+        );
+        return null;
+      }
       this.logger.warn(
         `cannot migrate connect-redis session ${sessionRef(legacyId)}: ${(error as Error).message}`,
       );
@@ -60,38 +83,78 @@ export class LegacySessionMigrator {
     if (value === null) {
       return null;
     }
-    if (value.startsWith(MARKER)) {
-      return this.store.get(value.slice(MARKER.length));
-    }
     const parsed = this.parse(legacyId, value);
     if (!parsed) {
       return null;
     }
+    if ('movedTo' in parsed) {
+      return this.store.get(parsed.movedTo);
+    }
+    const owner = this.options.userOf(parsed.data);
+    if (owner && (await this.endedSince(owner, parsed.activeAt))) {
+      return null; // logged out everywhere since it was last active
+    }
     const session = new Session(generateSessionId(), parsed.data);
     session.maxAge = parsed.maxAge;
-    const owner = this.options.userOf(parsed.data);
     if (owner) {
       session.setUser(owner); // so that "log out everywhere" reaches it
     }
     await this.store.save(session);
-    // sent again if its reply is lost: a claim that finds its own marker has succeeded
+    // a "log out everywhere" that read the index before the save set its mark before: seen now
+    if (owner && (await this.endedSince(owner, parsed.activeAt))) {
+      await this.store.destroy(session.id);
+      return null;
+    }
+    // the old value, with the new session named in it (sent again if its reply is lost: a
+    // claim that finds its own marker has succeeded)
+    const marker = JSON.stringify({ ...parsed.json, [MOVED_TO]: session.id });
     const claim = await this.call(() =>
-      this.lostReplies.send(() =>
-        this.commands.claimLegacy(key, value, MARKER + session.id, MARKER_TTL_MS),
-      ),
+      this.lostReplies.send(() => this.commands.claimLegacy(key, value, marker)),
     );
     if (claim.kind === 'claimed') {
       return session;
     }
     // another node migrated it first: keep one session, theirs
     await this.store.destroy(session.id);
-    return claim.current?.startsWith(MARKER)
-      ? this.store.get(claim.current.slice(MARKER.length))
-      : null;
+    const theirs = claim.current === null ? null : this.parse(legacyId, claim.current);
+    return theirs && 'movedTo' in theirs ? this.store.get(theirs.movedTo) : null;
   }
 
-  /** express-session's JSON: data keys, and `cookie` (of which only a persistent lifetime is kept). */
-  private parse(legacyId: string, value: string): { data: SessionData; maxAge?: number } | null {
+  /** Whether the user was logged out everywhere after `activeAt` (or at all, when unknown). */
+  private async endedSince(owner: string, activeAt: number | undefined): Promise<boolean> {
+    const ended = await this.call(() =>
+      this.redis.get(userEndedKey(this.own.keyPrefix, owner.slice(0, 256))),
+    );
+    return ended !== null && (activeAt === undefined || Number(ended) >= activeAt);
+  }
+
+  private reportOnce(legacyId: string, message: string): void {
+    if (this.reported.has(legacyId)) {
+      return;
+    }
+    if (this.reported.size >= MAX_REPORTED) {
+      this.reported.clear();
+    }
+    this.reported.add(legacyId);
+    this.logger.error(message);
+  }
+
+  /**
+   * express-session's JSON: data keys, and `cookie` (of which only a persistent lifetime is
+   * kept, and when it was last active: its expiry minus its lifetime); or the session it moved
+   * to. Null for what cannot be migrated: not an express-session object, or a persistent cookie
+   * expired (or with under a second left), which express-session would not serve either.
+   */
+  private parse(
+    legacyId: string,
+    value: string,
+  ):
+    | { json: object; data: SessionData; maxAge?: number; activeAt?: number }
+    | { movedTo: string }
+    | null {
+    if (value.startsWith(OLD_MARKER)) {
+      return { movedTo: value.slice(OLD_MARKER.length) };
+    }
     let json: unknown;
     try {
       json = value.length <= MAX_LEGACY_BYTES ? JSON.parse(value) : undefined;
@@ -104,9 +167,17 @@ export class LegacySessionMigrator {
       );
       return null;
     }
-    const { cookie, ...rest } = json as {
+    const {
+      cookie,
+      [MOVED_TO]: movedTo,
+      ...rest
+    } = json as {
       cookie?: { originalMaxAge?: unknown; expires?: unknown };
+      [MOVED_TO]?: unknown;
     };
+    if (typeof movedTo === 'string') {
+      return { movedTo };
+    }
     const data: SessionData = {};
     for (const [key, entry] of Object.entries(rest)) {
       if (key !== '__proto__') {
@@ -114,12 +185,38 @@ export class LegacySessionMigrator {
       }
     }
     // a persistent cookie keeps its lifetime, but no longer than it had left: moving it in
-    // must not extend it
+    // must not extend it, nor revive one that has ended
     const lifetime = cookie?.originalMaxAge;
     const expires = typeof cookie?.expires === 'string' ? Date.parse(cookie.expires) : NaN;
     const left = Number.isFinite(expires) ? expires - Date.now() : Infinity;
+    if (left < 1_000) {
+      return null;
+    }
     const maxAge = typeof lifetime === 'number' ? Math.min(lifetime, left, LONGEST_COOKIE) : NaN;
-    return maxAge >= 1_000 ? { data, maxAge: Math.round(maxAge) } : { data };
+    if (!(maxAge >= 1_000)) {
+      return { json, data };
+    }
+    this.warnLifetime(lifetime as number);
+    return {
+      json,
+      data,
+      maxAge: Math.round(maxAge),
+      activeAt: expires - (lifetime as number),
+    };
+  }
+
+  /**
+   * A cookie lifetime above `absoluteTimeout` is cut to it (sessions end at their absolute
+   * deadline): said once, with the option to set.
+   */
+  private warnLifetime(lifetime: number): void {
+    if (this.lifetimeWarned || lifetime <= this.own.absoluteTimeout) {
+      return;
+    }
+    this.lifetimeWarned = true;
+    this.logger.warn(
+      `connect-redis sessions with a cookie lifetime of ${formatDuration(lifetime)} are migrated with their lifetime cut to absoluteTimeout (${formatDuration(this.own.absoluteTimeout)}): their users are signed out sooner than express-session would. Set absoluteTimeout to at least express-session's cookie.maxAge to keep it`,
+    );
   }
 
   private async call<R>(command: () => Promise<R>): Promise<R> {
@@ -129,4 +226,9 @@ export class LegacySessionMigrator {
       throw new SessionStoreUnavailableError('migrate', error);
     }
   }
+}
+
+function formatDuration(ms: number): string {
+  const days = ms / 86_400_000;
+  return days >= 1 ? `${Math.round(days * 10) / 10} days` : `${Math.round(ms / 60_000)} minutes`;
 }

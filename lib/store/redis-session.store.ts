@@ -36,16 +36,18 @@ import {
   type SessionSnapshot,
 } from './session-codec';
 import { SessionStore, type GetSessionOptions } from './session-store';
-import { SLOT_TAG_LENGTH, sessionKey, userIndexKey } from './session-keys';
+import { SLOT_TAG_LENGTH, sessionKey, userEndedKey, userIndexKey } from './session-keys';
+import { LONGEST_COOKIE } from '../options/resolve-options';
 
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
   'keyPrefix' | 'ttl' | 'absoluteTimeout' | 'touchAfter' | 'maxSessionBytes'
-> & {
-  encryptionKeys?: Buffer[] | null;
-  /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
-  cookie?: { maxAge?: number };
-};
+> &
+  Partial<Pick<ResolvedClusterSessionOptions, 'migrateFrom'>> & {
+    encryptionKeys?: Buffer[] | null;
+    /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
+    cookie?: { maxAge?: number };
+  };
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -426,6 +428,17 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    */
   protected async destroySessionsOfUser(userId: string): Promise<string[]> {
     assertUserId(userId);
+    if (this.options.migrateFrom) {
+      // before reading the index: a migration either sees it or is in the index (see the migrator)
+      await this.write('destroyAllForUser', () =>
+        this.redis.set(
+          userEndedKey(this.options.keyPrefix, userId),
+          String(Date.now()),
+          'PX',
+          LONGEST_COOKIE,
+        ),
+      );
+    }
     return this.run('destroyAllForUser', async () => {
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it

@@ -14,3 +14,11 @@ export function sessionKey(prefix: string, id: string): string {
 export function userIndexKey(prefix: string, userId: string): string {
   return `${prefix}user:{${userId}}`;
 }
+
+/**
+ * When the user was last logged out everywhere (epoch ms), kept only with `migrateFrom`: a
+ * connect-redis session of the user from before then is not migrated (it is not in the index).
+ */
+export function userEndedKey(prefix: string, userId: string): string {
+  return `${userIndexKey(prefix, userId)}:ended`;
+}

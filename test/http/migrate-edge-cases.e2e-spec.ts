@@ -1,8 +1,9 @@
-import { Controller, Get, Post, Req, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Logger, Post, Req, type INestApplication } from '@nestjs/common';
 import { sign } from 'cookie-signature';
 import type { Redis } from 'ioredis';
 import { ClusterSessionModule, InjectSessionStore, SessionStore } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
+import { sessionRef } from '../../lib/session/session-id.util';
 import { RedisServer } from '../../sample/support/redis-server';
 import { createApp } from './support/test-app';
 
@@ -54,6 +55,19 @@ class Browser {
       setCookies: r.headers.getSetCookie(),
     };
   }
+}
+
+/** What the app logs (errors and warnings) while `act` runs, as `level: message`. */
+async function logsOf(act: () => Promise<void>): Promise<string[]> {
+  const lines: string[] = [];
+  const keep = (level: string) => (message: unknown) => lines.push(`${level}: ${String(message)}`);
+  Logger.overrideLogger({ log: () => undefined, error: keep('error'), warn: keep('warn') });
+  try {
+    await act();
+  } finally {
+    Logger.overrideLogger(['error', 'warn']);
+  }
+  return lines;
 }
 
 describe('#15 review: migrateFrom', () => {
@@ -125,6 +139,90 @@ describe('#15 review: migrateFrom', () => {
     const all = await new Browser(url).req('/m/logout-all', 'POST', { user: 'alice' });
     expect(all.json).toEqual({ destroyed: 1 });
     expect((await browser.req('/m/who')).json.user).toBeNull();
+  });
+
+  it('#24 "log out everywhere" reaches connect-redis sessions not yet migrated', async () => {
+    // the laptop's session cookie and the phone's persistent one, both from before the logout
+    const laptop = await legacy(expressSession({ passport: { user: 'erin' } }));
+    const before = new Date(Date.now() + 30 * DAY - 60_000).toISOString(); // active a minute ago
+    const phone = await legacy(
+      expressSession(
+        { passport: { user: 'erin' } },
+        { originalMaxAge: 30 * DAY, expires: before, httpOnly: true, path: '/' },
+      ),
+    );
+    const all = await new Browser(url).req('/m/logout-all', 'POST', { user: 'erin' });
+    expect(all.json).toEqual({ destroyed: 0 }); // none of them in the index yet
+    expect((await laptop.browser.req('/m/who')).json.user).toBeNull();
+    expect((await phone.browser.req('/m/who')).json.user).toBeNull();
+    expect(laptop.browser.cookies.has('sid')).toBe(false); // nothing was created
+    // a session signed in on express-session after the logout still moves in
+    const after = new Date(Date.now() + 30 * DAY + 1_000).toISOString();
+    const later = await legacy(
+      expressSession(
+        { passport: { user: 'erin' } },
+        { originalMaxAge: 30 * DAY, expires: after, httpOnly: true, path: '/' },
+      ),
+    );
+    expect((await later.browser.req('/m/who')).json.user).toBe('erin');
+  });
+
+  it('#24 a connect-redis session whose cookie has expired, or is about to, is not revived', async () => {
+    for (const left of [-60_000, 500]) {
+      const expires = new Date(Date.now() + left).toISOString();
+      const { browser } = await legacy(
+        expressSession(
+          { passport: { user: 'frank' } },
+          { originalMaxAge: DAY, expires, httpOnly: true, path: '/' },
+        ),
+      );
+      const r = await browser.req('/m/who');
+      expect(r.status).toBe(200);
+      expect(r.json.user).toBeNull();
+      expect(browser.cookies.has('sid')).toBe(false);
+    }
+  });
+
+  it('#24 a connect-redis session above maxSessionBytes: no session, the old value left for a roll-back', async () => {
+    const value = expressSession({ passport: { user: 'gina' }, blob: 'x'.repeat(70_000) });
+    const { id, browser } = await legacy(value);
+    const logged = await logsOf(async () => {
+      for (let i = 0; i < 2; i++) {
+        const r = await browser.req('/m/who');
+        expect(r.status).toBe(200);
+        expect(r.json.user).toBeNull();
+      }
+    });
+    expect(await redis.get(`sess:${id}`)).toBe(value);
+    // said loudly, once, with what to do
+    const said = logged.filter((line) => line.includes(sessionRef(id)));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^error: .*larger than maxSessionBytes \(65536 bytes\).*Raise maxSessionBytes/,
+    );
+  });
+
+  it('#24 a cookie lifetime above absoluteTimeout: cut to it, and said once with the option to set', async () => {
+    const cookie = (days: number) => ({
+      originalMaxAge: days * DAY,
+      expires: new Date(Date.now() + days * DAY).toISOString(),
+      httpOnly: true,
+      path: '/',
+    });
+    const logged = await logsOf(async () => {
+      for (const user of ['hank', 'ivy']) {
+        const { browser } = await legacy(expressSession({ passport: { user } }, cookie(90)));
+        const r = await browser.req('/m/who');
+        expect(r.json.user).toBe(user);
+        const maxAge = Number(/Max-Age=(\d+)/.exec(r.setCookies.join())?.[1]);
+        expect(maxAge).toBeLessThanOrEqual(60 * 86_400); // absoluteTimeout here: 60 days
+      }
+    });
+    const said = logged.filter((line) => line.includes('absoluteTimeout'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /^warn: .*90 days.*absoluteTimeout \(60 days\).*at least express-session's cookie.maxAge/,
+    );
   });
 
   it('a persistent express-session cookie about to expire is not given a fresh lifetime', async () => {

@@ -78,7 +78,10 @@ describe('migrating from express-session + connect-redis', () => {
     const first = await browser.request(`${a.url}/me`);
     expect(first.json).toMatchObject({ username: 'ann', visits: 1 });
     expect(first.setCookies.some((header) => header.startsWith('sid='))).toBe(true);
-    expect(await client.get(`sess:${legacyId}`)).toMatch(/^nestjs-cluster-session:migrated:/);
+    // the old value names the new session, and is still express-session's JSON, TTL kept
+    const moved = JSON.parse((await client.get(`sess:${legacyId}`))!);
+    expect(moved).toMatchObject({ username: 'ann', __clusterSession: expect.any(String) });
+    expect(await client.ttl(`sess:${legacyId}`)).toBeGreaterThan(60);
 
     // from now on this module's cookie: writes on one node, reads on the other
     await browser.request(`${b.url}/visit`, 'POST');
@@ -113,6 +116,18 @@ describe('migrating from express-session + connect-redis', () => {
       const idOf = (tab: Browser) => decodeURIComponent(tab.cookies.get('sid')!).split(/[:.]/)[0];
       expect(idOf(tabA)).toBe(idOf(tabB));
     }
+  });
+
+  it('a rolling deploy: a node still on express-session keeps serving a session a new node took over', async () => {
+    const browser = await signedInOnExpressSession('rolling');
+    expect((await browser.request(`${a.url}/me`)).json).toMatchObject({ username: 'rolling' });
+    // the browser now holds both cookies; the old node reads its own, and answers
+    const onOld = await browser.request(`${old.url}/me`);
+    expect(onOld.status).toBe(200);
+    expect(onOld.json).toMatchObject({ username: 'rolling' });
+    expect((await browser.request(`${old.url}/visit`, 'POST')).status).toBe(200);
+    // and the new nodes still serve the moved session
+    expect((await browser.request(`${b.url}/me`)).json).toMatchObject({ username: 'rolling' });
   });
 
   it('a forged, foreign or unknown express-session cookie is no session and moves nothing', async () => {
