@@ -14,10 +14,14 @@ import { SessionController } from './session.controller';
       imports: [ConfigModule],
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
-        secret: config.getOrThrow<string>('SESSION_SECRET'),
+        // comma-separated: several, the first signs (a rotation in progress)
+        secret: config.getOrThrow<string>('SESSION_SECRET').split(','),
         redis: config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
-        // optional, ms: how often an active session's expiry is refreshed (the tests shorten it)
+        // optional, ms: the idle timeout, and how often an active session's expiry is refreshed
+        ttl: Number(config.get<string>('SESSION_TTL')) || undefined,
         touchAfter: Number(config.get<string>('SESSION_TOUCH_AFTER')) || undefined,
+        // optional: '1' takes over express-session + connect-redis sessions (README, "Migrating")
+        migrateFrom: config.get<string>('SESSION_MIGRATE_FROM') === '1' ? {} : undefined,
         cluster: {
           nodeId: config.getOrThrow<string>('NODE_ID'),
           // optional: 'update' (the default) or 'invalidate' (the benchmarks compare them)

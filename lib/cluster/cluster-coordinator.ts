@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { closeRedis, connectRedis } from '../redis/redis-connection.factory';
 import type { RedisConnection } from '../redis/redis-connection.interface';
@@ -37,6 +37,12 @@ export interface ClusterCoordinatorOptions {
   maxUpdateBytes: number;
 }
 
+/** Hex digits of the fleet tag in each epoch. */
+const FLEET_TAG_LENGTH = 8;
+/** How long after the last message that cannot be verified the cache stays untrusted, ms. */
+const DISTRUST_MS = 1_000;
+const UNVERIFIED_WARNING_INTERVAL_MS = 60_000;
+
 /**
  * Keeps this node's cache safe to read. Listens on the invalidation channel over a dedicated
  * subscriber connection, and trusts the cache only while the subscription is up and the
@@ -53,7 +59,13 @@ export interface ClusterCoordinatorOptions {
 export class ClusterCoordinator implements Publisher {
   /** False on a node without Pub/Sub (`cluster.enabled: false`). */
   readonly enabled: boolean;
-  readonly epoch = randomBytes(8).toString('hex');
+  /**
+   * Random per process start, then this fleet's tag (a hash of the channel and key prefix, not
+   * a secret): a message whose MAC fails but that carries the tag comes from a node of this
+   * app with other secrets, not from another app sharing the channel.
+   */
+  readonly epoch: string;
+  private readonly fleetTag: string;
   private readonly logger = new Logger('ClusterSession');
   private readonly auth: MessageAuthenticator;
   private readonly sequences: SequenceTracker;
@@ -71,7 +83,11 @@ export class ClusterCoordinator implements Publisher {
   private started?: Promise<void>;
   private stopped?: Promise<void>;
   private onSubscribed?: () => void;
-  private readonly counters = { sent: 0, received: 0, ignored: 0, flushes: 0 };
+  private readonly counters = { sent: 0, received: 0, ignored: 0, unverified: 0, flushes: 0 };
+  /** Until then (performance.now()) the cache is not trusted: messages came that could not be verified. */
+  private distrustUntil = 0;
+  private distrustTimer?: NodeJS.Timeout;
+  private lastUnverifiedWarning = Number.NEGATIVE_INFINITY;
 
   /** `subscriber` null: disabled (see above). */
   constructor(
@@ -79,6 +95,11 @@ export class ClusterCoordinator implements Publisher {
     private readonly options: ClusterCoordinatorOptions,
   ) {
     this.enabled = subscriber !== null;
+    this.fleetTag = createHash('sha256')
+      .update(JSON.stringify(['fleet', options.channel, options.keyPrefix]))
+      .digest('hex')
+      .slice(0, FLEET_TAG_LENGTH);
+    this.epoch = randomBytes(8).toString('hex') + this.fleetTag;
     this.auth = new MessageAuthenticator(options.secrets, options);
     this.sequences = new SequenceTracker(options.reorderWindowMs);
   }
@@ -94,7 +115,13 @@ export class ClusterCoordinator implements Publisher {
 
   /** True while the local cache may be served. */
   isTrusted(): boolean {
-    return !this.enabled || (this.subscribed && this.heartbeatOk && this.stopped === undefined);
+    return (
+      !this.enabled ||
+      (this.subscribed &&
+        this.heartbeatOk &&
+        this.stopped === undefined &&
+        performance.now() >= this.distrustUntil)
+    );
   }
 
   /** Called with the propagation lag (ms) of every valid message from another node. */
@@ -183,7 +210,7 @@ export class ClusterCoordinator implements Publisher {
 
   /** Sets the message counters back to zero and forgets the lag samples. */
   resetStats(): void {
-    Object.assign(this.counters, { sent: 0, received: 0, ignored: 0, flushes: 0 });
+    Object.assign(this.counters, { sent: 0, received: 0, ignored: 0, unverified: 0, flushes: 0 });
     this.lag.reset();
   }
 
@@ -211,6 +238,7 @@ export class ClusterCoordinator implements Publisher {
   }
 
   private async doStop(subscriber: RedisConnection): Promise<void> {
+    clearTimeout(this.distrustTimer);
     clearInterval(this.heartbeat);
     clearTimeout(this.pingTimer);
     this.subscribed = false;
@@ -318,6 +346,36 @@ export class ClusterCoordinator implements Publisher {
     );
   };
 
+  /** Whether a message that failed verification names this fleet (see `epoch`). */
+  private isFromThisFleet(raw: string): boolean {
+    if (!raw.startsWith('ncs3|')) {
+      return false;
+    }
+    const epoch = raw.split('|', 6)[5] ?? '';
+    return epoch.length === 16 + FLEET_TAG_LENGTH && epoch.endsWith(this.fleetTag);
+  }
+
+  /**
+   * A node of this app wrote something this node cannot verify, so cannot apply: its copies
+   * may be stale. Dropped now, and none served until such messages have stopped for a while
+   * (then dropped again); said loudly, at most once a minute.
+   */
+  private unverifiable(raw: string): void {
+    this.counters.unverified++;
+    this.flush('a message that cannot be verified');
+    this.distrustUntil = performance.now() + DISTRUST_MS;
+    clearTimeout(this.distrustTimer);
+    this.distrustTimer = setTimeout(() => this.flush('messages verify again'), DISTRUST_MS);
+    this.distrustTimer.unref?.();
+    if (performance.now() - this.lastUnverifiedWarning >= UNVERIFIED_WARNING_INTERVAL_MS) {
+      this.lastUnverifiedWarning = performance.now();
+      const origin = raw.split('|', 5)[4];
+      this.logger.warn(
+        `messages on "${this.options.channel}" from node ${origin} cannot be verified with this node's secret(s): that node signs with a secret this node does not have (a secret rotation deployed in the wrong order, or a different secret). Until they stop, this node serves nothing from its cache (${this.counters.unverified} so far). To rotate: add the new secret as the last one on every node, then make it the first, then drop the old one (README, "Secret rotation")`,
+      );
+    }
+  }
+
   private readonly handleMessage = (channel: string, raw: string): void => {
     if (channel !== this.options.channel) {
       return;
@@ -326,6 +384,9 @@ export class ClusterCoordinator implements Publisher {
     const message = parseClusterMessage(raw, this.auth);
     if (!message) {
       this.counters.ignored++;
+      if (this.isFromThisFleet(raw)) {
+        this.unverifiable(raw);
+      }
       return;
     }
     const own = message.origin === this.options.nodeId && message.epoch === this.epoch;

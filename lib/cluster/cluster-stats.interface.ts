@@ -20,6 +20,11 @@ export interface ClusterStats {
   received: number;
   /** Malformed, foreign or unauthenticated messages. */
   ignored: number;
+  /**
+   * Of those, messages of this app (same channel and key prefix) signed with a secret this node
+   * does not have: while they come, the cache is not served (see "Secret rotation").
+   */
+  unverified: number;
   /** Times the local cache was dropped: trust lost or regained, a sequence gap, a clear. */
   flushes: number;
   /** From the Redis timestamp in each message of another node to its arrival here. */

@@ -2,6 +2,8 @@ import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 
 /** SHA-1's block size: a key of exactly this length is used by HMAC as it is. */
 const BLOCK = 64;
+/** MACs read from one message at most (a sender with more secrets than this is not verified). */
+const MAX_MACS = 8;
 
 /** What a message is for: apps sharing a secret (and a Redis) but not a channel or key prefix reject each other's messages. */
 export interface MessageScope {
@@ -12,8 +14,13 @@ export interface MessageScope {
 /**
  * Authenticates Pub/Sub messages under a key derived from each session secret and the message
  * scope (HKDF-SHA256), so the cookie secret itself never leaves the process and a message
- * replayed on another channel, or to an app with another key prefix, fails. The first secret
- * signs; every secret verifies (rotation).
+ * replayed on another channel, or to an app with another key prefix, fails.
+ *
+ * While secrets rotate (more than one configured), an `ncs3` message carries one MAC per
+ * secret (comma-separated, in the order configured), and a receiver accepts it when one of them
+ * is valid under one of its own secrets: so during a rolling deploy, a node that has only the
+ * old secret and a node that already has only the new one both verify a node that has both
+ * (README, "Secret rotation"). With one secret the message carries one MAC, as before.
  *
  * `ncs3` messages are signed here, by the node, before the write is sent: HMAC-SHA256 truncated
  * to 128 bits (32 hex digits). The script only publishes what it is given, so no key travels to
@@ -42,18 +49,25 @@ export class MessageAuthenticator {
     this.outerKey = this.keys[0].outer;
   }
 
-  /** The MAC of an `ncs3` body under the first secret's key. */
+  /** The MACs of an `ncs3` body, one under each secret's key, comma-separated. */
   sign(body: string): string {
-    return mac(body, this.keys[0]).toString('hex');
+    return this.keys.map((key) => mac(body, key).toString('hex')).join(',');
   }
 
-  verify(body: string, macHex: string): boolean {
+  /** Whether one of the MACs given is valid under one of this node's secrets. */
+  verify(body: string, macs: string): boolean {
     const length = body.startsWith('ncs3|') ? 32 : 40;
-    if (macHex.length !== length || !/^[0-9a-f]+$/.test(macHex)) {
+    const given = length === 32 ? macs.split(',', MAX_MACS + 1) : [macs];
+    if (given.length > MAX_MACS) {
       return false;
     }
-    const given = Buffer.from(macHex, 'hex');
-    return this.keys.some((key) => timingSafeEqual(mac(body, key), given));
+    return given.some((macHex) => {
+      if (macHex.length !== length || !/^[0-9a-f]+$/.test(macHex)) {
+        return false;
+      }
+      const bytes = Buffer.from(macHex, 'hex');
+      return this.keys.some((key) => timingSafeEqual(mac(body, key), bytes));
+    });
   }
 }
 

@@ -28,6 +28,7 @@ export class ClusterSessionHealthIndicator {
     const details = {
       subscriber: cluster ? (cluster.subscribed ? 'subscribed' : 'disconnected') : 'disabled',
       cacheTrusted: cluster?.trusted ?? cache.enabled,
+      ...(cluster?.unverified ? { unverifiedMessages: cluster.unverified } : {}),
       cache: this.runtime.store.cacheStats(),
       ...(cluster ? { invalidationLagMs: { p50: cluster.lagMs.p50, p99: cluster.lagMs.p99 } } : {}),
     };

@@ -94,6 +94,11 @@ export class ClusterSessionMetrics {
           () => coordinator.stats().ignored,
         ],
         [
+          'messages_unverified_total',
+          'Messages of this app signed with a secret this node does not have (the cache is not served while they come)',
+          () => coordinator.stats().unverified,
+        ],
+        [
           'flushes_total',
           'Times the whole local cache was dropped',
           () => coordinator.stats().flushes,

@@ -213,15 +213,22 @@ function describeKind(value: unknown): string {
   return Array.isArray(value) ? 'an array' : typeof value;
 }
 
+/** Secrets at once: each signs every Pub/Sub message while they rotate (see MessageAuthenticator). */
+const MAX_SECRETS = 8;
+
 function secrets(value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : value;
   const allowed = `a string of at least ${MIN_SECRET_LENGTH} characters, or a non-empty array of them (the first signs, all verify)`;
-  if (!Array.isArray(list) || list.length === 0) {
+  if (!Array.isArray(list) || list.length === 0 || list.length > MAX_SECRETS) {
     throw new InvalidOptionsError(
       'secret',
       undefined,
-      allowed,
-      Array.isArray(list) ? 'an empty array' : String(typeof value),
+      `${allowed}; at most ${MAX_SECRETS}`,
+      !Array.isArray(list)
+        ? String(typeof value)
+        : list.length === 0
+          ? 'an empty array'
+          : `${list.length} secrets`,
     );
   }
   list.forEach((secret: unknown, index) => {

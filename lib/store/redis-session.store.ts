@@ -42,12 +42,11 @@ import { LONGEST_COOKIE } from '../options/resolve-options';
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
   'keyPrefix' | 'ttl' | 'absoluteTimeout' | 'touchAfter' | 'maxSessionBytes'
-> &
-  Partial<Pick<ResolvedClusterSessionOptions, 'migrateFrom'>> & {
-    encryptionKeys?: Buffer[] | null;
-    /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
-    cookie?: { maxAge?: number };
-  };
+> & {
+  encryptionKeys?: Buffer[] | null;
+  /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
+  cookie?: { maxAge?: number };
+};
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -428,17 +427,18 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
    */
   protected async destroySessionsOfUser(userId: string): Promise<string[]> {
     assertUserId(userId);
-    if (this.options.migrateFrom) {
-      // before reading the index: a migration either sees it or is in the index (see the migrator)
-      await this.write('destroyAllForUser', () =>
-        this.redis.set(
-          userEndedKey(this.options.keyPrefix, userId),
-          String(Date.now()),
-          'PX',
-          LONGEST_COOKIE,
-        ),
-      );
-    }
+    // when, for the connect-redis sessions not yet migrated (they are in no index); set before
+    // reading the index: a migration either sees it or is in the index (see the migrator).
+    // Kept whether or not this node migrates: in a fleet where only some nodes do, "log out
+    // everywhere" on any node must reach the sessions the others would migrate
+    await this.write('destroyAllForUser', () =>
+      this.redis.set(
+        userEndedKey(this.options.keyPrefix, userId),
+        String(Date.now()),
+        'PX',
+        LONGEST_COOKIE,
+      ),
+    );
     return this.run('destroyAllForUser', async () => {
       const indexed = await this.indexList(userId);
       // one script per session, each in its own slot: deleted only while the user owns it

@@ -1,7 +1,10 @@
 /**
  * Sliding expiry, throttled: refreshes the TTL only when the last save or touch is at least
  * `touchAfter` old, so a busy session costs one write per `touchAfter`, not one per request.
- * Publishes nothing: the data did not change, and cached copies expire no later than before.
+ * Publishes nothing: the data did not change, and a touch never shortens the key's life, so
+ * cached copies on other nodes expire no later than the key (G7; nodes with different idle
+ * timeouts during a configuration roll-out: the longer one holds until a save places a new
+ * deadline, which travels in its message).
  * (The user's index needs no refresh: its entries are scored by the absolute deadline.)
  *
  * KEYS[1] session key. ARGV: idle ms (a session's own cookie lifetime, field `m`, replaces
@@ -27,6 +30,6 @@ if ttl <= 0 then
   return { 0 }
 end
 redis.call('HSET', key, 'touched', now)
-redis.call('PEXPIRE', key, ttl)
+if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 return { 2, ttl, 0 }
 `;
