@@ -33,7 +33,8 @@ export class ReplyLostError extends Error {
  */
 export class LostReplies {
   private readonly ids = new OperationIds();
-  private readonly retryWindow: number;
+  /** How long after its reply is lost a write is retried, ms (the client's command timeout). */
+  readonly retryWindow: number;
 
   constructor(private readonly client: Redis | Cluster) {
     this.retryWindow = commandTimeoutOf(client) ?? DEFAULT_RETRY_WINDOW_MS;

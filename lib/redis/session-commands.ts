@@ -69,7 +69,9 @@ export type CreateReply =
       now: number;
     }
   /** The id is taken. */
-  | { kind: 'taken' };
+  | { kind: 'taken' }
+  /** A session of this id was created (by an earlier run of this operation) and destroyed since. */
+  | { kind: 'destroyed' };
 
 /** A delta save onto version `baseVersion`, decided entirely by the node (see the script). */
 export interface UpdateCommand {
@@ -86,6 +88,8 @@ export interface UpdateCommand {
   baseMaxAge?: number;
   /** How far behind the Redis clock `change.touchedAt` may be, ms (never ahead). */
   clockTolerance: number;
+  /** Epoch ms, Redis clock: no run of this operation applies anything from then on. */
+  notAfter: number;
   change: SessionChange;
 }
 
@@ -101,7 +105,9 @@ export type UpdateReply =
    */
   | { kind: 'conflict'; version: number; maxAge?: number; known: boolean }
   /** The node's reading of the Redis clock is off; `now` is the Redis time: nothing was written. */
-  | { kind: 'clock'; now: number };
+  | { kind: 'clock'; now: number }
+  /** The operation's `notAfter` has passed: nothing was written, and no run of it ever will. */
+  | { kind: 'expired' };
 
 export interface RegenerateCommand {
   oldKey: string;
@@ -137,7 +143,7 @@ export type ClaimReply = { kind: 'claimed' } | { kind: 'lost'; current: string |
  */
 interface Registered {
   clusterSessionRead(key: string): Promise<unknown>;
-  clusterSessionCreate(key: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionCreate(key: string, record: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionUpdate(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionDestroy(key: string, record: string, ...args: Arg[]): Promise<unknown>;
@@ -156,7 +162,7 @@ const publishing = (lua: string, parts = CLOCK + SLICES) =>
 
 const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> = {
   clusterSessionRead: { numberOfKeys: 1, lua: CLOCK + READ },
-  clusterSessionCreate: { numberOfKeys: 1, lua: publishing(CREATE) },
+  clusterSessionCreate: { numberOfKeys: 2, lua: publishing(CREATE) },
   clusterSessionUpdate: { numberOfKeys: 1, lua: publishing(UPDATE, SLICES) },
   clusterSessionTouch: { numberOfKeys: 1, lua: CLOCK + TOUCH },
   clusterSessionDestroy: { numberOfKeys: 2, lua: publishing(DESTROY, '') },
@@ -195,6 +201,7 @@ export class SessionCommands {
   async create(command: CreateCommand): Promise<CreateReply> {
     const reply = await this.scripts.clusterSessionCreate(
       command.key,
+      destroyRecordKey(command.key),
       ...command.header,
       ...opArgs(command.op),
       command.idleTimeout,
@@ -204,9 +211,10 @@ export class SessionCommands {
       ...metaPairs(command),
     );
     const [status, ttl, createdAt, absoluteDeadline, now] = numbers(reply);
-    return status === 1
-      ? { kind: 'created', ttl, createdAt, absoluteDeadline, now }
-      : { kind: 'taken' };
+    if (status === 1) {
+      return { kind: 'created', ttl, createdAt, absoluteDeadline, now };
+    }
+    return status === 0 ? { kind: 'destroyed' } : { kind: 'taken' };
   }
 
   async update(command: UpdateCommand): Promise<UpdateReply> {
@@ -235,6 +243,7 @@ export class SessionCommands {
       String(change.deadline),
       String(Math.ceil(command.clockTolerance)),
       alternatives.length + 1,
+      String(Math.floor(command.notAfter)),
       alternatives.length > 0 ? String(command.baseMaxAge ?? '') : '',
       ...alternatives,
       set.length / 2,
@@ -257,6 +266,9 @@ export class SessionCommands {
     }
     if (status === -3) {
       return { kind: 'clock', now: rest[0] };
+    }
+    if (status === -4) {
+      return { kind: 'expired' };
     }
     return { kind: 'gone' };
   }

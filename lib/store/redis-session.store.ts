@@ -179,6 +179,9 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     if (reply.kind === 'taken') {
       throw new ClusterSessionError(`session id ${sessionRef(session.id)} is already taken`);
     }
+    if (reply.kind === 'destroyed') {
+      return false; // created by a run whose reply was lost, and ended since (G5)
+    }
     // anchored at the send time: the copy never outlives the key in Redis (G7)
     session.markStored({
       version: 1,
@@ -245,6 +248,10 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const header = this.header(first, alternatives);
       // a reading is behind by about one round trip: a slow link must not refuse every save
       const clockTolerance = Math.max(CLOCK_TOLERANCE_MS, 2 * (clock.offset - clock.lowOffset));
+      // no run applies after this (Redis clock): by the time this node gives up on the
+      // operation (a retry window after its reply was lost, so later than this, as `now` is
+      // never ahead of Redis), a run still in flight can no longer land over later writes
+      const notAfter = now + this.lostReplies.retryWindow;
       const reply = await this.write('save', async (op) => {
         sentAt = Date.now();
         const reply = await this.commands.update({
@@ -255,10 +262,14 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
           alternatives: header.alternatives,
           baseMaxAge,
           clockTolerance,
+          notAfter,
           change,
         });
         // a retry that neither wrote nor can tell whether the lost run did: an earlier run
         // may still apply it (a refused reading), or Redis forgot (too many writes since)
+        if (reply.kind === 'expired') {
+          throw new ReplyLostError('no reply in time, and none of its runs may land any more');
+        }
         if (op.retry && (reply.kind === 'clock' || (reply.kind === 'conflict' && !reply.known))) {
           throw new ReplyLostError(
             reply.kind === 'clock'

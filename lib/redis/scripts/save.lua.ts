@@ -9,12 +9,14 @@
  * Redis clock. (No node can hold a copy of a brand-new session: its message is a no-op that keeps
  * the sequence going.)
  *
- * KEYS[1] session key.
+ * KEYS[1] session key, KEYS[2] its destroy record (see DESTROY).
  * ARGV: publish header (1..3), operation (4..5), idle ms (the session's own cookie lifetime, if
  *       any), absolute ms, number of fields N, N field/value pairs (data, and its owner and
  *       cookie lifetime).
  * Returns { 1, ttl ms, createdAt, absolute deadline, Redis time } (also when an earlier run of
- * this operation created it) or, when the id is taken, { -1 }.
+ * this operation created it), { -1 } when the id is taken, or { 0 } when a session of this id
+ * was destroyed: an earlier run whose reply was lost created it, and "log out everywhere" ended
+ * it before this run; it stays ended (G5).
  */
 export const CREATE = `
 local key = KEYS[1]
@@ -28,6 +30,10 @@ if redis.call('EXISTS', key) == 1 then
   end
   publish(false)
   return { -1 }
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then
+  publish(false)
+  return { 0 }
 end
 local now = now_ms()
 local expires = string.format('%d', now + absolute)
@@ -64,12 +70,16 @@ export const CLOCK_TOLERANCE_MS = 250;
  *
  * A retry (its reply was lost) is not refused for a reading that has fallen behind meanwhile:
  * if it did not apply the change, an earlier run still in flight could apply it after the node
- * had moved on. Its deadline is then early by the time the retry took, never late.
+ * had moved on. Its deadline is then early by the time the retry took, never late. And no run
+ * applies anything once the Redis clock has passed the operation's `not after` time: the node
+ * gives up on an operation (answers 503) only when that time has surely passed, so a run that
+ * arrives late never lands after the request failed, over a write acknowledged since (G11).
  *
  * KEYS[1] session key.
  * ARGV: publish header (1..3: the message for landing on base), operation (4..5), base version,
- *       deadline (epoch ms, Redis clock), clock tolerance ms, window W, the cookie lifetime
- *       expected when W > 1 ('' for none), the messages for landing on base + 1 .. base + W - 1,
+ *       deadline (epoch ms, Redis clock), clock tolerance ms, window W, not after (epoch ms,
+ *       Redis clock), the cookie lifetime expected when W > 1 ('' for none), the messages for
+ *       landing on base + 1 .. base + W - 1,
  *       number of set fields N, N field/value pairs (starting with 'v' and the version, which
  *       the script fills in, the touch time, and field w, also filled in), then the removed
  *       fields.
@@ -80,7 +90,8 @@ export const CLOCK_TOLERANCE_MS = 250;
  *         { -2, version, cookie lifetime ('0': none), 1 } when it is at a version outside the
  *         window (the last element 0 instead when field w no longer reaches back to the
  *         version after base, so whether this operation made it is not known), or
- *         { -3, Redis time in ms } when the node's clock reading is off.
+ *         { -3, Redis time in ms } when the node's clock reading is off, or
+ *         { -4 } when the operation's time has passed.
  */
 export const UPDATE = `
 local key, base = KEYS[1], tonumber(ARGV[PUB + 1])
@@ -99,13 +110,13 @@ if version ~= base then
   for landed = base, math.min(version, base + window) - 1 do
     if made(meta[3], version - landed - 1) then return { 1, now, landed + 1 } end
   end
-  if version < base or version >= base + window or (meta[4] or '') ~= ARGV[PUB + 5] then
+  if version < base or version >= base + window or (meta[4] or '') ~= ARGV[PUB + 6] then
     publish(false)
     local known = made(meta[3], version - base - 1) ~= nil
     return { -2, meta[1], meta[4] or '0', known and 1 or 0 }
   end
 end
-local alternatives = PUB + 5
+local alternatives = PUB + 6
 local first_pair = alternatives + window + 1
 local first_removed = first_pair + 2 * tonumber(ARGV[alternatives + window])
 -- the pairs start with 'v', '', 'touched', the node's reading of the clock, 'w', ''
@@ -114,6 +125,10 @@ local behind = now - tonumber(ARGV[first_pair + 3])
 if behind < -2 or (behind > tolerance and not RETRY) then
   publish(false)
   return { -3, now }
+end
+if now >= tonumber(ARGV[PUB + 5]) then
+  publish(false)
+  return { -4 }
 end
 ARGV[first_pair + 1] = string.format('%d', version + 1)
 ARGV[first_pair + 5] = with_op(meta[3])
