@@ -34,6 +34,8 @@ const SENT: PropertyDescriptor = { configurable: true, enumerable: true, get: ()
  */
 export class ResponseGate {
   private state: 'idle' | 'pending' | 'open' | 'failed' = 'idle';
+  /** A held write returned false: its writer waits for 'drain'. */
+  private drainOwed = false;
   /** Calls made while the commit runs: method, arguments, method, arguments… */
   private queue?: unknown[];
   private ownHeadersSent?: PropertyDescriptor;
@@ -141,7 +143,7 @@ export class ResponseGate {
         return this[method].apply(this.response, args);
       case 'pending':
         this.queue!.push(method, args);
-        return queuedResult(method, this.response);
+        return this.heldResult(method);
       case 'failed':
         // the failure was answered: whatever still writes (a pipe, a timer) is dropped quietly
         callBackLater(method, args);
@@ -161,7 +163,28 @@ export class ResponseGate {
     void this.committer
       .commit(this.handle, this.request.protocol === 'https')
       .then((outcome) => this.release(outcome));
+    return this.heldResult(method);
+  }
+
+  /**
+   * What a held call returns. A held `write` returns false, as a full socket buffer would: a
+   * pipe or a well-behaved writer then waits for 'drain' (emitted once the commit is done),
+   * so a streamed body is not buffered here while the commit waits for Redis.
+   */
+  private heldResult(method: Method): unknown {
+    if (method === 'write') {
+      this.drainOwed = true;
+      return false;
+    }
     return queuedResult(method, this.response);
+  }
+
+  /** 'drain' for the writers a held write told to wait, unless the socket will say it itself. */
+  private settleDrain(): void {
+    if (this.drainOwed && !this.response.writableNeedDrain) {
+      this.drainOwed = false;
+      process.nextTick(() => this.response.emit('drain'));
+    }
   }
 
   private release(outcome: CommitOutcome): void {
@@ -182,6 +205,7 @@ export class ResponseGate {
       for (let i = 0; i < queue.length; i += 2) {
         callBackLater(queue[i] as Method, queue[i + 1]);
       }
+      this.settleDrain();
       return;
     }
     // an error path may set a status meanwhile (Fastify's reply.code() sets it on the response)
@@ -197,6 +221,7 @@ export class ResponseGate {
         // earlier end had sent the response), which has long returned: the call is skipped.
       }
     }
+    this.settleDrain();
   }
 
   /** Puts back the response's own methods, unless something wrapped ours meanwhile. */
