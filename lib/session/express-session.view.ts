@@ -74,6 +74,8 @@ interface Target {
   methods?: Map<string, unknown>;
   /** After an express-style regenerate, this (old) `req.session` reads the data it had then. */
   detached?: SessionData;
+  /** `req.session.data`, handed out once. */
+  data?: SessionData;
 }
 
 const BINDING = Symbol('clusterSession.binding');
@@ -154,7 +156,8 @@ const TRAPS: ProxyHandler<Target> = {
       return dataOf(target)[key];
     }
     if (key === 'data') {
-      return dataOf(target);
+      target.data ??= callableData(target);
+      return target.data;
     }
     const member = (binding.handle as unknown as Record<string, unknown>)[key];
     if (typeof member !== 'function' && key !== 'touch' && key !== 'toJSON') {
@@ -206,6 +209,33 @@ const TRAPS: ProxyHandler<Target> = {
 
 function dataOf(target: Target): SessionData {
   return target.detached ?? BINDINGS.get(target)!.handle.data;
+}
+
+/**
+ * `req.session.data`: the data, read as an object (`req.session.data.cart`), and also callable,
+ * as @fastify/secure-session's `session.data()`: @fastify/passport with `clearSessionOnLogin:
+ * false` copies the data through it before regenerating, and would otherwise lose it.
+ */
+function callableData(target: Target): SessionData {
+  const data = () => dataOf(target);
+  return new Proxy(data, {
+    apply: () => dataOf(target),
+    // a key of the data, else the function's own (`data.call(session)`, as @fastify/passport calls it)
+    get: (fn, key) => {
+      const own = dataOf(target);
+      return Object.prototype.hasOwnProperty.call(own, key)
+        ? own[key as string]
+        : Reflect.get(fn, key);
+    },
+    has: (_, key) => Reflect.has(dataOf(target), key),
+    ownKeys: () => Reflect.ownKeys(dataOf(target)),
+    getOwnPropertyDescriptor: (_, key) => {
+      const descriptor = Reflect.getOwnPropertyDescriptor(dataOf(target), key);
+      return descriptor && { ...descriptor, configurable: true };
+    },
+    set: (_, key, value) => Reflect.set(dataOf(target), key, value),
+    deleteProperty: (_, key) => Reflect.deleteProperty(dataOf(target), key),
+  }) as unknown as SessionData;
 }
 
 function apiMethod(

@@ -18,13 +18,16 @@ const sessionOf = (request: unknown) => (request as { session: ExpressSessionVie
  * plugin, a strategy, (de)serializers, `authenticate` as a preValidation hook), on a Nest Fastify
  * application whose main.ts registers them after `NestFactory.create`. Two nodes share Redis.
  */
-async function startNode(redis: string): Promise<NestFastifyApplication> {
+async function startNode(
+  redis: string,
+  passportOptions: { clearSessionOnLogin?: boolean } = {},
+): Promise<NestFastifyApplication> {
   @Module({ imports: [ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis })] })
   class AppModule {}
   const app = await NestFactory.create<NestFastifyApplication>(AppModule, new FastifyAdapter(), {
     logger: false,
   });
-  const passport = new fastifyPassport.Authenticator();
+  const passport = new fastifyPassport.Authenticator(passportOptions);
   await app.register(passport.initialize());
   await app.register(passport.secureSession());
   passport.use(
@@ -46,8 +49,14 @@ async function startNode(redis: string): Promise<NestFastifyApplication> {
       return request.user;
     },
   );
+  fastify.post('/cart', async (request) => {
+    sessionOf(request).cart = ['book'];
+    return { ok: true };
+  });
   fastify.get('/profile', async (request, reply) =>
-    request.isAuthenticated() ? { user: request.user } : reply.code(403).send({ denied: true }),
+    request.isAuthenticated()
+      ? { user: request.user, cart: sessionOf(request).cart ?? null }
+      : reply.code(403).send({ denied: true }),
   );
   fastify.post('/logout', async (request) => {
     await request.logout();
@@ -84,7 +93,10 @@ describe('@fastify/passport on Fastify, two nodes', () => {
       password: 'alice-password',
     });
     expect(login.status).toBe(200);
-    expect((await browser.get(`${urlB}/profile`)).json).toEqual({ user: { username: 'alice' } });
+    expect((await browser.get(`${urlB}/profile`)).json).toEqual({
+      user: { username: 'alice' },
+      cart: null, // the session was regenerated empty at login (clearSessionOnLogin)
+    });
     const signedIn = browser.cookie;
 
     await browser.post(`${urlB}/logout`);
@@ -108,5 +120,38 @@ describe('@fastify/passport on Fastify, two nodes', () => {
     expect((await laptop.post(`${urlB}/logout-all`)).json).toEqual({ destroyed: 2 });
     expect((await phone.get(`${urlA}/profile`)).status).toBe(403);
     expect((await laptop.get(`${urlB}/profile`)).status).toBe(403);
+  });
+});
+
+describe('@fastify/passport with clearSessionOnLogin: false', () => {
+  let redis: RedisServer;
+  let app: NestFastifyApplication;
+
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    app = await startNode(redis.url, { clearSessionOnLogin: false });
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await redis.dispose();
+  });
+
+  it('keeps what the session held before the login, under a new id (against fixation)', async () => {
+    const url = await app.getUrl();
+    const browser = new HttpClient(url);
+    await browser.post('/cart');
+    const before = browser.cookie;
+    expect(
+      (await browser.post('/login', { username: 'alice', password: 'alice-password' })).status,
+    ).toBe(200);
+    expect(browser.cookie?.split(/[=:]/)[1]).not.toBe(before?.split(/[=:]/)[1]);
+    expect((await browser.get('/profile')).json).toEqual({
+      user: { username: 'alice' },
+      cart: ['book'],
+    });
+    const stolen = new HttpClient(url);
+    stolen.cookie = before;
+    expect((await stolen.get('/profile')).status).toBe(403);
   });
 });
