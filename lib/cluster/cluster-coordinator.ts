@@ -4,6 +4,7 @@ import { closeRedis, connectRedis } from '../redis/redis-connection.factory';
 import type { RedisConnection } from '../redis/redis-connection.interface';
 import {
   encodeClusterMessage,
+  claimedOrigin,
   parseClusterMessage,
   type Announcement,
   type MessageOrigin,
@@ -369,7 +370,7 @@ export class ClusterCoordinator implements Publisher {
     this.distrustTimer.unref?.();
     if (performance.now() - this.lastUnverifiedWarning >= UNVERIFIED_WARNING_INTERVAL_MS) {
       this.lastUnverifiedWarning = performance.now();
-      const origin = raw.split('|', 5)[4];
+      const origin = claimedOrigin(raw);
       this.logger.warn(
         `messages on "${this.options.channel}" from node ${origin} cannot be verified with this node's secret(s): that node signs with a secret this node does not have (a secret rotation deployed in the wrong order, or a different secret). Until they stop, this node serves nothing from its cache (${this.counters.unverified} so far). To rotate: add the new secret as the last one on every node, then make it the first, then drop the old one (README, "Secret rotation")`,
       );

@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { generateSessionId } from '../session/session-id.util';
-import { encodeClusterMessage, parseClusterMessage, type Announcement } from './cluster-message';
+import {
+  claimedOrigin,
+  encodeClusterMessage,
+  parseClusterMessage,
+  type Announcement,
+} from './cluster-message';
 import { MessageAuthenticator } from './message-auth';
 
 const SECRET = 'cluster-message-spec-secret-of-32-chars';
@@ -125,5 +130,17 @@ describe('cluster messages (ncs3: built and signed by the node, published as the
       }),
       { numRuns: 2_000 },
     );
+  });
+});
+
+describe('claimedOrigin (what a warning names of a message that failed verification)', () => {
+  it('names a node id as it is', () => {
+    expect(claimedOrigin('ncs3|d|x|0|node-a.1:2@h|0123|1|0||mac')).toBe('node-a.1:2@h');
+  });
+
+  it('never prints a line break, a pipe-free long string or nothing', () => {
+    expect(claimedOrigin('ncs3|d|x|0|attacker\nFAKE LOG LINE|e|1|0||m')).toBe('(unreadable)');
+    expect(claimedOrigin(`ncs3|d|x|0|${'a'.repeat(65)}|e|1|0||m`)).toBe('(unreadable)');
+    expect(claimedOrigin('ncs3|d')).toBe('(unreadable)');
   });
 });

@@ -220,3 +220,12 @@ function parseChange(payload: string): SessionChange | null {
     removed: removed as string[],
   };
 }
+
+/**
+ * The origin a message that failed verification claims, for a log line: only when it looks like
+ * a node id (a forger chooses it: no line breaks, nothing long), else `(unreadable)`.
+ */
+export function claimedOrigin(raw: string): string {
+  const claimed = raw.split('|', 5)[4] ?? '';
+  return /^[\w.:@-]{1,64}$/.test(claimed) ? claimed : '(unreadable)';
+}

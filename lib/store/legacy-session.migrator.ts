@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
 import { LONGEST_COOKIE } from '../options/resolve-options';
+import { sign, unsign } from 'cookie-signature';
 import { LostReplies } from '../redis/lost-replies';
 import { SessionCommands } from '../redis/session-commands';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
@@ -14,10 +15,20 @@ import type { SessionStore } from './session-store';
 
 /** The marker of the release before: the old key's whole value, for five minutes. */
 const OLD_MARKER = 'nestjs-cluster-session:migrated:';
-/** The field naming the new session in a migrated connect-redis value. */
+/**
+ * The field naming the new session in a migrated connect-redis value: `<new id>.<MAC>`, the MAC
+ * (HMAC-SHA256 under the first secret, as cookies are signed) binding the new id to the legacy
+ * id, so that data an express-session app lets a user write cannot point at another session.
+ */
 const MOVED_TO = '__clusterSession';
-/** Longest connect-redis value read: a session is 64 KB at most here, JSON around it allowed. */
-const MAX_LEGACY_BYTES = 1 << 20;
+/** Longest connect-redis value read, at least: JSON around a session of `maxSessionBytes`. */
+const MIN_LEGACY_READ_BYTES = 1 << 20;
+/**
+ * Margin for the clocks of express-session nodes (a session's last activity comes from theirs)
+ * against Redis's (when the user was logged out everywhere): within it, a session counts as
+ * older than the logout.
+ */
+const CLOCK_SKEW_MARGIN_MS = 60_000;
 /** Legacy sessions reported (too large); bounded so a flood cannot grow it. */
 const MAX_REPORTED = 1_000;
 
@@ -44,7 +55,7 @@ export class LegacySessionMigrator {
     /** This module's options the migration depends on. */
     private readonly own: Pick<
       ResolvedClusterSessionOptions,
-      'keyPrefix' | 'absoluteTimeout' | 'maxSessionBytes'
+      'keyPrefix' | 'absoluteTimeout' | 'maxSessionBytes' | 'secrets'
     >,
   ) {
     this.commands = new SessionCommands(redis);
@@ -63,11 +74,7 @@ export class LegacySessionMigrator {
         throw error;
       }
       if (error instanceof SessionTooLargeError) {
-        // not a silent sign-out on each request: said once per session, with what to do
-        this.reportOnce(
-          legacyId,
-          `connect-redis session ${sessionRef(legacyId)} is not migrated: it is larger than maxSessionBytes (${this.own.maxSessionBytes} bytes), so its user is signed out on the nodes of this module. Raise maxSessionBytes, or make the session smaller on express-session first; the old session is left as it is`,
-        );
+        this.reportTooLarge(legacyId);
         return null;
       }
       this.logger.warn(
@@ -90,7 +97,7 @@ export class LegacySessionMigrator {
     if ('movedTo' in parsed) {
       return this.store.get(parsed.movedTo);
     }
-    const owner = this.options.userOf(parsed.data);
+    const owner = this.ownerOf(legacyId, parsed.data);
     if (owner && (await this.endedSince(owner, parsed.activeAt))) {
       return null; // logged out everywhere since it was last active
     }
@@ -107,7 +114,10 @@ export class LegacySessionMigrator {
     }
     // the old value, with the new session named in it (sent again if its reply is lost: a
     // claim that finds its own marker has succeeded)
-    const marker = JSON.stringify({ ...parsed.json, [MOVED_TO]: session.id });
+    const marker = JSON.stringify({
+      ...parsed.json,
+      [MOVED_TO]: this.pointer(legacyId, session.id),
+    });
     const claim = await this.call(() =>
       this.lostReplies.send(() => this.commands.claimLegacy(key, value, marker)),
     );
@@ -120,22 +130,66 @@ export class LegacySessionMigrator {
     return theirs && 'movedTo' in theirs ? this.store.get(theirs.movedTo) : null;
   }
 
-  /** Whether the user was logged out everywhere after `activeAt` (or at all, when unknown). */
+  /**
+   * Whether the user was logged out everywhere after `activeAt` (or at all, when unknown), with
+   * a margin for the express-session nodes' clocks.
+   */
   private async endedSince(owner: string, activeAt: number | undefined): Promise<boolean> {
-    const ended = await this.call(() =>
-      this.redis.get(userEndedKey(this.own.keyPrefix, owner.slice(0, 256))),
+    const key = userEndedKey(this.own.keyPrefix, owner);
+    const ended = await this.call(() => this.redis.get(key));
+    return (
+      ended !== null && (activeAt === undefined || Number(ended) + CLOCK_SKEW_MARGIN_MS >= activeAt)
     );
-    return ended !== null && (activeAt === undefined || Number(ended) >= activeAt);
   }
 
-  private reportOnce(legacyId: string, message: string): void {
-    if (this.reported.has(legacyId)) {
+  /** `userOf`'s answer as an owner: a string of 1 to 256 characters (a number becomes one), or none. */
+  private ownerOf(legacyId: string, data: SessionData): string | null {
+    const owner: unknown = this.options.userOf(data);
+    const id = typeof owner === 'number' && Number.isFinite(owner) ? String(owner) : owner;
+    if (typeof id === 'string' && id.length > 0 && id.length <= 256) {
+      return id;
+    }
+    if (id !== null && id !== undefined) {
+      this.reportOnce(
+        `userOf:${typeof id}`,
+        `migrateFrom.userOf returned ${typeof id === 'string' ? `a string of ${id.length} characters` : `a ${typeof id}`} for connect-redis session ${sessionRef(legacyId)}: the owner must be a string of 1 to 256 characters (or a number); the session is migrated without an owner, so "log out everywhere" does not reach it`,
+      );
+    }
+    return null;
+  }
+
+  /** The value of `MOVED_TO`: the new id, and a MAC binding it to the legacy id. */
+  private pointer(legacyId: string, newId: string): string {
+    return `${newId}.${sign(`${legacyId}>${newId}`, this.own.secrets[0]).split('.').pop()}`;
+  }
+
+  /** The new id a `MOVED_TO` value names, if its MAC is genuine for this legacy id. */
+  private followed(legacyId: string, value: string): string | null {
+    const cut = value.lastIndexOf('.');
+    const newId = value.slice(0, cut);
+    const mac = value.slice(cut + 1);
+    const genuine = this.own.secrets.some(
+      (secret) => unsign(`${legacyId}>${newId}.${mac}`, secret) === `${legacyId}>${newId}`,
+    );
+    return cut > 0 && genuine ? newId : null;
+  }
+
+  /** Not a silent sign-out on each request: said once per session, with what to do. */
+  private reportTooLarge(legacyId: string): void {
+    this.reportOnce(
+      legacyId,
+      `connect-redis session ${sessionRef(legacyId)} is not migrated: it is larger than maxSessionBytes (${this.own.maxSessionBytes} bytes), so its user is signed out on the nodes of this module. Raise maxSessionBytes, or make the session smaller on express-session first; the old session is left as it is`,
+    );
+  }
+
+  private reportOnce(what: string, message: string): void {
+    if (this.reported.has(what)) {
       return;
     }
     if (this.reported.size >= MAX_REPORTED) {
       this.reported.clear();
     }
-    this.reported.add(legacyId);
+    this.reported.add(what);
     this.logger.error(message);
   }
 
@@ -155,9 +209,13 @@ export class LegacySessionMigrator {
     if (value.startsWith(OLD_MARKER)) {
       return { movedTo: value.slice(OLD_MARKER.length) };
     }
+    if (value.length > Math.max(MIN_LEGACY_READ_BYTES, 2 * this.own.maxSessionBytes)) {
+      this.reportTooLarge(legacyId);
+      return null;
+    }
     let json: unknown;
     try {
-      json = value.length <= MAX_LEGACY_BYTES ? JSON.parse(value) : undefined;
+      json = JSON.parse(value);
     } catch {
       json = undefined;
     }
@@ -175,8 +233,10 @@ export class LegacySessionMigrator {
       cookie?: { originalMaxAge?: unknown; expires?: unknown };
       [MOVED_TO]?: unknown;
     };
-    if (typeof movedTo === 'string') {
-      return { movedTo };
+    // a pointer that is not genuine is data like any other (and dropped): never followed
+    const target = typeof movedTo === 'string' ? this.followed(legacyId, movedTo) : null;
+    if (target !== null) {
+      return { movedTo: target };
     }
     const data: SessionData = {};
     for (const [key, entry] of Object.entries(rest)) {

@@ -442,10 +442,13 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
     // reading the index: a migration either sees it or is in the index (see the migrator).
     // Kept whether or not this node migrates: in a fleet where only some nodes do, "log out
     // everywhere" on any node must reach the sessions the others would migrate
+    // (on the Redis clock: every node reads the same one)
+    const [seconds, micros] = await this.run('destroyAllForUser', () => this.redis.time());
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
     await this.write('destroyAllForUser', () =>
       this.redis.set(
         userEndedKey(this.options.keyPrefix, userId),
-        String(Date.now()),
+        String(now),
         'PX',
         LONGEST_COOKIE,
       ),

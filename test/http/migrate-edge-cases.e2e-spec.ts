@@ -156,8 +156,9 @@ describe('#15 review: migrateFrom', () => {
     expect((await laptop.browser.req('/m/who')).json.user).toBeNull();
     expect((await phone.browser.req('/m/who')).json.user).toBeNull();
     expect(laptop.browser.cookies.has('sid')).toBe(false); // nothing was created
-    // a session signed in on express-session after the logout still moves in
-    const after = new Date(Date.now() + 30 * DAY + 1_000).toISOString();
+    // a session signed in on express-session after the logout (beyond a minute for the
+    // express-session nodes' clocks) still moves in
+    const after = new Date(Date.now() + 30 * DAY + 120_000).toISOString();
     const later = await legacy(
       expressSession(
         { passport: { user: 'erin' } },
@@ -223,6 +224,66 @@ describe('#15 review: migrateFrom', () => {
     expect(said[0]).toMatch(
       /^warn: .*90 days.*absoluteTimeout \(60 days\).*at least express-session's cookie.maxAge/,
     );
+  });
+
+  it('#24 review: a pointer to another session written into express-session data is never followed', async () => {
+    const victim = await legacy(expressSession({ passport: { user: 'victor' } }));
+    expect((await victim.browser.req('/m/who')).json.user).toBe('victor');
+    const victimId = decodeURIComponent(victim.browser.cookies.get('sid')!).split(/[:.]/)[0];
+    // what an express-session app that copies request fields into the session could store
+    for (const pointer of [victimId, `${victimId}.forged-mac`]) {
+      const mallory = await legacy(
+        expressSession({ passport: { user: 'mallory' }, __clusterSession: pointer }),
+      );
+      const r = await mallory.browser.req('/m/who');
+      expect(r.json.user).toBe('mallory');
+      const sid = decodeURIComponent(mallory.browser.cookies.get('sid')!).split(/[:.]/)[0];
+      expect(sid).not.toBe(victimId);
+    }
+    // nor a genuine pointer copied from another legacy session
+    const movedValue = JSON.parse((await redis.get(`sess:${victim.id}`))!);
+    const copy = await legacy(
+      expressSession({
+        passport: { user: 'mallory' },
+        __clusterSession: movedValue.__clusterSession,
+      }),
+    );
+    expect((await copy.browser.req('/m/who')).json.user).toBe('mallory');
+  });
+
+  it('#24 review: a numeric Passport user is an owner; an odd userOf answer is said once, never a 503', async () => {
+    const numeric = await legacy(expressSession({ passport: { user: 42 } }));
+    expect((await numeric.browser.req('/m/who')).json.user).toBe(42);
+    expect((await new Browser(url).req('/m/logout-all', 'POST', { user: '42' })).json).toEqual({
+      destroyed: 1,
+    });
+    expect((await numeric.browser.req('/m/who')).json.user).toBeNull();
+  });
+
+  it('#24 review: an express-session node a little ahead of Redis does not slip past "log out everywhere"', async () => {
+    await new Browser(url).req('/m/logout-all', 'POST', { user: 'skewed' });
+    // active "5 s after" the logout, by the clock of a node 5 s ahead
+    const expires = new Date(Date.now() + 5_000 + 30 * DAY).toISOString();
+    const { browser } = await legacy(
+      expressSession(
+        { passport: { user: 'skewed' } },
+        { originalMaxAge: 30 * DAY, expires, httpOnly: true, path: '/' },
+      ),
+    );
+    expect((await browser.req('/m/who')).json.user).toBeNull();
+  });
+
+  it('#24 review: a connect-redis value over the read limit is reported as too large, once', async () => {
+    const value = expressSession({ passport: { user: 'huge' }, blob: 'x'.repeat(1_100_000) });
+    const { id, browser } = await legacy(value);
+    const logged = await logsOf(async () => {
+      for (let i = 0; i < 2; i++) {
+        expect((await browser.req('/m/who')).json.user).toBeNull();
+      }
+    });
+    const said = logged.filter((line) => line.includes(sessionRef(id)));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/^error: .*larger than maxSessionBytes/);
   });
 
   it('a persistent express-session cookie about to expire is not given a fresh lifetime', async () => {
