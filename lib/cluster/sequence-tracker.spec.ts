@@ -1,4 +1,4 @@
-import { SequenceTracker } from './sequence-tracker';
+import { MAX_ORIGINS, SequenceTracker } from './sequence-tracker';
 
 describe('SequenceTracker', () => {
   it('in order only (one Redis): anything but the next number is a gap', () => {
@@ -42,5 +42,17 @@ describe('SequenceTracker', () => {
     tracker.reset();
     expect(tracker.expired(1_000)).toBe(false);
     expect(tracker.observe('a', 'e', 7, 1_000)).toBe('first');
+  });
+
+  it('past MAX_ORIGINS forgets the origin heard from least recently, and still sees the gaps of the others', () => {
+    const tracker = new SequenceTracker();
+    tracker.observe('busy', 'e', 1);
+    for (let i = 0; i < MAX_ORIGINS - 1; i++) {
+      tracker.observe(`restarted-${i}`, 'e', 1);
+    }
+    tracker.observe('busy', 'e', 2); // heard from lately
+    tracker.observe('one-more', 'e', 1); // the map is full: the oldest silent one goes
+    expect(tracker.observe('busy', 'e', 4)).toBe('gap'); // 3 was lost, and it is noticed
+    expect(tracker.observe('restarted-0', 'e', 5)).toBe('first'); // forgotten: a new baseline
   });
 });

@@ -1,5 +1,9 @@
-/** Origins remembered; beyond this the map is reset (the next message of each is a new baseline). */
-const MAX_ORIGINS = 1_024;
+/**
+ * Origins remembered (a node id and process epoch each: restarts add origins). Beyond this the
+ * one heard from least recently is forgotten (its next message, if any, is a new baseline), not
+ * every origin at once: a gap of an origin still writing is never dropped for it.
+ */
+export const MAX_ORIGINS = 1_024;
 
 interface OriginState {
   /** Every number up to this one has arrived. */
@@ -30,11 +34,14 @@ export class SequenceTracker {
     const state = this.origins.get(key);
     if (state === undefined) {
       if (this.origins.size >= MAX_ORIGINS) {
-        this.origins.clear();
+        // the Map keeps insertion order, and every message moves its origin to the end
+        this.origins.delete(this.origins.keys().next().value as string);
       }
       this.origins.set(key, { contiguous: seq, ahead: new Set(), missingSince: 0 });
       return 'first';
     }
+    this.origins.delete(key);
+    this.origins.set(key, state);
     if (seq <= state.contiguous) {
       return this.reorderWindowMs > 0 ? 'next' : 'gap';
     }
