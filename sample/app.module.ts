@@ -1,10 +1,28 @@
 import { Module } from '@nestjs/common';
+import type { RedisOptions } from 'ioredis';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterSessionModule } from '../lib';
 import { HealthController } from './health.controller';
 import { NODE_ID } from './sample.constants';
 import { SessionController } from './session.controller';
+
+/** The Redis URL as it is, or as options with a command timeout of its own. */
+function redisOption(url: string, commandTimeout?: number): string | RedisOptions {
+  if (commandTimeout === undefined) {
+    return url;
+  }
+  const { hostname, port, username, password, pathname, protocol } = new URL(url);
+  return {
+    host: hostname,
+    port: Number(port) || 6379,
+    username: decodeURIComponent(username) || undefined,
+    password: decodeURIComponent(password) || undefined,
+    db: Number(pathname.slice(1)) || 0,
+    ...(protocol === 'rediss:' ? { tls: {} } : {}),
+    commandTimeout,
+  };
+}
 
 /** main.ts sets NODE_ID (and SESSION_SECRET, REDIS_URL when it generated them) before this starts. */
 @Module({
@@ -16,7 +34,11 @@ import { SessionController } from './session.controller';
       useFactory: (config: ConfigService) => ({
         // comma-separated: several, the first signs (a rotation in progress)
         secret: config.getOrThrow<string>('SESSION_SECRET').split(','),
-        redis: config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+        redis: redisOption(
+          config.get<string>('REDIS_URL') ?? 'redis://127.0.0.1:6379',
+          // optional, ms: how long a Redis command may take (the fault tests shorten it)
+          Number(config.get<string>('REDIS_COMMAND_TIMEOUT')) || undefined,
+        ),
         // optional, ms: the idle timeout, and how often an active session's expiry is refreshed
         ttl: Number(config.get<string>('SESSION_TTL')) || undefined,
         touchAfter: Number(config.get<string>('SESSION_TOUCH_AFTER')) || undefined,

@@ -7,8 +7,9 @@ import { TcpProxy, type CommandFault } from '../support/tcp-proxy';
 import { script, type SessionScript } from '../support/script-matcher';
 
 const SECRET = 'lost-replies-secret-of-32-characters!!';
-/** The sample's command timeout is the module's default, 2 s: the retry window too. */
-const LATE = 2_500;
+/** The sample's command timeout here (the default is 2 s): the retry window too. */
+const COMMAND_TIMEOUT = 500;
+const LATE = COMMAND_TIMEOUT + 300;
 
 /**
  * G11 on real processes: two sample nodes, each talking to Redis through its own fault proxy.
@@ -35,6 +36,7 @@ describe('G11: every write survives a lost reply (real processes, fault proxy)',
           SESSION_SECRET: SECRET,
           NODE_ID: `lost${i}`,
           SESSION_TOUCH_AFTER: '1000',
+          REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
         }),
       ),
     );
