@@ -61,9 +61,10 @@ const NO_CACHE: CacheStats = Object.freeze({
  */
 const MAX_SAVE_ATTEMPTS = 50;
 /**
- * Versions a save may land on after a conflict: the one it was told, and the next ones (each
- * with its own signed message). So a writer whose round trip is slower than other writers' pace
- * still lands, rather than meet a newer version at each attempt.
+ * Versions a save may land on after a second conflict: the one it was told, and the next ones
+ * (each with its own signed message). So a writer whose round trip is slower than other
+ * writers' pace still lands, rather than meet a newer version at each attempt. (Not before: a
+ * first conflict is common and its retry usually lands, and every message costs Redis to read.)
  */
 const CONFLICT_WINDOW = 8;
 /** Readings of the Redis clock one save may have refused (each is measured again from the refusal). */
@@ -237,7 +238,7 @@ export class RedisSessionStore<T extends object = SessionData> extends SessionSt
       const baseMaxAge = base.maxAge;
       // the versions it may land on: the one after base, or after a conflict the next few too
       const [first, ...alternatives] = Array.from(
-        { length: attempt === 1 ? 1 : CONFLICT_WINDOW },
+        { length: attempt <= 2 ? 1 : CONFLICT_WINDOW },
         (_, i): Announcement => ({
           kind: 'update',
           id: session.id,

@@ -76,7 +76,8 @@ end
 /** Characters of an operation id (see OperationIds). */
 export const OP_WIDTH = 10;
 /** Operations remembered per session: the writes that made its last this-many versions. */
-export const OPS_KEPT = 8;
+/** (6 × 10 characters: under `hash-max-listpack-value`, 64, so a session hash stays a listpack.) */
+export const OPS_KEPT = 6;
 
 /** The publish header, the operation, and the guard of every writing script. */
 export const PUBLISHING = `
@@ -95,15 +96,6 @@ local function made(ops, back)
   ops = ops or ''
   if back < 0 or (back + 1) * OP_WIDTH > #ops then return nil end
   return string.sub(ops, back * OP_WIDTH + 1, (back + 1) * OP_WIDTH) == OP
-end
-
--- whether this operation made any of the versions field w remembers
-local function made_any(ops)
-  ops = ops or ''
-  for back = 0, #ops / OP_WIDTH - 1 do
-    if made(ops, back) then return true end
-  end
-  return false
 end
 
 -- ok: the write did what it announced (ARGV[2]); else the no-op (ARGV[3])

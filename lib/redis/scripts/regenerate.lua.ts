@@ -14,6 +14,15 @@
  * does, and publishes the message (or nothing, when an earlier run of this operation moved it).
  */
 export const REGENERATE = `
+-- whether this operation made any of the versions field w remembers
+local function made_any(ops)
+  ops = ops or ''
+  for back = 0, #ops / OP_WIDTH - 1 do
+    if made(ops, back) then return true end
+  end
+  return false
+end
+
 local old, new = KEYS[1], KEYS[2]
 local owner, origin = ARGV[PUB + 1], ARGV[PUB + 2]
 if redis.call('EXISTS', new) == 1 and made_any(redis.call('HGET', new, 'w')) then
