@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../../sample/support/redis-server';
-import { SampleProcess } from '../../sample/support/sample-process';
+import type { SampleProcess } from '../../sample/support/sample-process';
 import { waitFor } from '../../sample/support/wait-for';
-import { TcpProxy, type CommandFault } from '../support/tcp-proxy';
+import type { CommandFault, TcpProxy } from '../support/tcp-proxy';
+import { samplesBehindProxies, type SamplesBehindProxies } from '../support/samples-behind-proxies';
 import { script, type SessionScript } from '../support/script-matcher';
 
 const SECRET = 'fault-history-secret-of-32-characters!';
@@ -55,34 +55,21 @@ interface User {
  * - the only failures are 503s.
  */
 describe('fault history: random lost replies on three sample processes', () => {
-  let server: RedisServer;
+  let fleet: SamplesBehindProxies | undefined;
   let redis: Redis;
   let proxies: TcpProxy[];
   let nodes: SampleProcess[];
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    proxies = await Promise.all(Array.from({ length: NODES }, () => TcpProxy.start(server.port)));
-    nodes = await Promise.all(
-      proxies.map((proxy, i) =>
-        SampleProcess.start({
-          REDIS_URL: proxy.url,
-          SESSION_SECRET: SECRET,
-          NODE_ID: `hist${i}`,
-          SESSION_TOUCH_AFTER: '500',
-          REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
-        }),
-      ),
-    );
+    fleet = await samplesBehindProxies(NODES, 'hist', {
+      SESSION_SECRET: SECRET,
+      SESSION_TOUCH_AFTER: '500',
+      REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
+    });
+    ({ redis, proxies, nodes } = fleet);
   }, 60_000);
 
-  afterAll(async () => {
-    await Promise.all((nodes ?? []).map((node) => node.stop()));
-    await Promise.all((proxies ?? []).map((proxy) => proxy.close()));
-    redis?.disconnect();
-    await server?.dispose();
-  });
+  afterAll(() => fleet?.stop());
 
   const anyNode = () => nodes[Math.floor(Math.random() * NODES)].url;
   const keyOf = (id: string) => `sess:{${id.slice(0, 4)}}${id}`;
@@ -116,7 +103,6 @@ describe('fault history: random lost replies on three sample processes', () => {
 
     const endAt = Date.now() + RUN_MS;
     const running = () => Date.now() < endAt;
-    const injected = [0, 0, 0];
     const scripts: SessionScript[] = ['Update', 'Update', 'Update', 'Destroy', 'Touch', 'Read'];
     const injector = (async () => {
       while (running()) {
@@ -133,7 +119,6 @@ describe('fault history: random lost replies on three sample processes', () => {
                   ? { kind: 'delay-reply', ms: 200 + Math.random() * 400 }
                   : { kind: 'delay-reply', ms: COMMAND_TIMEOUT + 300 };
           proxy.fault(script(scripts[Math.floor(Math.random() * scripts.length)]), fault);
-          injected[i]++;
           if (Math.random() < 0.02) {
             // cut off past the retry window: the writes in flight answer 503
             proxy.fault(script('Update'), { kind: 'drop-reply-and-close' });
@@ -282,9 +267,14 @@ describe('fault history: random lost replies on three sample processes', () => {
       );
     }
     expect(violations).toEqual([]);
-    // and the run did what it is for: writes went through, faults hit every node
-    expect(users.reduce((sum, user) => sum + user.writesAcked, 0)).toBeGreaterThan(100);
-    expect(injected.every((count) => count > 0)).toBe(true);
-    expect(proxies.reduce((sum, proxy) => sum + proxy.faultsInjected, 0)).toBeGreaterThan(10);
+    // and the run did what it is for: writes went through, faults hit every node (loose
+    // bounds: on a loaded machine fewer requests fit in the run)
+    const acknowledged = users.reduce((sum, user) => sum + user.writesAcked, 0);
+    const faults = proxies.map((proxy) => proxy.faultsInjected);
+    if (acknowledged < 50 || !faults.every((count) => count > 0)) {
+      throw new Error(
+        `the run did too little: ${acknowledged} writes acknowledged; faults per node: ${faults.join(', ')}`,
+      );
+    }
   }, 60_000);
 });

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { HttpClient } from '../http/support/http-client';
-import { RedisServer } from '../../sample/support/redis-server';
-import { SampleProcess } from '../../sample/support/sample-process';
+import type { SampleProcess } from '../../sample/support/sample-process';
 import { waitFor } from '../../sample/support/wait-for';
-import { TcpProxy, type CommandFault } from '../support/tcp-proxy';
+import type { CommandFault, TcpProxy } from '../support/tcp-proxy';
+import { samplesBehindProxies, type SamplesBehindProxies } from '../support/samples-behind-proxies';
 import { script, type SessionScript } from '../support/script-matcher';
 
 const SECRET = 'lost-replies-secret-of-32-characters!!';
@@ -20,26 +20,18 @@ const LATE = COMMAND_TIMEOUT + 300;
  * and leaves the session usable, the write applied at most once.
  */
 describe('G11: every write survives a lost reply (real processes, fault proxy)', () => {
-  let server: RedisServer;
+  let fleet: SamplesBehindProxies | undefined;
   let redis: Redis;
   let proxies: TcpProxy[];
   let nodes: SampleProcess[];
 
   beforeAll(async () => {
-    server = await RedisServer.start();
-    redis = server.client();
-    proxies = await Promise.all([TcpProxy.start(server.port), TcpProxy.start(server.port)]);
-    nodes = await Promise.all(
-      proxies.map((proxy, i) =>
-        SampleProcess.start({
-          REDIS_URL: proxy.url,
-          SESSION_SECRET: SECRET,
-          NODE_ID: `lost${i}`,
-          SESSION_TOUCH_AFTER: '1000',
-          REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
-        }),
-      ),
-    );
+    fleet = await samplesBehindProxies(2, 'lost', {
+      SESSION_SECRET: SECRET,
+      SESSION_TOUCH_AFTER: '1000',
+      REDIS_COMMAND_TIMEOUT: String(COMMAND_TIMEOUT),
+    });
+    ({ redis, proxies, nodes } = fleet);
   }, 60_000);
 
   afterEach(() => {
@@ -49,12 +41,7 @@ describe('G11: every write survives a lost reply (real processes, fault proxy)',
     }
   });
 
-  afterAll(async () => {
-    await Promise.all((nodes ?? []).map((node) => node.stop()));
-    await Promise.all((proxies ?? []).map((proxy) => proxy.close()));
-    redis?.disconnect();
-    await server?.dispose();
-  });
+  afterAll(() => fleet?.stop());
 
   const faults: [string, CommandFault][] = [
     ['reply dropped, connection closed', { kind: 'drop-reply-and-close' }],

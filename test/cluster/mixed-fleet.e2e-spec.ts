@@ -80,18 +80,7 @@ describe('G12: a fleet running two configurations at once', () => {
         [second, first],
         [first, second],
       ]) {
-        const username = `rotating${++users}`;
-        const laptop = on(other);
-        expect((await laptop.post('/login', { username })).status).toBe(200);
-        expect((await laptop.get('/me')).status).toBe(200); // cached on `other`
-        const phone = on(ending);
-        expect((await phone.post('/login', { username })).status).toBe(200);
-        expect((await phone.post('/logout-all')).json).toEqual({ destroyed: 2 });
-        // well before the cache lifetime (30 s; 3 s allows for a loaded machine): the message was verified and applied
-        await waitFor(async () => (await laptop.get('/me')).status === 401, {
-          timeoutMs: 3_000,
-          what: `${other} to drop the session ended on ${ending}`,
-        });
+        await loggedOutEverywhere(ending, other);
       }
     });
   });
@@ -104,17 +93,7 @@ describe('G12: a fleet running two configurations at once', () => {
       ['newOld', 'old'],
       ['old', 'newOld'],
     ]) {
-      const username = `outOfOrder${++users}`;
-      const laptop = on(other);
-      expect((await laptop.post('/login', { username })).status).toBe(200);
-      expect((await laptop.get('/me')).status).toBe(200); // cached on `other`
-      const phone = on(ending);
-      expect((await phone.post('/login', { username })).status).toBe(200);
-      expect((await phone.post('/logout-all')).json).toEqual({ destroyed: 2 });
-      await waitFor(async () => (await laptop.get('/me')).status === 401, {
-        timeoutMs: 3_000,
-        what: `${other} to drop the session ended on ${ending}`,
-      });
+      await loggedOutEverywhere(ending, other);
     }
     expect(await unverified()).toBe(before);
   });
@@ -202,6 +181,25 @@ describe('G12: a fleet running two configurations at once', () => {
     expect((await on('migrating', phone).get('/me')).status).toBe(401);
     expect((await on('migrating', ours).get('/me')).status).toBe(401);
   });
+
+  /**
+   * A user signed in on `other` (cached there) and on `ending`, logged out everywhere on
+   * `ending`: `other` drops the session well before its cache lifetime (30 s; 3 s allows for a
+   * loaded machine), so it verified and applied the message.
+   */
+  async function loggedOutEverywhere(ending: string, other: string): Promise<void> {
+    const username = `everywhere${++users}`;
+    const laptop = on(other);
+    expect((await laptop.post('/login', { username })).status).toBe(200);
+    expect((await laptop.get('/me')).status).toBe(200); // cached on `other`
+    const phone = on(ending);
+    expect((await phone.post('/login', { username })).status).toBe(200);
+    expect((await phone.post('/logout-all')).json).toEqual({ destroyed: 2 });
+    await waitFor(async () => (await laptop.get('/me')).status === 401, {
+      timeoutMs: 3_000,
+      what: `${other} to drop the session ended on ${ending}`,
+    });
+  }
 
   async function sessionKey(cookie: string): Promise<string> {
     const id = decodeURIComponent(cookie.split('=')[1]).split(/[:.]/)[0];
