@@ -19,7 +19,8 @@ export class SessionCookieService {
 
   /** The id and version of a valid signed session cookie, else null; never throws on bad input. */
   read(cookieHeader: string | string[] | undefined): SessionCookieValue | null {
-    if (typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) {
+    // (no length limit of its own: Node's header size limit, 16 KB by default, bounds it)
+    if (typeof cookieHeader !== 'string') {
       return null;
     }
     try {
@@ -35,7 +36,7 @@ export class SessionCookieService {
    */
   readLegacy(cookieHeader: string | string[] | undefined): string | null {
     const legacy = this.options.migrateFrom;
-    if (!legacy || typeof cookieHeader !== 'string' || cookieHeader.length > 8_192) {
+    if (!legacy || typeof cookieHeader !== 'string') {
       return null;
     }
     try {

@@ -191,6 +191,21 @@ describe('resolveOptions', () => {
       /cookie: got 4\d{3} bytes at most; expected a name, path and domain short enough/,
     ],
     [
+      '#25 a cookie domain with a port (every Set-Cookie would fail)',
+      { secret, cookie: { domain: 'localhost:3000' } },
+      /cookie.domain: got "localhost:3000"; expected a domain name, such as "example.com"/,
+    ],
+    [
+      '#25 a cookie domain with a scheme',
+      { secret, cookie: { domain: 'https://example.com' } },
+      /cookie.domain: got "https:\/\/example.com"; expected a domain name/,
+    ],
+    [
+      '#25 a cookie path the serializer refuses',
+      { secret, cookie: { path: '/caf\u00e9' } },
+      /cookie.path: got "\/café"; expected a path starting with "\/"/,
+    ],
+    [
       'a keyPrefix with a hash tag',
       { secret, keyPrefix: 'app{1}:' },
       /keyPrefix: got "app\{1\}:"; expected .*without spaces or braces/,

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { stringifySetCookie } from 'cookie';
 import { deriveEncryptionKeys } from '../crypto/field-cipher';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import type { MetricsOptions } from '../metrics/cluster-session-metrics';
@@ -54,11 +55,21 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
         /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/,
         'a cookie name (RFC 6265 token)',
       ),
-      path: text('cookie.path', cookie.path, '/', /^\/[^;\s]*$/, 'a path starting with "/"'),
+      path: serializable(
+        'cookie.path',
+        text('cookie.path', cookie.path, '/', /^\/[^;\s]*$/, 'a path starting with "/"'),
+        'path',
+        'a path starting with "/"',
+      ),
       domain:
         cookie.domain === undefined
           ? undefined
-          : text('cookie.domain', cookie.domain, '', /^[^;\s]+$/, 'a domain'),
+          : serializable(
+              'cookie.domain',
+              text('cookie.domain', cookie.domain, '', /^[^;\s]+$/, 'a domain'),
+              'domain',
+              'a domain name, such as "example.com" or ".example.com" (no port, no scheme)',
+            ),
       httpOnly: bool('cookie.httpOnly', cookie.httpOnly, true),
       secure: oneOf('cookie.secure', cookie.secure, 'auto', [true, false, 'auto']),
       sameSite: oneOf('cookie.sameSite', cookie.sameSite, 'lax', ['lax', 'strict', 'none']),
@@ -332,6 +343,24 @@ function bool(name: string, value: unknown, fallback: boolean): boolean {
   }
   if (typeof value !== 'boolean') {
     throw new InvalidOptionsError(name, value, 'true or false');
+  }
+  return value;
+}
+
+/**
+ * A cookie attribute as the Set-Cookie serializer will take it: one it would refuse (a domain with
+ * a port, say) fails here, at startup, not in every response that sets the cookie.
+ */
+function serializable(
+  name: string,
+  value: string,
+  attribute: 'path' | 'domain',
+  allowed: string,
+): string {
+  try {
+    stringifySetCookie('sid', 'x', { [attribute]: value });
+  } catch {
+    throw new InvalidOptionsError(name, value, allowed);
   }
   return value;
 }

@@ -21,23 +21,46 @@ interface CookieLifetime {
  * @publicApi
  */
 export class SessionCookie {
-  readonly path: string;
-  readonly domain: string | undefined;
-  readonly httpOnly: boolean;
-  readonly secure: boolean | 'auto';
-  readonly sameSite: 'lax' | 'strict' | 'none';
-
   constructor(
-    options: ResolvedClusterSessionOptions['cookie'],
+    private readonly options: ResolvedClusterSessionOptions['cookie'],
     private readonly session: CookieLifetime,
-  ) {
-    ({
-      path: this.path,
-      domain: this.domain,
-      httpOnly: this.httpOnly,
-      secure: this.secure,
-      sameSite: this.sameSite,
-    } = options);
+  ) {}
+
+  // The attributes are the module's `cookie` options, for every session: setting one here
+  // would read back and not be applied, so it is refused, naming the option to set instead.
+  get path(): string {
+    return this.options.path;
+  }
+  set path(_: string) {
+    refuse('path');
+  }
+
+  get domain(): string | undefined {
+    return this.options.domain;
+  }
+  set domain(_: string | undefined) {
+    refuse('domain');
+  }
+
+  get httpOnly(): boolean {
+    return this.options.httpOnly;
+  }
+  set httpOnly(_: boolean) {
+    refuse('httpOnly');
+  }
+
+  get secure(): boolean | 'auto' {
+    return this.options.secure;
+  }
+  set secure(_: boolean | 'auto') {
+    refuse('secure');
+  }
+
+  get sameSite(): 'lax' | 'strict' | 'none' {
+    return this.options.sameSite;
+  }
+  set sameSite(_: 'lax' | 'strict' | 'none') {
+    refuse('sameSite');
   }
 
   get originalMaxAge(): number | null {
@@ -85,4 +108,11 @@ export class SessionCookie {
     const { originalMaxAge, expires, path, domain, httpOnly, secure, sameSite } = this;
     return { originalMaxAge, expires, path, domain, httpOnly, secure, sameSite };
   }
+}
+
+function refuse(attribute: string): never {
+  throw new InvalidSessionDataError(
+    `cookie.${attribute}`,
+    `the cookie's ${attribute} is the same for every session: set it in the module's options (cookie.${attribute}), not per request; per request, set cookie.maxAge or cookie.expires`,
+  );
 }
