@@ -52,6 +52,13 @@ export class ClusterSessionRuntime {
 
   constructor(readonly options: ResolvedClusterSessionOptions) {
     const { cluster } = options;
+    const { maxAge } = options.cookie;
+    if (maxAge !== undefined && maxAge > options.absoluteTimeout) {
+      // not an error (the cookie is still set), but not what the option says either
+      this.logger.warn(
+        `cookie.maxAge (${maxAge} ms) is longer than absoluteTimeout (${options.absoluteTimeout} ms): a session never outlives absoluteTimeout, so its cookie gets at most that. Raise absoluteTimeout to keep the lifetime`,
+      );
+    }
     this.connection = createRedisConnection(options.redis);
     settleDroppedCommands(this.connection.client);
     this.cache = new LocalCache<CachedSession>({

@@ -10,6 +10,12 @@ interface CookieLifetime {
   /** When the session expires in Redis unless touched or saved (0: not stored yet). */
   expiresAt(): number;
   setLifetime(maxAge: number | undefined): void;
+  /** Ends the session with this response, and expires its cookie. */
+  expire(): void;
+  /** The longest a cookie may live: `absoluteTimeout` (a session never outlives it), ms. */
+  longest(): number;
+  /** When the session ends whatever happens (its absolute deadline), epoch ms. */
+  absoluteDeadline(): number;
 }
 
 /**
@@ -63,8 +69,10 @@ export class SessionCookie {
     refuse('sameSite');
   }
 
+  /** The lifetime the cookie gets: the one set, but never past `absoluteTimeout`. */
   get originalMaxAge(): number | null {
-    return this.session.lifetime() ?? null;
+    const lifetime = this.session.lifetime();
+    return lifetime === undefined ? null : Math.min(lifetime, this.session.longest());
   }
 
   get expires(): Date | null {
@@ -72,7 +80,8 @@ export class SessionCookie {
     if (lifetime === undefined) {
       return null;
     }
-    return new Date(this.session.expiresAt() || Date.now() + lifetime);
+    const expires = this.session.expiresAt() || Date.now() + lifetime;
+    return new Date(Math.min(expires, this.session.absoluteDeadline()));
   }
 
   /** A `Date` (a persistent cookie until then), or `null`/`false`/`undefined` (back to the option). */
@@ -90,10 +99,14 @@ export class SessionCookie {
       this.session.setLifetime(undefined);
       return;
     }
+    if (typeof maxAge === 'number' && maxAge <= 0) {
+      this.session.expire(); // express-session: the cookie expires now
+      return;
+    }
     if (typeof maxAge !== 'number' || !(maxAge >= 1) || maxAge > LONGEST_COOKIE) {
       throw new InvalidSessionDataError(
         'cookie.maxAge',
-        `a cookie lifetime must be from 1 ms to 400 days, got ${String(maxAge)}`,
+        `a cookie lifetime must be from 1 ms to 400 days, or 0 to expire it now; got ${String(maxAge)}`,
       );
     }
     this.session.setLifetime(Math.round(maxAge));

@@ -46,6 +46,8 @@ export class SessionHandle<T extends object = SessionData> {
    * and the cookie is left alone: it may already name a newer session (a concurrent login).
    */
   private ended: 'destroyed' | 'gone' | null = null;
+  /** `cookie.maxAge = 0`: the session ends with this response. */
+  private expireRequested = false;
   private regenerated = false;
   /**
    * An express-session `regenerate()` of this request deleted the session the cookie names. If
@@ -175,6 +177,14 @@ export class SessionHandle<T extends object = SessionData> {
       expiresAt: () => this.loaded().expiresAt,
       setLifetime: (maxAge) => {
         this.loaded().maxAge = maxAge;
+      },
+      expire: () => {
+        this.expireRequested = true;
+      },
+      longest: () => this.options.absoluteTimeout,
+      absoluteDeadline: () => {
+        const session = this.loaded();
+        return (session.isNew ? Date.now() : session.createdAt) + this.options.absoluteTimeout;
       },
     });
     return this.sessionCookie;
@@ -311,6 +321,9 @@ export class SessionHandle<T extends object = SessionData> {
     if (this.committed) {
       return false;
     }
+    if (this.expireRequested && !this.ended) {
+      return true;
+    }
     try {
       return this.plan(now).kind !== 'nothing';
     } catch {
@@ -329,6 +342,11 @@ export class SessionHandle<T extends object = SessionData> {
     this.committed = true;
     if (this.regenerating) {
       await this.regenerating;
+    }
+    // `cookie.maxAge = 0` (or an `expires` past): as express-session, the cookie expires now,
+    // and the session with it
+    if (this.expireRequested && !this.ended && this.session !== undefined) {
+      await this.destroy();
     }
     const plan = this.plan(now);
     switch (plan.kind) {

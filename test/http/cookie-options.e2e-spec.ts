@@ -1,5 +1,9 @@
 import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
 import type { RedisServer } from '../../sample/support/redis-server';
+import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
+import { resolveOptions } from '../../lib/options/resolve-options';
+import { TEST_SECRET } from '../support/cluster-fixture';
+import { logsOf } from '../support/logs';
 import { HttpClient } from './support/http-client';
 import { createAppOnNewRedis, type Platform } from './support/test-app';
 
@@ -17,6 +21,21 @@ const VALUES: Record<string, unknown> = {
 /** Sets a cookie attribute per request, as express-session code may. */
 @Controller('cookie')
 class CookieAttributeController {
+  /** "Remember me" for 30 days. */
+  @Get('remember')
+  remember(@Req() req: any) {
+    req.session.cookie.maxAge = 30 * 86_400_000;
+    req.session.remembered = true;
+    return { originalMaxAge: req.session.cookie.originalMaxAge, maxAge: req.session.cookie.maxAge };
+  }
+
+  /** express-session's way to end a session's cookie now. */
+  @Get('expire')
+  expire(@Req() req: any) {
+    req.session.cookie.maxAge = 0;
+    return { ok: true };
+  }
+
   @Get('set')
   set(@Req() req: any) {
     const attribute = String(req.query.attribute);
@@ -53,6 +72,31 @@ describe.each<Platform>(['express', 'fastify'])('#25 cookie options on %s', (pla
     expect(me.json).toMatchObject({ username: 'ann' });
   });
 
+  it('a per-request cookie lifetime above absoluteTimeout reads back what the cookie gets (24 h here)', async () => {
+    const client = new HttpClient(url);
+    expect((await client.post('/login', { username: 'dan' })).status).toBe(201);
+    const response = await client.get('/cookie/remember');
+    expect(response.json.originalMaxAge).toBe(86_400_000);
+    expect(response.json.maxAge).toBeLessThanOrEqual(86_400_000);
+    const maxAge = Number(/Max-Age=(\d+)/.exec(response.setCookies.join())?.[1]);
+    expect(maxAge).toBeLessThanOrEqual(86_400);
+    expect(maxAge).toBeGreaterThan(86_000);
+  });
+
+  it('req.session.cookie.maxAge = 0 expires the cookie and ends the session, as express-session does', async () => {
+    const client = new HttpClient(url);
+    expect((await client.post('/login', { username: 'cat' })).status).toBe(201);
+    const cookie = client.cookie;
+    const response = await client.get('/cookie/expire');
+    expect(response.status).toBe(200);
+    expect(response.setCookies).toEqual([
+      expect.stringMatching(/^sid=; .*Expires=Thu, 01 Jan 1970/),
+    ]);
+    const old = new HttpClient(url);
+    old.cookie = cookie;
+    expect((await old.get('/me')).status).toBe(401);
+  });
+
   it.each(['secure', 'domain', 'path', 'sameSite', 'httpOnly'])(
     'req.session.cookie.%s set per request is refused with an error naming the option, not silently ignored',
     async (attribute) => {
@@ -64,4 +108,25 @@ describe.each<Platform>(['express', 'fastify'])('#25 cookie options on %s', (pla
       expect(response.json.reads).not.toBe(VALUES[attribute]);
     },
   );
+});
+
+describe('#25 cookie.maxAge above absoluteTimeout', () => {
+  it('is said at startup, with the option to raise', async () => {
+    let runtime: ClusterSessionRuntime | undefined;
+    const logged = await logsOf(() => {
+      runtime = new ClusterSessionRuntime(
+        resolveOptions({
+          secret: TEST_SECRET,
+          redis: 'redis://127.0.0.1:1',
+          cookie: { maxAge: 30 * 86_400_000 },
+        }),
+      );
+    });
+    await runtime?.stop();
+    expect(logged).toEqual([
+      expect.stringMatching(
+        /^warn: cookie.maxAge \(2592000000 ms\) is longer than absoluteTimeout \(86400000 ms\).*Raise absoluteTimeout/,
+      ),
+    ]);
+  });
 });

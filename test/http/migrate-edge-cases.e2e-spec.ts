@@ -1,9 +1,10 @@
-import { Controller, Get, Logger, Post, Req, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Post, Req, type INestApplication } from '@nestjs/common';
 import { sign } from 'cookie-signature';
 import type { Redis } from 'ioredis';
 import { ClusterSessionModule, InjectSessionStore, SessionStore } from '../../lib';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { sessionRef } from '../../lib/session/session-id.util';
+import { logsOf } from '../support/logs';
 import { RedisServer } from '../../sample/support/redis-server';
 import { createApp } from './support/test-app';
 
@@ -55,19 +56,6 @@ class Browser {
       setCookies: r.headers.getSetCookie(),
     };
   }
-}
-
-/** What the app logs (errors and warnings) while `act` runs, as `level: message`. */
-async function logsOf(act: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = [];
-  const keep = (level: string) => (message: unknown) => lines.push(`${level}: ${String(message)}`);
-  Logger.overrideLogger({ log: () => undefined, error: keep('error'), warn: keep('warn') });
-  try {
-    await act();
-  } finally {
-    Logger.overrideLogger(['error', 'warn']);
-  }
-  return lines;
 }
 
 describe('#15 review: migrateFrom', () => {
