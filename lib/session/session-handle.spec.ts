@@ -8,6 +8,7 @@ interface MySession {
 }
 
 const OPTIONS = {
+  ttl: 3_600_000,
   touchAfter: 60_000,
   saveUninitialized: false,
   rolling: false,

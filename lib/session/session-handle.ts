@@ -25,7 +25,7 @@ export interface RegenerateOptions {
 
 export type SessionHandleOptions = Pick<
   ResolvedClusterSessionOptions,
-  'touchAfter' | 'saveUninitialized' | 'rolling' | 'absoluteTimeout' | 'cookie'
+  'touchAfter' | 'saveUninitialized' | 'rolling' | 'absoluteTimeout' | 'cookie' | 'ttl'
 >;
 
 /**
@@ -188,6 +188,16 @@ export class SessionHandle<T extends object = SessionData> {
       },
     });
     return this.sessionCookie;
+  }
+
+  /**
+   * How long after its last save or touch the session is touched again: `touchAfter`, but at
+   * most half its idle timeout (a short cookie lifetime, or `rolling` with one: an active user's
+   * session must slide before it runs out).
+   */
+  private touchAfter(): number {
+    const idle = this.lifetime() ?? this.options.ttl;
+    return Math.min(this.options.touchAfter, Math.floor(idle / 2));
   }
 
   /** The cookie's lifetime: the session's own, else the option; undefined for a browser-session cookie. */
@@ -385,7 +395,7 @@ export class SessionHandle<T extends object = SessionData> {
       written: this.written,
       retired: this.retired,
       touchRequested: this.touchRequested,
-      touchDue: session !== undefined && now - session.touchedAt >= this.options.touchAfter,
+      touchDue: session !== undefined && now - session.touchedAt >= this.touchAfter(),
       saveUninitialized: this.options.saveUninitialized,
       rolling: this.options.rolling,
     });

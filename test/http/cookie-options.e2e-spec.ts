@@ -1,11 +1,13 @@
 import { Controller, Get, Req, type INestApplication } from '@nestjs/common';
-import type { RedisServer } from '../../sample/support/redis-server';
+import { RedisServer } from '../../sample/support/redis-server';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { resolveOptions } from '../../lib/options/resolve-options';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { logsOf } from '../support/logs';
 import { HttpClient } from './support/http-client';
-import { createAppOnNewRedis, type Platform } from './support/test-app';
+import { createApp, createAppOnNewRedis, type Platform } from './support/test-app';
+import { waitFor } from '../../sample/support/wait-for';
+import { ClusterSessionModule } from '../../lib';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -128,5 +130,44 @@ describe('#25 cookie.maxAge above absoluteTimeout', () => {
         /^warn: cookie.maxAge \(2592000000 ms\) is longer than absoluteTimeout \(86400000 ms\).*Raise absoluteTimeout/,
       ),
     ]);
+  });
+});
+
+describe('#25 rolling with a short cookie lifetime (at or below touchAfter)', () => {
+  let server: RedisServer;
+  let app: INestApplication;
+  let url: string;
+
+  beforeAll(async () => {
+    server = await RedisServer.start();
+    app = await createApp(
+      'express',
+      ClusterSessionModule.forRoot({
+        secret: TEST_SECRET,
+        redis: server.url,
+        rolling: true,
+        cookie: { maxAge: 3_000 }, // touchAfter stays at its default, 60 s
+      }),
+    );
+    url = await app.getUrl();
+  });
+
+  afterAll(async () => {
+    await app.close();
+    await server.dispose();
+  });
+
+  it('an active user stays signed in: the idle timeout slides while the cookie is re-sent', async () => {
+    const client = new HttpClient(url);
+    expect((await client.post('/login', { username: 'eve' })).status).toBe(201);
+    const until = Date.now() + 5_000; // longer than the 3 s lifetime
+    while (Date.now() < until) {
+      const me = await client.get('/me');
+      expect(me.status).toBe(200);
+      expect(me.setCookies.join()).toMatch(/Max-Age=[23]\b/);
+      const paused = Date.now();
+      // a request about every 500 ms
+      await waitFor(async () => Date.now() - paused >= 500, { what: 'the user to click again' });
+    }
   });
 });

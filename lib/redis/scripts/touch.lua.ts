@@ -20,6 +20,8 @@ if redis.call('EXISTS', key) == 0 then return { 0 } end
 local now = now_ms()
 local touched = tonumber(redis.call('HGET', key, 'touched'))
 idle = tonumber(redis.call('HGET', key, 'm')) or idle
+-- a short idle timeout slides at least twice per lifetime, whatever touchAfter says
+touch_after = math.min(touch_after, math.floor(idle / 2))
 if touched and now - touched < touch_after then
   -- a touch time ahead of the clock (a node's reading, off by up to the tolerance) is "just now"
   return { 1, redis.call('PTTL', key), math.max(0, now - touched) }
