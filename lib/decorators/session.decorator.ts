@@ -1,4 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ClusterSessionError } from '../errors/cluster-session.error';
 import { sessionOfContext } from '../http/http-session.util';
 
 /** Resolves the parameter; exported so SessionLoadGuard can tell which handlers use the session. */
@@ -7,8 +8,19 @@ export const sessionParamFactory = (
   context: ExecutionContext,
 ): unknown => {
   const handle = sessionOfContext(context);
-  return key === undefined ? handle : handle?.get(key);
+  if (handle === undefined) {
+    throw new ClusterSessionError(whatIsMissing(context));
+  }
+  return key === undefined ? handle : handle.get(key);
 };
+
+/** Why a handler asking for `@Session()` has none, and what to add. */
+function whatIsMissing(context: ExecutionContext): string {
+  if (context.getType() === 'ws') {
+    return '@Session() in a WebSocket gateway found no session for this message: add @UseGuards(SessionLoadGuard) to the gateway or to the handler (it loads the handshake\'s session for each message)';
+  }
+  return "@Session() found no session on this request: import ClusterSessionModule.forRoot(...) (or forRootAsync) in the application's root module, which loads the session for every route; @Session() is this package's decorator, and needs that module";
+}
 
 /**
  * The request's session, loaded before the handler runs:

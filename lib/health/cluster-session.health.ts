@@ -1,6 +1,7 @@
 import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { ClusterSessionRuntime } from '../cluster-session.runtime';
 import { describeEndpoint } from '../redis/redis-endpoint.util';
+import { authenticationFailure, lastConnectionError } from '../redis/redis-connection.watcher';
 
 /** Longest a health check waits for Redis to answer PING. */
 const PING_TIMEOUT = 1_000;
@@ -58,7 +59,11 @@ export class ClusterSessionHealthIndicator {
     const { redis } = this.runtime;
     const endpoint = describeEndpoint(redis);
     if (redis.status !== 'ready') {
-      return `${endpoint} is not connected (connection ${redis.status})`;
+      const last = lastConnectionError(redis);
+      if (authenticationFailure(last)) {
+        return `${endpoint} refused this module's credentials (${last}): check the password (and user) in the redis option`;
+      }
+      return `${endpoint} is not connected (connection ${redis.status}${last ? `: ${last}` : ''})`;
     }
     if (error instanceof PingTimeout) {
       return `${endpoint} did not answer PING within ${PING_TIMEOUT} ms`;

@@ -16,15 +16,23 @@ export function watchConnection(client: Redis | Cluster, logger: Logger, role: s
       return;
     }
     down = true;
-    logger.warn(`${describeEndpoint(client)} is unreachable (${role}: ${reason}); retrying`);
+    logger.warn(
+      authenticationFailure(reason)
+        ? `${describeEndpoint(client)} refused this module's credentials (${role}: ${reason}): check the password (and user) in the redis option; retrying`
+        : `${describeEndpoint(client)} is unreachable (${role}: ${reason}); retrying`,
+    );
   };
-  const onError = (error: Error) => wentAway(error.message || error.name);
+  const onError = (error: Error) => {
+    lastErrors.set(client, error.message || error.name);
+    wentAway(error.message || error.name);
+  };
   const onClose = () => {
     if (wasReady) {
       wentAway('connection closed');
     }
   };
   const onReady = () => {
+    lastErrors.delete(client);
     wasReady = true;
     if (!down) {
       return;
@@ -40,4 +48,17 @@ export function watchConnection(client: Redis | Cluster, logger: Logger, role: s
     client.off('close', onClose);
     client.off('ready', onReady);
   };
+}
+
+/** The last error each watched connection reported, until it is ready again (for /health). */
+const lastErrors = new WeakMap<object, string>();
+
+/** The error a watched connection last reported while it has not been ready since, if any. */
+export function lastConnectionError(client: Redis | Cluster): string | undefined {
+  return lastErrors.get(client);
+}
+
+/** Whether Redis refused the credentials (a wrong password or user, or none where one is needed). */
+export function authenticationFailure(reason: string | undefined): boolean {
+  return /^(WRONGPASS|NOAUTH|NOPERM)|invalid (username-password pair|password)/i.test(reason ?? '');
 }
