@@ -17,7 +17,7 @@ export const sessionParamFactory = (
 /** Why a handler asking for `@Session()` has none, and what to add. */
 function whatIsMissing(context: ExecutionContext): string {
   if (context.getType() === 'ws') {
-    return '@Session() in a WebSocket gateway found no session for this message: add @UseGuards(SessionLoadGuard) to the gateway or to the handler (it loads the handshake\'s session for each message)';
+    return "@Session() in a WebSocket gateway found no session for this message: add @UseGuards(SessionLoadGuard) to the gateway or to the handler (it loads the handshake's session for each message)";
   }
   return "@Session() found no session on this request: import ClusterSessionModule.forRoot(...) (or forRootAsync) in the application's root module, which loads the session for every route; @Session() is this package's decorator, and needs that module";
 }
