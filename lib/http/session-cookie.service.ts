@@ -76,7 +76,7 @@ export class SessionCookieService {
     // a persistent cookie: Max-Age for current browsers, Expires for old ones
     return stringifySetCookie(name, value, {
       ...attributes,
-      maxAge: Math.floor(action.maxAge / 1_000),
+      maxAge: Math.ceil(action.maxAge / 1_000),
       expires: new Date(Date.now() + action.maxAge),
     });
   }

@@ -191,6 +191,11 @@ describe('resolveOptions', () => {
       /cookie: got 4\d{3} bytes at most; expected a name, path and domain short enough/,
     ],
     [
+      '#25 review: a __Host- prefix in another case is checked too (browsers ignore the case)',
+      { secret, cookie: { name: '__HOST-sid', secure: true, domain: 'example.com' } },
+      /cookie.domain: got "example.com"; expected no domain for a cookie named __HOST-sid/,
+    ],
+    [
       '#25 a cookie domain with a port (every Set-Cookie would fail)',
       { secret, cookie: { domain: 'localhost:3000' } },
       /cookie.domain: got "localhost:3000"; expected a domain name, such as "example.com"/,

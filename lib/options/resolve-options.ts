@@ -152,10 +152,12 @@ function checkCookiePrefix({
   if (sameSite === 'none') {
     check(secure === true, ['cookie.secure', secure, 'true with cookie.sameSite "none"']);
   }
-  if (name.startsWith('__Host-') || name.startsWith('__Secure-')) {
+  // browsers match the prefixes whatever their case
+  const prefix = name.toLowerCase();
+  if (prefix.startsWith('__host-') || prefix.startsWith('__secure-')) {
     check(secure === true, ['cookie.secure', secure, `true for a cookie named ${name}`]);
   }
-  if (name.startsWith('__Host-')) {
+  if (prefix.startsWith('__host-')) {
     check(path === '/', ['cookie.path', path, `"/" for a cookie named ${name}`]);
     check(domain === undefined, ['cookie.domain', domain, `no domain for a cookie named ${name}`]);
   }

@@ -12,6 +12,8 @@ interface CookieLifetime {
   setLifetime(maxAge: number | undefined): void;
   /** Ends the session with this response, and expires its cookie. */
   expire(): void;
+  /** Whether `expire()` was asked (and not taken back by a lifetime set since). */
+  expiring(): boolean;
   /** The longest a cookie may live: `absoluteTimeout` (a session never outlives it), ms. */
   longest(): number;
   /** When the session ends whatever happens (its absolute deadline), epoch ms. */
@@ -37,36 +39,46 @@ export class SessionCookie {
   get path(): string {
     return this.options.path;
   }
-  set path(_: string) {
-    refuse('path');
+  set path(value: string) {
+    if (value !== this.options.path) {
+      refuse('path');
+    }
   }
 
   get domain(): string | undefined {
     return this.options.domain;
   }
-  set domain(_: string | undefined) {
-    refuse('domain');
+  set domain(value: string | undefined) {
+    if (value !== this.options.domain) {
+      refuse('domain');
+    }
   }
 
   get httpOnly(): boolean {
     return this.options.httpOnly;
   }
-  set httpOnly(_: boolean) {
-    refuse('httpOnly');
+  set httpOnly(value: boolean) {
+    if (value !== this.options.httpOnly) {
+      refuse('httpOnly');
+    }
   }
 
   get secure(): boolean | 'auto' {
     return this.options.secure;
   }
-  set secure(_: boolean | 'auto') {
-    refuse('secure');
+  set secure(value: boolean | 'auto') {
+    if (value !== this.options.secure) {
+      refuse('secure');
+    }
   }
 
   get sameSite(): 'lax' | 'strict' | 'none' {
     return this.options.sameSite;
   }
-  set sameSite(_: 'lax' | 'strict' | 'none') {
-    refuse('sameSite');
+  set sameSite(value: 'lax' | 'strict' | 'none') {
+    if (value !== this.options.sameSite) {
+      refuse('sameSite');
+    }
   }
 
   /** The lifetime the cookie gets: the one set, but never past `absoluteTimeout`. */
@@ -75,21 +87,34 @@ export class SessionCookie {
     return lifetime === undefined ? null : Math.min(lifetime, this.session.longest());
   }
 
+  /** Read back, not set (express-session code that copies a cookie back assigns it): ignored. */
+  set originalMaxAge(_: number | null) {}
+
   get expires(): Date | null {
     const lifetime = this.session.lifetime();
     if (lifetime === undefined) {
       return null;
     }
+    if (this.session.expiring()) {
+      return new Date();
+    }
     const expires = this.session.expiresAt() || Date.now() + lifetime;
     return new Date(Math.min(expires, this.session.absoluteDeadline()));
   }
 
-  /** A `Date` (a persistent cookie until then), or `null`/`false`/`undefined` (back to the option). */
-  set expires(date: Date | null | false | undefined) {
-    this.maxAge = date instanceof Date ? date.getTime() - Date.now() : null;
+  /**
+   * A `Date` (or a date string, as a JSON copy of the cookie has it): a persistent cookie until
+   * then; `null`/`false`/`undefined`: back to the option.
+   */
+  set expires(date: Date | string | null | false | undefined) {
+    const at = typeof date === 'string' ? new Date(date) : date;
+    this.maxAge = at instanceof Date ? at.getTime() - Date.now() : null;
   }
 
   get maxAge(): number | null {
+    if (this.session.expiring()) {
+      return 0;
+    }
     const expires = this.expires;
     return expires === null ? null : Math.max(0, expires.getTime() - Date.now());
   }
@@ -99,17 +124,19 @@ export class SessionCookie {
       this.session.setLifetime(undefined);
       return;
     }
-    if (typeof maxAge === 'number' && maxAge <= 0) {
+    if (typeof maxAge !== 'number' || Number.isNaN(maxAge)) {
+      throw new InvalidSessionDataError(
+        'cookie.maxAge',
+        `a cookie lifetime is a number of ms (0 or less: expire it now), got ${String(maxAge)}`,
+      );
+    }
+    // under a second: expires now (a browser would drop it within the second anyway)
+    if (maxAge < 1_000) {
       this.session.expire(); // express-session: the cookie expires now
       return;
     }
-    if (typeof maxAge !== 'number' || !(maxAge >= 1) || maxAge > LONGEST_COOKIE) {
-      throw new InvalidSessionDataError(
-        'cookie.maxAge',
-        `a cookie lifetime must be from 1 ms to 400 days, or 0 to expire it now; got ${String(maxAge)}`,
-      );
-    }
-    this.session.setLifetime(Math.round(maxAge));
+    // "forever" (a lifetime of years): as long as a cookie may live, and then absoluteTimeout
+    this.session.setLifetime(Math.round(Math.min(maxAge, LONGEST_COOKIE)));
   }
 
   /** `console.log(req.session.cookie)`: the cookie, not the session behind it. */

@@ -174,13 +174,19 @@ export class SessionHandle<T extends object = SessionData> {
   get cookie(): SessionCookie {
     this.sessionCookie ??= new SessionCookie(this.options.cookie, {
       lifetime: () => this.lifetime(),
-      expiresAt: () => this.loaded().expiresAt,
+      // a lifetime set by this request counts from now, not from the stored deadline
+      expiresAt: () => {
+        const session = this.loaded();
+        return session.maxAge === session.storedState.maxAge ? session.expiresAt : 0;
+      },
       setLifetime: (maxAge) => {
+        this.expireRequested = false; // taken back
         this.loaded().maxAge = maxAge;
       },
       expire: () => {
         this.expireRequested = true;
       },
+      expiring: () => this.expireRequested,
       longest: () => this.options.absoluteTimeout,
       absoluteDeadline: () => {
         const session = this.loaded();
@@ -279,6 +285,7 @@ export class SessionHandle<T extends object = SessionData> {
   private async move({ fresh = false, keep = [] }: RegenerateOptions): Promise<void> {
     const session = this.loaded();
     this.regenerated = true;
+    this.expireRequested = false; // the new session gets a cookie of its own
     if (fresh) {
       // express-session's: a new, empty session (but the keys asked for); the old one destroyed
       const data = session.data as SessionData;

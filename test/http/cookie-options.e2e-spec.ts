@@ -31,6 +31,31 @@ class CookieAttributeController {
     return { originalMaxAge: req.session.cookie.originalMaxAge, maxAge: req.session.cookie.maxAge };
   }
 
+  /** Review: an expiry taken back, an expiry before a login, a lifetime read back. */
+  @Get('review')
+  async review(@Req() req: any) {
+    const step = String(req.query.step);
+    if (step === 'taken-back') {
+      req.session.cookie.maxAge = 0;
+      req.session.cookie.maxAge = 3_600_000;
+    } else if (step === 'then-login') {
+      req.session.cookie.maxAge = 0;
+      await new Promise<void>((resolve, reject) =>
+        req.session.regenerate((error: unknown) => (error ? reject(error) : resolve())),
+      );
+      req.session.username = 'newuser';
+    } else if (step === 'forever') {
+      req.session.cookie.expires = new Date(Date.now() + 500 * 86_400_000);
+    } else if (step === 'copy-back') {
+      Object.assign(req.session.cookie, JSON.parse(JSON.stringify(req.session.cookie)));
+    } else if (step === 'read-back') {
+      req.session.cookie.maxAge = 72_000_000;
+    } else if (step === 'half-second') {
+      req.session.cookie.maxAge = 500;
+    }
+    return { maxAge: req.session.cookie.maxAge, originalMaxAge: req.session.cookie.originalMaxAge };
+  }
+
   /** express-session's way to end a session's cookie now. */
   @Get('expire')
   expire(@Req() req: any) {
@@ -97,6 +122,55 @@ describe.each<Platform>(['express', 'fastify'])('#25 cookie options on %s', (pla
     const old = new HttpClient(url);
     old.cookie = cookie;
     expect((await old.get('/me')).status).toBe(401);
+  });
+
+  describe('review of the cookie changes', () => {
+    async function loggedIn(): Promise<HttpClient> {
+      const client = new HttpClient(url);
+      expect((await client.post('/login', { username: 'rev' })).status).toBe(201);
+      return client;
+    }
+
+    it('an expiry taken back (maxAge = 0, then a lifetime) keeps the session, with that lifetime', async () => {
+      const client = await loggedIn();
+      const response = await client.get('/cookie/review?step=taken-back');
+      expect(response.json.maxAge).toBeGreaterThan(3_590_000);
+      expect(response.setCookies.join()).toMatch(/Max-Age=3600/);
+      expect((await client.get('/me')).status).toBe(200);
+    });
+
+    it('an expiry asked before regenerate() ends the old session, not the new one', async () => {
+      const client = await loggedIn();
+      await client.get('/cookie/review?step=then-login');
+      expect((await client.get('/me')).json).toMatchObject({ username: 'newuser' });
+    });
+
+    it('a lifetime set in the request reads back from now, and 0 reads back 0', async () => {
+      const client = await loggedIn();
+      const set = await client.get('/cookie/review?step=read-back');
+      expect(set.json.maxAge).toBeGreaterThan(71_990_000);
+      const expired = await client.get('/cookie/expire');
+      expect(expired.status).toBe(200);
+    });
+
+    it('"forever" idioms and a copied-back cookie are not errors', async () => {
+      const client = await loggedIn();
+      const forever = await client.get('/cookie/review?step=forever');
+      expect(forever.status).toBe(200);
+      expect(forever.json.originalMaxAge).toBe(86_400_000); // absoluteTimeout here
+      const copied = await client.get('/cookie/review?step=copy-back');
+      expect(copied.status).toBe(200);
+      expect((await client.get('/me')).status).toBe(200);
+    });
+
+    it('a lifetime under a second expires the cookie now, rather than send Max-Age=0 and store the session', async () => {
+      const client = await loggedIn();
+      const response = await client.get('/cookie/review?step=half-second');
+      expect(response.json.maxAge).toBe(0);
+      expect(response.setCookies).toEqual([
+        expect.stringMatching(/^sid=; .*Expires=Thu, 01 Jan 1970/),
+      ]);
+    });
   });
 
   it.each(['secure', 'domain', 'path', 'sameSite', 'httpOnly'])(
