@@ -21,6 +21,27 @@ describe('MessageAuthenticator', () => {
       ]),
     );
 
+  it('ncs3 during a rotation: one MAC per secret; any valid one verifies, nothing malformed does', () => {
+    const OTHER = 'another-secret-that-is-at-least-32-chars';
+    const body = 'ncs3|n||0|node-a|abababababababab|7|1700000000123|';
+    const both = new MessageAuthenticator([OTHER, SECRET], SCOPE).sign(body);
+    expect(both.split(',')).toHaveLength(2);
+    // a node with only one of the two secrets verifies it
+    expect(auth.verify(body, both)).toBe(true);
+    expect(new MessageAuthenticator([OTHER], SCOPE).verify(body, both)).toBe(true);
+    // a valid MAC with anything malformed beside it is not the message the sender signed
+    const mine = auth.sign(body);
+    for (const tampered of [
+      `${mine},`,
+      `${mine},zz`,
+      `,${mine}`,
+      `${mine},${mine.toUpperCase()}`,
+    ]) {
+      expect(auth.verify(body, tampered)).toBe(false);
+    }
+    expect(auth.verify(body, Array(9).fill(mine).join(','))).toBe(false); // at most 8
+  });
+
   it('ncs2: the nested construction over the hex inner digest, as the Lua script computes it', () => {
     const message = body('ncs2');
     expect(auth.verify(message, scriptMac(message))).toBe(true);

@@ -58,13 +58,15 @@ export class MessageAuthenticator {
   verify(body: string, macs: string): boolean {
     const length = body.startsWith('ncs3|') ? 32 : 40;
     const given = length === 32 ? macs.split(',', MAX_MACS + 1) : [macs];
-    if (given.length > MAX_MACS) {
+    // every entry well formed (a message is as its sender wrote it, or not at all); one valid
+    // under one of this node's secrets (the others are secrets this node does not have)
+    if (
+      given.length > MAX_MACS ||
+      !given.every((macHex) => macHex.length === length && /^[0-9a-f]+$/.test(macHex))
+    ) {
       return false;
     }
     return given.some((macHex) => {
-      if (macHex.length !== length || !/^[0-9a-f]+$/.test(macHex)) {
-        return false;
-      }
       const bytes = Buffer.from(macHex, 'hex');
       return this.keys.some((key) => timingSafeEqual(mac(body, key), bytes));
     });
