@@ -4,6 +4,7 @@ import { LocalCache } from './cache/local-cache';
 import { CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
 import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
+import { ClusterSessionError } from './errors/cluster-session.error';
 import { ClusterCoordinator } from './cluster/cluster-coordinator';
 import { ClusterSessionHealthIndicator } from './health/cluster-session.health';
 import { SessionCommitter } from './http/session-committer.service';
@@ -15,12 +16,27 @@ import type { ClusterSessionOptions } from './options/cluster-session-options.in
 import { resolveOptions } from './options/resolve-options';
 import { SessionStore } from './store/session-store';
 
+const IMPORTED_WITHOUT_OPTIONS =
+  'ClusterSessionModule is imported without options (imports: [ClusterSessionModule]). ' +
+  'Register it once, in the root module, with ClusterSessionModule.forRoot({ secret, redis }) or ' +
+  'forRootAsync({ ... }), and import it nowhere else: @Session() then works in every module; to ' +
+  'inject SessionStore (or ClusterCoordinator, LocalCache, ClusterSessionHealthIndicator) in a ' +
+  'feature module, pass isGlobal: true to forRoot/forRootAsync, or re-export the registered ' +
+  'module from a module of your own';
+
 /** What the module provides and exports (besides the global guard and filter). */
 export const EXPORTED_PROVIDERS: Provider[] = [
   {
     provide: CLUSTER_SESSION_OPTIONS,
-    useFactory: (options: ClusterSessionOptions) => resolveOptions(options),
-    inject: [CLUSTER_SESSION_MODULE_OPTIONS],
+    useFactory: (options: ClusterSessionOptions | undefined) => {
+      if (options === undefined) {
+        throw new ClusterSessionError(IMPORTED_WITHOUT_OPTIONS);
+      }
+      return resolveOptions(options);
+    },
+    // optional: the class imported as is (`imports: [ClusterSessionModule]`) has no options, and
+    // gets an error that says what to write instead of Nest's "can't resolve dependencies"
+    inject: [{ token: CLUSTER_SESSION_MODULE_OPTIONS, optional: true }],
   },
   {
     provide: ClusterSessionRuntime,

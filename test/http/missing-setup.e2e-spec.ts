@@ -1,6 +1,8 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Session, type SessionHandle } from '../../lib';
+import { ClusterSessionModule, Session, SessionStore, type SessionHandle } from '../../lib';
+import { RedisServer } from '../../sample/support/redis-server';
+import { TEST_SECRET } from '../support/cluster-fixture';
 import { logsOf } from '../support/logs';
 
 @Controller()
@@ -32,5 +34,77 @@ describe('#25 errors that say what to add', () => {
     } finally {
       await app.close();
     }
+  });
+
+  describe('SessionStore in a feature module', () => {
+    let server: RedisServer;
+
+    beforeAll(async () => {
+      server = await RedisServer.start();
+    });
+
+    afterAll(async () => {
+      await server.dispose();
+    });
+
+    @Controller()
+    class DevicesController {
+      constructor(private readonly sessions: SessionStore) {}
+
+      @Get('devices')
+      async devices() {
+        return { sessions: await this.sessions.listForUser('nobody') };
+      }
+    }
+
+    it('imports: [ClusterSessionModule] (the class, no options): the error says to register it once with forRoot and isGlobal', async () => {
+      @Module({ imports: [ClusterSessionModule], controllers: [DevicesController] })
+      class DevicesModule {}
+      @Module({
+        imports: [
+          ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url }),
+          DevicesModule,
+        ],
+      })
+      class AppModule {}
+
+      const failure = await NestFactory.create(AppModule, {
+        logger: false,
+        abortOnError: false,
+      }).then(
+        async (app) => {
+          await app.close();
+          return undefined;
+        },
+        (error: Error) => error,
+      );
+      expect(failure?.message).toMatch(
+        /^ClusterSessionModule is imported without options \(imports: \[ClusterSessionModule\]\)\. Register it once, in the root module, with ClusterSessionModule\.forRoot/,
+      );
+      expect(failure?.message).toMatch(/pass isGlobal: true/);
+      expect(failure?.message).not.toMatch(/CLUSTER_SESSION_MODULE_OPTIONS/);
+    });
+
+    it('isGlobal: true: a feature module that imports nothing injects SessionStore', async () => {
+      @Module({ controllers: [DevicesController] })
+      class DevicesModule {}
+      @Module({
+        imports: [
+          ClusterSessionModule.forRoot({ secret: TEST_SECRET, redis: server.url, isGlobal: true }),
+          DevicesModule,
+        ],
+      })
+      class AppModule {}
+
+      const app = await NestFactory.create(AppModule, { logger: false });
+      await app.listen(0, '127.0.0.1');
+      try {
+        const response = await fetch(`${await app.getUrl()}/devices`);
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ sessions: [] });
+      } finally {
+        await app.close();
+      }
+    });
   });
 });
