@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { ClusterSessionError } from '../errors/cluster-session.error';
-import type { SessionData } from './session-data.interface';
+import type { AnySessionData, AppSessionData } from './session-data.interface';
 import type { SessionCookie } from './session-cookie';
 import { SessionHandle } from './session-handle';
 
@@ -33,7 +33,7 @@ export interface ExpressSessionApi {
  *
  * @publicApi
  */
-export type ExpressSessionView<T extends object = SessionData> = T &
+export type ExpressSessionView<T extends object = AppSessionData> = T &
   ExpressSessionApi &
   Pick<SessionHandle<T>, 'get' | 'set' | 'unset' | 'setUser' | 'load' | 'isNew' | 'isModified'>;
 
@@ -73,9 +73,9 @@ interface Target {
   /** Functions handed out, one per name, so `req.session.save === req.session.save`. */
   methods?: Map<string, unknown>;
   /** After an express-style regenerate, this (old) `req.session` reads the data it had then. */
-  detached?: SessionData;
+  detached?: AnySessionData;
   /** `req.session.data`, handed out once. */
-  data?: SessionData;
+  data?: AnySessionData;
 }
 
 const BINDING = Symbol('clusterSession.binding');
@@ -95,12 +95,12 @@ const SNAPSHOT = Symbol('clusterSession.snapshot');
  * calls it with the proxy as `this` (the snapshot comes through the get trap), or the target.
  */
 const TARGET_PROTOTYPE = {
-  [inspect.custom](this: Target & { [SNAPSHOT]?: SessionData }) {
+  [inspect.custom](this: Target & { [SNAPSHOT]?: AnySessionData }) {
     return this[SNAPSHOT] ?? snapshotOf(this);
   },
 };
 
-function snapshotOf(target: Target): SessionData {
+function snapshotOf(target: Target): AnySessionData {
   const binding = BINDINGS.get(target);
   if (!binding) {
     return {};
@@ -207,7 +207,7 @@ const TRAPS: ProxyHandler<Target> = {
   },
 };
 
-function dataOf(target: Target): SessionData {
+function dataOf(target: Target): AnySessionData {
   return target.detached ?? BINDINGS.get(target)!.handle.data;
 }
 
@@ -216,7 +216,7 @@ function dataOf(target: Target): SessionData {
  * as @fastify/secure-session's `session.data()`: @fastify/passport with `clearSessionOnLogin:
  * false` copies the data through it before regenerating, and would otherwise lose it.
  */
-function callableData(target: Target): SessionData {
+function callableData(target: Target): AnySessionData {
   const data = () => dataOf(target);
   return new Proxy(data, {
     apply: () => dataOf(target),
@@ -235,7 +235,7 @@ function callableData(target: Target): SessionData {
     },
     set: (_, key, value) => Reflect.set(dataOf(target), key, value),
     deleteProperty: (_, key) => Reflect.deleteProperty(dataOf(target), key),
-  }) as unknown as SessionData;
+  }) as unknown as AnySessionData;
 }
 
 function apiMethod(

@@ -1,6 +1,6 @@
 import { deepFreeze } from '../cache/deep-freeze.util';
 import { ClusterSessionError } from '../errors/cluster-session.error';
-import type { SessionData } from './session-data.interface';
+import type { AppSessionData } from './session-data.interface';
 import type { SessionHandle } from './session-handle';
 
 /** What changes a session: refused on a read-only one. */
@@ -32,7 +32,7 @@ function refuse(what: string): never {
  * are a deep-frozen copy; the methods that would change the session, and the cookie's setters,
  * throw.
  */
-export function readOnlySession<T extends object = SessionData>(
+export function readOnlySession<T extends object = AppSessionData>(
   handle: SessionHandle<T>,
 ): SessionHandle<T> {
   const data = deepFreeze(structuredClone(handle.data)) as T;

@@ -1,6 +1,6 @@
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import type { Session } from './session';
-import type { SessionData } from './session-data.interface';
+import type { AnySessionData } from './session-data.interface';
 
 /**
  * What a request changed in its session, measured against what it was read with (the stored
@@ -16,7 +16,7 @@ export function hasChanges(session: Session<object>): boolean {
   const baseline = session.storedState.fields;
   let kept = 0;
   for (const key of Object.keys(session.data)) {
-    const json = serializeValue(key, (session.data as SessionData)[key]);
+    const json = serializeValue(key, (session.data as AnySessionData)[key]);
     if (json === undefined) {
       continue;
     }
@@ -36,10 +36,10 @@ export function hasChanges(session: Session<object>): boolean {
  */
 export function applyChanges<T extends object>(from: Session<T>, to: Session<T>): Session<T> {
   const baseline = from.storedState.fields;
-  const data = to.data as SessionData;
+  const data = to.data as AnySessionData;
   const kept = new Set<string>();
   for (const key of Object.keys(from.data)) {
-    const value = (from.data as SessionData)[key];
+    const value = (from.data as AnySessionData)[key];
     const json = serializeValue(key, value);
     if (json === undefined) {
       continue;

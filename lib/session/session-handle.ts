@@ -3,7 +3,7 @@ import { planCommit, type CommitPlan } from './commit-plan';
 import { Session } from './session';
 import { applyChanges, hasChanges } from './session-changes';
 import type { SessionCookieValue } from './session-cookie.signer';
-import type { SessionData } from './session-data.interface';
+import type { AnySessionData, AppSessionData } from './session-data.interface';
 import type { SessionSource } from './session-source.interface';
 import { generateSessionId } from './session-id.util';
 import { SessionCookie } from './session-cookie';
@@ -36,7 +36,7 @@ export type SessionHandleOptions = Pick<
  *
  * @publicApi
  */
-export class SessionHandle<T extends object = SessionData> {
+export class SessionHandle<T extends object = AppSessionData> {
   private session?: Session<T>;
   private loading?: Promise<void>;
   private loadError?: unknown;
@@ -288,8 +288,8 @@ export class SessionHandle<T extends object = SessionData> {
     this.expireRequested = false; // the new session gets a cookie of its own
     if (fresh) {
       // express-session's: a new, empty session (but the keys asked for); the old one destroyed
-      const data = session.data as SessionData;
-      const kept: SessionData = {};
+      const data = session.data as AnySessionData;
+      const kept: AnySessionData = {};
       for (const key of keep) {
         if (Object.prototype.hasOwnProperty.call(data, key)) {
           kept[key] = data[key];

@@ -1,4 +1,4 @@
-import type { SessionData } from './session-data.interface';
+import type { AppSessionData } from './session-data.interface';
 
 /** Stored state of a session as last read from or written to Redis. */
 export interface SessionState {
@@ -78,7 +78,7 @@ const NEW_SESSION: SessionState = {
  *
  * @publicApi
  */
-export class Session<T extends object = SessionData> {
+export class Session<T extends object = AppSessionData> {
   /** Owner of the session, kept in the per-user index; set it with `setUser`. */
   userId: string | null;
   /** Its own cookie lifetime, ms, overriding the `cookie.maxAge` option; `undefined`: none. */

@@ -5,7 +5,7 @@ import type { LocalCache } from '../cache/local-cache';
 import type { ClusterCoordinator } from '../cluster/cluster-coordinator';
 import type { ClusterEvent } from '../cluster/cluster-stats.interface';
 import type { Session } from '../session/session';
-import type { SessionData } from '../session/session-data.interface';
+import type { AnySessionData } from '../session/session-data.interface';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
@@ -55,7 +55,7 @@ const DESTROYED = Number.POSITIVE_INFINITY;
  * before the reply cancels the fill (G3), and a reply older than the newest version seen is not
  * cached. Each caller gets its own `Session`, parsed from the frozen snapshot.
  */
-export class ClusteredRedisStore<T extends object = SessionData> extends RedisSessionStore<T> {
+export class ClusteredRedisStore<T extends object = AnySessionData> extends RedisSessionStore<T> {
   private readonly reservations = new Map<string, Reservation>();
   /** Touches in flight per id: concurrent requests on one session share one. */
   private readonly touching = new Map<string, Promise<boolean>>();

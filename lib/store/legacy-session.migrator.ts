@@ -9,7 +9,7 @@ import { SessionCommands } from '../redis/session-commands';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
 import { userEndedKey } from './session-keys';
 import { Session } from '../session/session';
-import type { SessionData } from '../session/session-data.interface';
+import type { AnySessionData } from '../session/session-data.interface';
 import { generateSessionId, sessionRef } from '../session/session-id.util';
 import type { SessionStore } from './session-store';
 
@@ -143,7 +143,7 @@ export class LegacySessionMigrator {
   }
 
   /** `userOf`'s answer as an owner: a string of 1 to 256 characters (a number becomes one), or none. */
-  private ownerOf(legacyId: string, data: SessionData): string | null {
+  private ownerOf(legacyId: string, data: AnySessionData): string | null {
     const owner: unknown = this.options.userOf(data);
     const id = typeof owner === 'number' && Number.isFinite(owner) ? String(owner) : owner;
     if (typeof id === 'string' && id.length > 0 && id.length <= 256) {
@@ -203,7 +203,7 @@ export class LegacySessionMigrator {
     legacyId: string,
     value: string,
   ):
-    | { json: object; data: SessionData; maxAge?: number; activeAt?: number }
+    | { json: object; data: AnySessionData; maxAge?: number; activeAt?: number }
     | { movedTo: string }
     | null {
     if (value.startsWith(OLD_MARKER)) {
@@ -238,7 +238,7 @@ export class LegacySessionMigrator {
     if (target !== null) {
       return { movedTo: target };
     }
-    const data: SessionData = {};
+    const data: AnySessionData = {};
     for (const [key, entry] of Object.entries(rest)) {
       if (key !== '__proto__') {
         data[key] = entry;

@@ -17,7 +17,7 @@ import { OPS_KEPT } from '../redis/scripts/prelude.lua';
 import { LostReplies, ReplyLostError } from '../redis/lost-replies';
 import type { Operation } from '../redis/operation';
 import { Session, wallGap, type RedisClock } from '../session/session';
-import type { SessionData } from '../session/session-data.interface';
+import type { AnySessionData } from '../session/session-data.interface';
 import {
   generateSessionId,
   generateSessionIdLike,
@@ -76,7 +76,7 @@ const MAX_REPORTED = 1_000;
  * Sessions in Redis, without a local cache: one hash per session, every write one Lua script.
  * The connection is owned by the caller (the module opens and closes it).
  */
-export class RedisSessionStore<T extends object = SessionData> extends SessionStore<T> {
+export class RedisSessionStore<T extends object = AnySessionData> extends SessionStore<T> {
   protected readonly commands: SessionCommands;
   protected readonly cipher: FieldCipher | null;
   private readonly lostReplies: LostReplies;

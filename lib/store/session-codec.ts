@@ -1,7 +1,7 @@
 import { DATA_FIELD_PREFIX, serializeValue } from '../session/session-changes';
 import { SessionTooLargeError } from '../errors/session-too-large.error';
 import { Session, wallGap, type SessionState } from '../session/session';
-import type { SessionData } from '../session/session-data.interface';
+import type { AnySessionData } from '../session/session-data.interface';
 
 export interface SessionDelta {
   /** `[hash field, JSON]` of the keys that changed. */
@@ -22,7 +22,7 @@ export function encodeDelta(session: Session<object>, maxBytes: number): Session
   const set: [string, string][] = [];
   let bytes = 0;
   for (const key of Object.keys(session.data)) {
-    const json = serializeValue(key, (session.data as SessionData)[key]);
+    const json = serializeValue(key, (session.data as AnySessionData)[key]);
     if (json === undefined) {
       continue;
     }
@@ -144,7 +144,7 @@ export function decodeSnapshot(
 
 /** A new `Session` with its own data, parsed from a (validated) snapshot. */
 export function toSession<T extends object>(id: string, snapshot: SessionSnapshot): Session<T> {
-  const data: SessionData = {};
+  const data: AnySessionData = {};
   for (const [field, json] of snapshot.fields) {
     const key = field.slice(DATA_FIELD_PREFIX.length);
     if (key !== '__proto__') {

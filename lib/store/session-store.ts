@@ -1,6 +1,6 @@
 import type { CacheStats } from '../cache/local-cache.interface';
 import type { Session } from '../session/session';
-import type { SessionData } from '../session/session-data.interface';
+import type { AppSessionData } from '../session/session-data.interface';
 
 export interface GetSessionOptions {
   /** Serve nothing older than this version from a cache (0: no constraint). */
@@ -14,7 +14,7 @@ export interface GetSessionOptions {
  *
  * @publicApi
  */
-export abstract class SessionStore<T extends object = SessionData> {
+export abstract class SessionStore<T extends object = AppSessionData> {
   /** Creates and stores a new session now (unlike the HTTP layer, which saves only when changed). */
   abstract create(data?: T): Promise<Session<T>>;
 

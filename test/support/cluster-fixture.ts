@@ -4,7 +4,7 @@ import type { MessageAuthenticator } from '../../lib/cluster/message-auth';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../../lib/options/resolve-options';
 import type { Session } from '../../lib/session/session';
-import type { SessionData } from '../../lib/session/session-data.interface';
+import type { AnySessionData } from '../../lib/session/session-data.interface';
 import { SessionHandle } from '../../lib/session/session-handle';
 import type { SessionStore } from '../../lib/store/session-store';
 import { waitFor } from '../../sample/support/wait-for';
@@ -63,7 +63,7 @@ export function received(node: ClusterSessionRuntime, before: number, count = 1)
 }
 
 /** The session handle a request on `node` gets for a client holding `cookie` (none: null). */
-export function requestOn<T extends SessionData = SessionData>(
+export function requestOn<T extends AnySessionData = AnySessionData>(
   node: ClusterSessionRuntime,
   cookie: { id: string; version: number } | null,
 ): SessionHandle<T> {

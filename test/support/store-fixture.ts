@@ -8,7 +8,7 @@ import {
   RedisSessionStore,
   type RedisSessionStoreOptions,
 } from '../../lib/store/redis-session.store';
-import type { SessionData } from '../../lib/session/session-data.interface';
+import type { AnySessionData } from '../../lib/session/session-data.interface';
 import type { RedisServer } from '../../sample/support/redis-server';
 
 export const STORE_DEFAULTS: RedisSessionStoreOptions = {
@@ -19,14 +19,14 @@ export const STORE_DEFAULTS: RedisSessionStoreOptions = {
   maxSessionBytes: 65_536,
 };
 
-export interface StoreFixture<T extends SessionData> {
+export interface StoreFixture<T extends AnySessionData> {
   store: RedisSessionStore<T>;
   redis: Redis;
   close(): Promise<void>;
 }
 
 /** A RedisSessionStore on its own connection (created by the module's own factory) to `server`. */
-export async function openStore<T extends SessionData = SessionData>(
+export async function openStore<T extends AnySessionData = AnySessionData>(
   server: RedisServer,
   options: Partial<RedisSessionStoreOptions> = {},
 ): Promise<StoreFixture<T>> {
