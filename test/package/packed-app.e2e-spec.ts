@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,7 +46,6 @@ const APP_DEPENDENCIES = [
   'passport-local',
   'connect-flash',
   'csrf-sync',
-  'typescript',
   '@types/node',
   '@types/express',
   '@types/express-session',
@@ -52,31 +59,122 @@ const APP_DEPENDENCIES = [
  */
 const ESM_APP = Number(tested('@nestjs/core').split('.')[0]) >= 12;
 
-/** The tsconfig `nest new` generates (the same compiler settings for both kinds), made fully strict. */
-const NEST_NEW_TSCONFIG = {
-  compilerOptions: {
-    module: 'nodenext',
-    moduleResolution: 'nodenext',
-    resolvePackageJsonExports: true,
-    esModuleInterop: true,
-    isolatedModules: true,
-    declaration: true,
-    removeComments: true,
-    emitDecoratorMetadata: true,
-    experimentalDecorators: true,
-    allowSyntheticDefaultImports: true,
-    target: 'ES2023',
-    sourceMap: true,
-    outDir: './dist',
-    rootDir: './src',
-    incremental: true,
-    skipLibCheck: true,
-    strict: true,
-    forceConsistentCasingInFileNames: true,
-    noFallthroughCasesInSwitch: false,
-  },
-  include: ['src'],
-};
+/**
+ * What `nest new` generates (strict and with tests, its defaults): the tsconfig.json and
+ * tsconfig.build.json of @nestjs/schematics 11.1.0 (`application/files/ts`) on NestJS 11, of
+ * 12.0.17 (`application/files/ts-esm`) on NestJS 12, and the TypeScript (and, on 12, Vitest:
+ * its `types` names `vitest/globals`) their package.json asks for.
+ */
+const NEST_NEW = ESM_APP
+  ? {
+      tsconfig: {
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          resolvePackageJsonExports: true,
+          esModuleInterop: true,
+          isolatedModules: true,
+          declaration: true,
+          removeComments: true,
+          emitDecoratorMetadata: true,
+          experimentalDecorators: true,
+          allowSyntheticDefaultImports: true,
+          target: 'ES2023',
+          sourceMap: true,
+          outDir: './dist',
+          rootDir: '.',
+          incremental: true,
+          skipLibCheck: true,
+          strict: true,
+          strictPropertyInitialization: false,
+          types: ['vitest/globals', 'node'],
+        },
+      } as TsConfig,
+      tsconfigBuild: {
+        extends: './tsconfig.json',
+        compilerOptions: { rootDir: './src' },
+        include: ['src'],
+        exclude: ['node_modules', 'test', 'dist', '**/*.spec.ts'],
+      },
+      devDependencies: { typescript: '6.0.3', vitest: '4.1.12' },
+    }
+  : {
+      tsconfig: {
+        compilerOptions: {
+          module: 'nodenext',
+          moduleResolution: 'nodenext',
+          resolvePackageJsonExports: true,
+          esModuleInterop: true,
+          isolatedModules: true,
+          declaration: true,
+          removeComments: true,
+          emitDecoratorMetadata: true,
+          experimentalDecorators: true,
+          allowSyntheticDefaultImports: true,
+          target: 'ES2023',
+          sourceMap: true,
+          outDir: './dist',
+          baseUrl: './',
+          incremental: true,
+          skipLibCheck: true,
+          strictNullChecks: true,
+          forceConsistentCasingInFileNames: true,
+          noImplicitAny: true,
+          strictBindCallApply: true,
+          noFallthroughCasesInSwitch: true,
+        },
+      } as TsConfig,
+      tsconfigBuild: {
+        extends: './tsconfig.json',
+        exclude: ['node_modules', 'test', 'dist', '**/*spec.ts'],
+      },
+      devDependencies: { typescript: tested('typescript') },
+    };
+
+interface TsConfig {
+  compilerOptions: Record<string, unknown> & { types?: string[] };
+}
+
+/**
+ * What the README tells a user to do to a generated tsconfig.json: its `tsconfig.json` block's
+ * `types`, added to the list when the generated file has one.
+ */
+function withReadmeAdvice(tsconfig: TsConfig, readme: string): TsConfig {
+  const block = /`tsconfig\.json`[^\n]*:\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+  const advised: string[] = block ? (JSON.parse(block[1]).compilerOptions?.types ?? []) : [];
+  const types = tsconfig.compilerOptions.types;
+  if (types === undefined) {
+    return tsconfig;
+  }
+  return {
+    ...tsconfig,
+    compilerOptions: { ...tsconfig.compilerOptions, types: [...new Set([...types, ...advised])] },
+  };
+}
+
+/**
+ * Session data typed once per app (the quick start's `declare module`): what compiles and what
+ * must not, in a file of the app beside the README's.
+ */
+const TYPED_SESSION_CHECKS = `import type { ExpressSessionView, SessionHandle, SessionStore } from 'nestjs-cluster-session';
+
+export async function typedOnce(session: SessionHandle, view: ExpressSessionView, store: SessionStore) {
+  const username: string | undefined = session.get('username');
+  const cart: string[] | undefined = session.data.cart;
+  session.set('cart', ['apple']);
+  // @ts-expect-error a number is not a username
+  session.set('username', 42);
+  // @ts-expect-error a key the app never declared
+  session.get('nope');
+  const fromView: string | undefined = view.username;
+  // @ts-expect-error req.session's keys are typed too
+  view.cart = 'apple';
+  const stored: string[] | undefined = (await store.get(session.id))?.data.cart;
+  const perParameter: SessionHandle<{ step?: number }> = session as unknown as SessionHandle<{ step?: number }>;
+  perParameter.set('step', 2); // a type argument still wins
+  return { username, cart, fromView, stored };
+}
+`;
 
 /** Names a README fragment (a block that is not a whole file) may use without declaring them. */
 const FRAGMENT_PRELUDE = 'declare const secret: string;\ndeclare const password: string;\n';
@@ -135,12 +233,25 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     writeFileSync(
       join(app, 'package.json'),
       JSON.stringify(
-        { name: 'fresh-app', private: true, ...(ESM_APP ? { type: 'module' } : {}), dependencies },
+        {
+          name: 'fresh-app',
+          private: true,
+          ...(ESM_APP ? { type: 'module' } : {}),
+          dependencies,
+          devDependencies: NEST_NEW.devDependencies,
+        },
         null,
         2,
       ),
     );
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(NEST_NEW_TSCONFIG, null, 2));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify(withReadmeAdvice(NEST_NEW.tsconfig, readme), null, 2),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.build.json'),
+      JSON.stringify(NEST_NEW.tsconfigBuild, null, 2),
+    );
     await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app });
   }, 240_000);
 
@@ -180,8 +291,11 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
   it("the registry's README has no relative links; the repository's README is left as it was", () => {
     const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map(([, target]) => target);
     expect(links.filter((target) => !/^(https?:|#)/.test(target))).toEqual([]);
-    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    const { version, repository } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(links).toContain(`https://unpkg.com/nestjs-cluster-session@${version}/BENCHMARKS.md`);
+    // files the package does not ship: the repository, at the version's tag
+    const repositoryPage = repository.url.replace(/^git\+/, '').replace(/\.git$/, '');
+    expect(links).toContain(`${repositoryPage}/blob/v${version}/sample/passport`);
     expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('](BENCHMARKS.md)');
   });
 
@@ -191,6 +305,9 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     mkdirSync(join(copy, 'scripts'), { recursive: true });
     for (const file of ['package.json', 'README.md', 'scripts/pack-readme.cjs']) {
       writeFileSync(join(copy, file), readFileSync(join(ROOT, file)));
+    }
+    for (const linked of ['BENCHMARKS.md', 'bench', 'lib', 'sample', 'test']) {
+      symlinkSync(join(ROOT, linked), join(copy, linked)); // what the README links to
     }
     const script = (mode: string) =>
       run(process.execPath, [join(copy, 'scripts', 'pack-readme.cjs'), mode]);
@@ -220,7 +337,7 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     expect(manifest.exports['.'].types).toBe('./dist/lib/index.d.ts');
   });
 
-  it('every TypeScript block of the README compiles, strict, against the installed package', async () => {
+  it("every TypeScript block of the README compiles against the installed package, with the tsconfig nest new generates (and the README's advice)", async () => {
     const blocks = tsBlocks(readme);
     const quickStart = blocks.filter((block) => block.section === 'Quick start');
     const passport = blocks.filter((block) => block.section === 'Using Passport');
@@ -243,9 +360,14 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
         );
       }
     }
-    const compiled = await run(join(app, 'node_modules', '.bin', 'tsc'), ['-p', '.'], {
-      cwd: app,
-    }).then(
+    writeFileSync(join(app, 'src', 'typed-session.ts'), TYPED_SESSION_CHECKS);
+    const compiled = await run(
+      join(app, 'node_modules', '.bin', 'tsc'),
+      ['-p', 'tsconfig.build.json'],
+      {
+        cwd: app,
+      },
+    ).then(
       () => '',
       (error: { stdout: string }) => error.stdout,
     );
