@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import {
   mkdirSync,
   mkdtempSync,
@@ -14,6 +14,8 @@ import { promisify } from 'node:util';
 import { HttpClient } from '../http/support/http-client';
 import { RedisServer } from '../../sample/support/redis-server';
 import { exportedNames } from '../support/exported-names';
+import { freePort } from '../../sample/support/free-port';
+import { waitFor } from '../../sample/support/wait-for';
 import { SampleProcess } from '../../sample/support/sample-process';
 
 const run = promisify(execFile);
@@ -375,7 +377,7 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
   }, 120_000);
 
   it('the quick start, run as two instances on one Redis, shares the session between them', async () => {
-    redis = await RedisServer.start();
+    redis ??= await RedisServer.start();
     for (const port of [0, 1]) {
       nodes[port] = await SampleProcess.start(
         { REDIS_URL: redis.url, SESSION_SECRET: SECRET, NODE_ID: `quick-${port}` },
@@ -404,6 +406,34 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     expect((await browser.post(`${a.url}/logout`)).json).toEqual({ ok: true });
     expect(browser.cookie).toBeUndefined();
     expect((await browser.get(`${b.url}/health`)).status).toBe(200);
+  }, 60_000);
+
+  it("the README's two-instance commands, run as written, share one secret and the session", async () => {
+    const [start, login] = [...readme.matchAll(/```sh\n([\s\S]*?)\n```/g)]
+      .map(([, block]) => block)
+      .filter((block) => /PORT=3001|localhost:3001/.test(block));
+    redis ??= await RedisServer.start();
+    const ports = { '3001': await freePort(), '3002': await freePort() };
+    const onFreePorts = (block: string) =>
+      block.replace(/3001|3002/g, (port) => String(ports[port as keyof typeof ports]));
+    const shell = spawn(
+      'bash',
+      ['-c', `set -e\n${onFreePorts(start)}\nwait`], // as pasted into a terminal, which stays open
+      { cwd: app, env: { ...process.env, REDIS_URL: redis.url }, detached: true, stdio: 'ignore' },
+    );
+    try {
+      for (const port of Object.values(ports)) {
+        await waitFor(
+          async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok,
+          { what: `the instance on port ${port}`, timeoutMs: 20_000 },
+        );
+      }
+      const { stdout } = await run('bash', ['-c', `set -e\n${onFreePorts(login)}`], { cwd: app });
+      // the login's answer, then /me's on the other instance
+      expect(stdout).toBe('{"username":"alice"}{"username":"alice"}');
+    } finally {
+      process.kill(-shell.pid!, 'SIGTERM'); // the shell and both instances
+    }
   }, 60_000);
 
   /** The names the package exports (values and types), read from its declaration file. */
