@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { CLUSTER_SESSION_CONFIGURED } from './cluster-session.constants';
 import type { ClusterSessionOptions } from './options/cluster-session-options.interface';
 
 export const {
@@ -11,6 +12,10 @@ export const {
   .setFactoryMethodName('createClusterSessionOptions')
   .setExtras({ isGlobal: false }, (definition, extras) => ({
     ...definition,
+    providers: [
+      ...(definition.providers ?? []),
+      { provide: CLUSTER_SESSION_CONFIGURED, useValue: true },
+    ],
     global: extras.isGlobal,
   }))
   .build();

@@ -1,7 +1,7 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { LocalCache } from './cache/local-cache';
-import { CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
+import { CLUSTER_SESSION_CONFIGURED, CLUSTER_SESSION_OPTIONS } from './cluster-session.constants';
 import { CLUSTER_SESSION_MODULE_OPTIONS } from './cluster-session.module-definition';
 import { ClusterSessionRuntime } from './cluster-session.runtime';
 import { ClusterSessionError } from './errors/cluster-session.error';
@@ -28,15 +28,18 @@ const IMPORTED_WITHOUT_OPTIONS =
 export const EXPORTED_PROVIDERS: Provider[] = [
   {
     provide: CLUSTER_SESSION_OPTIONS,
-    useFactory: (options: ClusterSessionOptions | undefined) => {
-      if (options === undefined) {
+    useFactory: (configured: true | undefined, options: ClusterSessionOptions) => {
+      if (configured === undefined) {
         throw new ClusterSessionError(IMPORTED_WITHOUT_OPTIONS);
       }
-      return resolveOptions(options);
+      return resolveOptions(options); // a forRootAsync factory that returned nothing: says so
     },
     // optional: the class imported as is (`imports: [ClusterSessionModule]`) has no options, and
     // gets an error that says what to write instead of Nest's "can't resolve dependencies"
-    inject: [{ token: CLUSTER_SESSION_MODULE_OPTIONS, optional: true }],
+    inject: [
+      { token: CLUSTER_SESSION_CONFIGURED, optional: true },
+      { token: CLUSTER_SESSION_MODULE_OPTIONS, optional: true },
+    ],
   },
   {
     provide: ClusterSessionRuntime,

@@ -36,7 +36,9 @@ export class SessionController {
     if (typeof username !== 'string' || username.length === 0 || username.length > 128) {
       throw new BadRequestException('username must be a string of 1 to 128 characters');
     }
-    await session.regenerate(); // a new id on login, against session fixation
+    // a new id on login, against session fixation; another user's data does not carry over
+    const previous = session.get('username');
+    await session.regenerate({ fresh: previous !== undefined && previous !== username });
     session.set('username', username);
     session.setUser(username);
     return { username };

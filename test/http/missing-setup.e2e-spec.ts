@@ -1,6 +1,13 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ClusterSessionModule, Session, SessionStore, type SessionHandle } from '../../lib';
+import {
+  ClusterSessionModule,
+  InvalidOptionsError,
+  Session,
+  SessionStore,
+  type ClusterSessionOptions,
+  type SessionHandle,
+} from '../../lib';
 import { RedisServer } from '../../sample/support/redis-server';
 import { TEST_SECRET } from '../support/cluster-fixture';
 import { logsOf } from '../support/logs';
@@ -83,6 +90,32 @@ describe('#25 errors that say what to add', () => {
       );
       expect(failure?.message).toMatch(/pass isGlobal: true/);
       expect(failure?.message).not.toMatch(/CLUSTER_SESSION_MODULE_OPTIONS/);
+    });
+
+    it('a forRootAsync factory that returns nothing is told so, not that the module lacks forRoot', async () => {
+      @Module({
+        imports: [
+          ClusterSessionModule.forRootAsync({
+            useFactory: () => undefined as unknown as ClusterSessionOptions, // a forgotten return
+          }),
+        ],
+      })
+      class AppModule {}
+
+      const failure = await NestFactory.create(AppModule, {
+        logger: false,
+        abortOnError: false,
+      }).then(
+        async (app) => {
+          await app.close();
+          return undefined;
+        },
+        (error: Error) => error,
+      );
+      expect(failure).toBeInstanceOf(InvalidOptionsError);
+      expect(failure?.message).toMatch(
+        /^Invalid option options: got undefined; expected an object/,
+      );
     });
 
     it('isGlobal: true: a feature module that imports nothing injects SessionStore', async () => {

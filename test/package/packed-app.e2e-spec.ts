@@ -403,6 +403,15 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     expect((await phone.get(`${b.url}/me`)).status).toBe(401);
 
     await browser.post(`${b.url}/login`, { username: 'bob' });
+    await browser.post(`${a.url}/cart`, { item: "bob's" });
+    // another user logging in on this browser gets none of bob's data...
+    await browser.post(`${a.url}/login`, { username: 'carol' });
+    expect((await browser.get(`${b.url}/me`)).json).toEqual({ username: 'carol' });
+    // ...while a cart filled before logging in is kept
+    const visitor = new HttpClient('');
+    await visitor.post(`${b.url}/cart`, { item: 'plum' });
+    await visitor.post(`${a.url}/login`, { username: 'dave' });
+    expect((await visitor.get(`${b.url}/me`)).json).toEqual({ username: 'dave', cart: ['plum'] });
     expect((await browser.post(`${a.url}/logout`)).json).toEqual({ ok: true });
     expect(browser.cookie).toBeUndefined();
     expect((await browser.get(`${b.url}/health`)).status).toBe(200);

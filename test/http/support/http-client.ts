@@ -1,4 +1,16 @@
-/** fetch with one cookie jar, like a browser tab. */
+/** What a request answered. */
+export interface HttpAnswer {
+  status: number;
+  headers: Headers;
+  setCookies: string[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- whatever JSON the route sent
+  json: any;
+}
+
+/**
+ * fetch with one cookie jar, like a browser tab. (Its types are spelled out: inferred, they would
+ * name undici's, which a declaration cannot always reach.)
+ */
 export class HttpClient {
   cookie?: string;
 
@@ -9,7 +21,7 @@ export class HttpClient {
     path: string,
     body?: unknown,
     headers: Record<string, string> = {},
-  ) {
+  ): Promise<HttpAnswer> {
     const response = await fetch(this.baseUrl + path, {
       method,
       headers: {
@@ -37,10 +49,16 @@ export class HttpClient {
     };
   }
 
-  get = (path: string, headers?: Record<string, string>) =>
+  get = (path: string, headers?: Record<string, string>): Promise<HttpAnswer> =>
     this.request('GET', path, undefined, headers);
-  post = (path: string, body: unknown = {}, headers?: Record<string, string>) =>
-    this.request('POST', path, body, headers);
-  patch = (path: string, body: unknown = {}, headers?: Record<string, string>) =>
-    this.request('PATCH', path, body, headers);
+  post = (
+    path: string,
+    body: unknown = {},
+    headers?: Record<string, string>,
+  ): Promise<HttpAnswer> => this.request('POST', path, body, headers);
+  patch = (
+    path: string,
+    body: unknown = {},
+    headers?: Record<string, string>,
+  ): Promise<HttpAnswer> => this.request('PATCH', path, body, headers);
 }
