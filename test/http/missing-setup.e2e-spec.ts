@@ -1,4 +1,4 @@
-import { Controller, Get, Module } from '@nestjs/common';
+import { Controller, Get, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import {
   ClusterSessionModule,
@@ -75,16 +75,7 @@ describe('#25 errors that say what to add', () => {
       })
       class AppModule {}
 
-      const failure = await NestFactory.create(AppModule, {
-        logger: false,
-        abortOnError: false,
-      }).then(
-        async (app) => {
-          await app.close();
-          return undefined;
-        },
-        (error: Error) => error,
-      );
+      const failure = await startupFailure(AppModule);
       expect(failure?.message).toMatch(
         /^ClusterSessionModule is imported without options \(imports: \[ClusterSessionModule\]\)\. Register it once, in the root module, with ClusterSessionModule\.forRoot/,
       );
@@ -102,16 +93,7 @@ describe('#25 errors that say what to add', () => {
       })
       class AppModule {}
 
-      const failure = await NestFactory.create(AppModule, {
-        logger: false,
-        abortOnError: false,
-      }).then(
-        async (app) => {
-          await app.close();
-          return undefined;
-        },
-        (error: Error) => error,
-      );
+      const failure = await startupFailure(AppModule);
       expect(failure).toBeInstanceOf(InvalidOptionsError);
       expect(failure?.message).toMatch(
         /^Invalid option options: got undefined; expected an object/,
@@ -141,3 +123,14 @@ describe('#25 errors that say what to add', () => {
     });
   });
 });
+
+/** The error an application fails to start with, or undefined when it starts. */
+function startupFailure(module: Type): Promise<Error | undefined> {
+  return NestFactory.create(module, { logger: false, abortOnError: false }).then(
+    async (app) => {
+      await app.close();
+      return undefined;
+    },
+    (error: Error) => error,
+  );
+}
