@@ -137,11 +137,16 @@ describe('cluster coordination (several nodes in one process)', () => {
     try {
       const created = await a.store.create({ n: 1 });
       const session = await cachedOn(c, created.id);
-      const before = c.coordinator!.stats().received;
+      const cachedVersion = session.version;
+      expect((await c.cache!.get(created.id))?.snapshot.version).toBe(cachedVersion);
       proxy.hold(); // the save's reply is held; its Pub/Sub message is not
       session.data.n = 2;
       const saving = c.store.save(session);
-      await received(c, before);
+      // its own message has arrived (waiting for "a message" could take a late one of the create)
+      await waitFor(
+        async () => (await c.cache!.get(created.id))?.snapshot.version !== cachedVersion,
+        { what: "node-c's own message to retire its copy" },
+      );
       const reading = c.store.get(created.id); // must not be the cached v1
       proxy.release();
       await saving;
