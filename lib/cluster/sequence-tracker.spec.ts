@@ -55,4 +55,39 @@ describe('SequenceTracker', () => {
     expect(tracker.observe('busy', 'e', 4)).toBe('gap'); // 3 was lost, and it is noticed
     expect(tracker.observe('restarted-0', 'e', 5)).toBe('first'); // forgotten: a new baseline
   });
+
+  it('#26: a number far ahead (a forged one) is not adopted when the window passes: later gaps are still seen', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('a', 'e', 1, 0);
+    expect(tracker.observe('a', 'e', 1_000_000, 10)).toBe('next'); // 2… missing, within the window
+    expect(tracker.observe('a', 'e', 2, 20)).toBe('next'); // the real ones go on
+    expect(tracker.observe('a', 'e', 3, 30)).toBe('next');
+    expect(tracker.expired(200)).toBe(true); // 4… to 999,999 never came: one gap
+    expect(tracker.observe('a', 'e', 4, 300)).toBe('next'); // back in step with the real numbers
+    expect(tracker.observe('a', 'e', 6, 400)).toBe('next'); // a real loss (5)…
+    expect(tracker.expired(600)).toBe(true); // …is seen, not hidden below 1,000,000
+  });
+
+  it('#26: after a gap, continues from the run that followed the hole; what lay past it is reported later', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('a', 'e', 1, 0);
+    for (const seq of [3, 4, 5, 7, 8]) {
+      tracker.observe('a', 'e', seq, 10); // 2 and 6 lost
+    }
+    expect(tracker.expired(200)).toBe(true);
+    expect(tracker.observe('a', 'e', 6, 210)).toBe('next'); // continues after 5
+    expect(tracker.observe('a', 'e', 9, 220)).toBe('next'); // 7 and 8 were dropped: a hole again
+    expect(tracker.expired(400)).toBe(true);
+  });
+
+  it('#26: forgetting an origin with a number still missing reports that gap, not a silent new baseline', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('lossy', 'e', 1, 1_000);
+    tracker.observe('lossy', 'e', 3, 1_000); // 2 missing, within the window
+    for (let i = 0; i < MAX_ORIGINS - 1; i++) {
+      tracker.observe(`other-${i}`, 'e', 1, 1_001);
+    }
+    expect(tracker.observe('one-more', 'e', 1, 1_002)).toBe('gap'); // 'lossy' forgotten, its gap with it
+    expect(tracker.observe('another', 'e', 1, 1_003)).toBe('first'); // 'other-0' had nothing missing
+  });
 });

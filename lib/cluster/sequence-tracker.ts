@@ -1,9 +1,17 @@
 /**
  * Origins remembered (a node id and process epoch each: restarts add origins). Beyond this the
  * one heard from least recently is forgotten (its next message, if any, is a new baseline), not
- * every origin at once: a gap of an origin still writing is never dropped for it.
+ * every origin at once: a gap of an origin still writing is never dropped for it. Forgetting one
+ * with a number still missing (inside its reorder window) reports that gap at once.
  */
 export const MAX_ORIGINS = 1_024;
+
+/**
+ * How far past the last number in order a number may be and still be adopted when its hole is
+ * given up on: more than any one process publishes within a reorder window (10,000 in 250 ms is
+ * 40,000 messages a second from one process).
+ */
+export const MAX_JUMP = 10_000;
 
 interface OriginState {
   /** Every number up to this one has arrived. */
@@ -33,12 +41,15 @@ export class SequenceTracker {
     const key = `${origin}|${epoch}`;
     const state = this.origins.get(key);
     if (state === undefined) {
+      let dropped = false;
       if (this.origins.size >= MAX_ORIGINS) {
         // the Map keeps insertion order, and every message moves its origin to the end
-        this.origins.delete(this.origins.keys().next().value as string);
+        const [oldest, forgotten] = this.origins.entries().next().value as [string, OriginState];
+        this.origins.delete(oldest);
+        dropped = forgotten.missingSince !== 0;
       }
       this.origins.set(key, { contiguous: seq, ahead: new Set(), missingSince: 0 });
-      return 'first';
+      return dropped ? 'gap' : 'first';
     }
     this.origins.delete(key);
     this.origins.set(key, state);
@@ -82,8 +93,18 @@ export class SequenceTracker {
     if (state.missingSince === 0 || now - state.missingSince < this.reorderWindowMs) {
       return false;
     }
-    // give up on what is missing: continue from the highest number seen
-    state.contiguous = Math.max(...state.ahead);
+    // give up on what is missing: continue from the run of numbers after the first hole (what
+    // arrived in order after it). A number more than MAX_JUMP ahead, as a forged one would be,
+    // is never adopted: every later gap of this origin below it would go unseen (G4). Numbers
+    // past the run are dropped too; their holes are reported by later messages.
+    const near = [...state.ahead].filter((seq) => seq - state.contiguous <= MAX_JUMP);
+    if (near.length > 0) {
+      let end = Math.min(...near);
+      while (state.ahead.has(end + 1)) {
+        end++;
+      }
+      state.contiguous = end;
+    }
     state.ahead.clear();
     state.missingSince = 0;
     return true;

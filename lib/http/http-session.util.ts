@@ -48,27 +48,31 @@ export function requestOf(context: ExecutionContext): HttpRequestLike | undefine
 }
 
 /**
- * The read-only session the guard last read for each socket, for its message's handler (Nest
- * hands the guard and the parameters different argument arrays, so the socket is the key). Never
- * on the socket itself: a handler without \`@Session()\` sees nothing, and it goes with the socket.
- * Two messages of one socket at once may both get the later read: the same session (one
- * handshake cookie), a moment newer.
+ * A gateway message's session travels with that message's own arguments: Nest hands the array
+ * its guards see to the parameter decorators of the same call (spread into a copy, after the
+ * guards). Nothing is kept on the socket, so no other message, earlier or concurrent, and no
+ * handler the guard did not run for, can be given it.
  */
-const socketSessions = new WeakMap<object, SessionHandle>();
+class MessageSession {
+  constructor(readonly session: SessionHandle) {}
+}
 
-/** The session a handler gets: its request's, or for a gateway message the one the guard read for it. */
+/**
+ * The session of the request (or gateway message) a handler runs for, or undefined: outside
+ * this module, or a gateway message the guard did not load a session for.
+ */
 export function sessionOfContext(context: ExecutionContext): SessionHandle | undefined {
   if (context.getType() === 'ws') {
-    const client = context.switchToWs().getClient<object | undefined>();
-    return client ? socketSessions.get(client) : undefined;
+    const carried = context.getArgs().find((arg) => arg instanceof MessageSession);
+    return (carried as MessageSession | undefined)?.session;
   }
   const request = requestOf(context);
   return request && sessionOf(request);
 }
 
-/** Gives a gateway message's handler its session. */
+/** Gives a gateway message's handler its session (see MessageSession). */
 export function setMessageSession(context: ExecutionContext, session: SessionHandle): void {
-  socketSessions.set(context.switchToWs().getClient<object>(), session);
+  context.getArgs().push(new MessageSession(session));
 }
 
 /** A WebSocket gateway message's handshake request (socket.io's \`socket.request\`). */

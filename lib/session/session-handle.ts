@@ -220,8 +220,12 @@ export class SessionHandle<T extends object = AppSessionData> {
     this.loaded().setUser(userId);
   }
 
-  /** Stores pending changes now instead of after the handler. */
+  /**
+   * Stores pending changes now instead of after the handler. After a `regenerate()` in flight
+   * (another GraphQL field's login, say): under the new id, as the commit would.
+   */
   async save(): Promise<void> {
+    await this.regenerateSettled();
     const session = this.loaded();
     if (this.ended || !(this.isModified || session.isNew)) {
       return;
@@ -238,6 +242,7 @@ export class SessionHandle<T extends object = AppSessionData> {
    * longer exists (as express-session's `reload` does); the request then has no session.
    */
   async reload(): Promise<void> {
+    await this.regenerateSettled();
     const session = this.loaded();
     if (session.isNew || this.ended) {
       return;
@@ -257,6 +262,7 @@ export class SessionHandle<T extends object = AppSessionData> {
 
   /** Extends the idle timeout now (at most once per `touchAfter`). */
   async touch(): Promise<void> {
+    await this.regenerateSettled();
     const session = this.loaded();
     if (!session.isNew) {
       await this.store.touch(session.id);
@@ -312,8 +318,19 @@ export class SessionHandle<T extends object = AppSessionData> {
       : new Session<T>(generateSessionId(), {} as T);
   }
 
+  /**
+   * Waits for the `regenerate()` in flight, if any: what runs after it (a save, a destroy, a
+   * reload, the commit) acts on the session it moved to, not on the id it left (#26).
+   */
+  private async regenerateSettled(): Promise<void> {
+    if (this.regenerating) {
+      await this.regenerating;
+    }
+  }
+
   /** Deletes the session now; the cookie is cleared with the response. */
   async destroy(): Promise<void> {
+    await this.regenerateSettled();
     const session = this.loaded();
     // Nothing deleted (moved by a concurrent login, destroyed or expired meanwhile): the cookie
     // the browser holds may already name that login's session, so it is left alone (G10).
@@ -357,9 +374,7 @@ export class SessionHandle<T extends object = AppSessionData> {
    */
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
-    if (this.regenerating) {
-      await this.regenerating;
-    }
+    await this.regenerateSettled();
     // `cookie.maxAge = 0` (or an `expires` past): as express-session, the cookie expires now,
     // and the session with it
     if (this.expireRequested && !this.ended && this.session !== undefined) {

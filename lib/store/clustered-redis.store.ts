@@ -18,7 +18,10 @@ import { applyUpdate } from './session-update';
 export interface CachedSession {
   snapshot: SessionSnapshot;
   generation: number;
-  /** When it was read from or written to Redis (epoch ms): it is served for `localCacheTtl` after. */
+  /**
+   * When the read or write that filled it was sent to Redis (epoch ms): it is served for
+   * `localCacheTtl` after, however late the reply came.
+   */
   filledAt: number;
 }
 
@@ -138,6 +141,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     const loaded = session.version;
     // captured before the write: a flush during it (messages possibly lost) forbids caching after
     const generation = this.generation();
+    const sentAt = Date.now(); // the copy's lifetime counts from here, not from the reply (G8)
     let saved: boolean;
     try {
       saved = await super.save(session);
@@ -162,7 +166,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
       !session.storedState.merged &&
       this.isCurrent(session.id, session.version)
     ) {
-      await this.remember(session.id, snapshotOf(session), generation);
+      await this.remember(session.id, snapshotOf(session), generation, sentAt);
     }
     return true;
   }
@@ -179,13 +183,14 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
 
   override async regenerate(id: string): Promise<Session<T> | null> {
     const generation = this.generation();
+    const sentAt = Date.now();
     try {
       const moved = await this.moveSession(id);
       if (!moved) {
         return null;
       }
       this.supersede(moved.id, moved.snapshot.version);
-      await this.remember(moved.id, moved.snapshot, generation);
+      await this.remember(moved.id, moved.snapshot, generation, sentAt);
       return toSession<T>(moved.id, moved.snapshot);
     } finally {
       if (isSessionId(id)) {
@@ -359,13 +364,16 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
         this.reservations.delete(id);
       }
     };
+    // a copy is served for localCacheTtl from when the read was sent, not from its reply: a
+    // reply late by up to the command timeout must not stretch G8's bound by as much
+    const sentAt = Date.now();
     reservation.promise = this.readSnapshot(id).then(
       async (snapshot) => {
         release();
         const current = snapshot && !reservation.cancelled && this.isCurrent(id, snapshot.version);
         // stored before the read resolves: whoever got the reply sees the cache settled
         if (current && this.trusted()) {
-          await this.remember(id, snapshot, reservation.generation);
+          await this.remember(id, snapshot, reservation.generation, sentAt);
         }
         return snapshot;
       },

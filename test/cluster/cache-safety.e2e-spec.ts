@@ -5,6 +5,7 @@ import { generateSessionId } from '../../lib/session/session-id.util';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, requestOn, scriptCalls, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
+import { script } from '../support/script-matcher';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../../sample/support/wait-for';
 
@@ -42,6 +43,26 @@ describe('cache safety', () => {
     redis.disconnect();
     await proxy.close();
     await server.dispose();
+  });
+
+  it('#26 G8: a read answered late is served from the cache for localCacheTtl from when it was sent, not from its reply', async () => {
+    const a = await node(server.url, { cluster: { nodeId: 'a' } });
+    const c = await node(viaProxy(), {
+      // no heartbeat during the test: its PUBLISH would wait behind the late reply
+      cluster: { nodeId: 'c', localCacheTtl: 1_000, heartbeatInterval: 60_000 },
+    });
+    const { id } = await a.store.create({ n: 1 });
+
+    proxy.fault(script('Read'), { kind: 'delay-reply', ms: 1_300 });
+    expect((await c.store.get(id))?.data).toEqual({ n: 1 });
+    expect(proxy.faultsInjected).toBe(1);
+    expect(c.coordinator!.isTrusted()).toBe(true); // the copy was not refused for another reason
+    // sent 1.3 s ago: already past localCacheTtl, so not cached (it was, for 1 s from the reply)
+    expect(await c.cache!.get(id)).toBeUndefined();
+
+    // a read answered at once is cached: what the check above refused was the late one only
+    await c.store.get(id);
+    expect((await c.cache!.get(id))?.snapshot.version).toBeGreaterThan(0);
   });
 
   it('#14.6 with serveStaleOnError, a touch that fails while Redis is down does not fail the request', async () => {

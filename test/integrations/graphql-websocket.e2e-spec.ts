@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { sessionKey } from '../../lib/store/session-keys';
 import { HttpClient } from '../http/support/http-client';
 import { RedisServer } from '../../sample/support/redis-server';
 import { distScript, SampleProcess } from '../../sample/support/sample-process';
@@ -37,6 +38,20 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
     await Promise.all([a, b].filter(Boolean).map((node) => node.stop()));
     await redis?.dispose();
   });
+
+  /** The sessions in `user`'s index that are live and theirs (what listForUser answers). */
+  async function liveSessionsOf(user: string): Promise<string[]> {
+    const client = redis.client();
+    try {
+      const indexed = await client.zrange(`sess:user:{${user}}`, '0', '-1');
+      const owners = await Promise.all(
+        indexed.map((id) => client.hget(sessionKey('sess:', id), 'user')),
+      );
+      return indexed.filter((_, k) => owners[k] === user);
+    } finally {
+      client.disconnect();
+    }
+  }
 
   async function graphql(client: HttpClient, query: string) {
     const response = await client.post('/graphql', { query });
@@ -98,7 +113,10 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
       data: 'refused',
       cookie: 'refused',
       reload: 'refused',
+      move: 'refused',
+      reachable: [], // #26: an allow-list, not the handle behind a proxy
     });
+    expect(await graphql(client, '{ me cart }')).toEqual({ me: 'grace', cart: ['book'] });
     // nothing of a message's session stays on the socket for later handlers
     expect(await ask(b.url, client.cookie, 'leftover')).toEqual({ session: null });
     expect(await ask(a.url, cookie, 'whoami')).toMatchObject({ username: 'grace' });
@@ -131,6 +149,76 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
     const ids = await graphql(client, '{ a: regenerated b: regenerated }');
     onB.cookie = client.cookie;
     expect(await graphql(onB, '{ sessionId me }')).toEqual({ sessionId: ids.b, me: 'x2' });
+  });
+
+  it('#26: a login and a save in parallel fields of one query both take effect, and the new cookie is sent', async () => {
+    for (let i = 0; i < 25; i++) {
+      const client = new HttpClient(a.url);
+      await client.post('/login', { username: `before-${i}` });
+      const before = client.sessionId;
+      const response = await client.post('/graphql', {
+        query: `{ a: loginAs(username: "after-${i}") b: remember(what: "r${i}", pause: ${i % 3}) }`,
+      });
+      expect(response.json).toEqual({ data: { a: `after-${i}`, b: `r${i}` } });
+      expect(response.setCookies).toHaveLength(1);
+      expect(client.sessionId).not.toBe(before);
+      const onB = new HttpClient(b.url);
+      onB.cookie = client.cookie;
+      expect(await graphql(onB, '{ me remembered }')).toEqual({
+        me: `after-${i}`,
+        remembered: `r${i}`,
+      });
+      // nothing orphaned: the user's live sessions (an index entry whose session it owns; the
+      // index is pruned lazily) are the one the cookie names, and nothing is left to the other
+      expect(await liveSessionsOf(`after-${i}`)).toEqual([client.sessionId]);
+      expect(await liveSessionsOf(`before-${i}`)).toEqual([]);
+    }
+  });
+
+  it('#26: Apollo batched operations (one HTTP request) share the session: a login and a save both take effect', async () => {
+    for (let i = 0; i < 12; i++) {
+      const client = new HttpClient(a.url);
+      await client.post('/login', { username: `batch-before-${i}` });
+      const response = await client.post('/graphql', [
+        { query: `{ loginAs(username: "batch-after-${i}") }` },
+        { query: `{ remember(what: "batched-${i}", pause: ${i % 3}) }` },
+        { query: `mutation { addToCart(item: "batched-${i}") }` },
+      ]);
+      expect(response.json).toEqual([
+        { data: { loginAs: `batch-after-${i}` } },
+        { data: { remember: `batched-${i}` } },
+        { data: { addToCart: [`batched-${i}`] } },
+      ]);
+      expect(response.setCookies).toHaveLength(1);
+      const onB = new HttpClient(b.url);
+      onB.cookie = client.cookie;
+      expect(await graphql(onB, '{ me remembered cart }')).toEqual({
+        me: `batch-after-${i}`,
+        remembered: `batched-${i}`,
+        cart: [`batched-${i}`],
+      });
+    }
+  });
+
+  it("#26: a gateway handler without SessionLoadGuard gets no session (an error naming the guard), never another message's", async () => {
+    const client = new HttpClient(a.url);
+    await client.post('/login', { username: 'unguarded' });
+    const socket = io(b.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: client.cookie! },
+      reconnection: false,
+    });
+    sockets.push(socket);
+    // a guarded message first: its session must not be handed to the unguarded handler
+    expect(await socket.timeout(5_000).emitWithAck('whoami')).toMatchObject({
+      username: 'unguarded',
+    });
+    const exception = new Promise((resolve) => socket.once('exception', resolve));
+    socket.emit('whoami-unguarded', {}, () => undefined);
+    expect(await exception).toMatchObject({ status: 'error', message: 'Internal server error' });
+    await waitFor(() => b.output.includes('add @UseGuards(SessionLoadGuard)'), {
+      what: "node b's log to name the guard",
+    });
   });
 
   it('Redis down: a resolver that needs the session answers a GraphQL error saying so; back when Redis is', async () => {

@@ -16,6 +16,11 @@ export class HttpClient {
 
   constructor(private readonly baseUrl: string) {}
 
+  /** The session id the cookie names (the part before its signature), if it holds one. */
+  get sessionId(): string | undefined {
+    return this.cookie && decodeURIComponent(this.cookie.split('=')[1]).split(/[:.]/)[0];
+  }
+
   async request(
     method: string,
     path: string,

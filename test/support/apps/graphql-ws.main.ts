@@ -15,13 +15,14 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Args, GraphQLModule, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, GraphQLModule, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { ConnectedSocket, SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { ClusterSessionModule, Session, SessionHandle, SessionLoadGuard } from '../../../lib';
 
 interface Data {
   username?: string;
   cart?: string[];
+  remembered?: string;
 }
 
 @Controller()
@@ -68,6 +69,32 @@ class CartResolver {
     session.set('username', username);
     session.setUser(username);
     return username;
+  }
+
+  /**
+   * Sets a key and saves, at once or after other work (`pause`: 0 none, 1 a turn of the event
+   * loop, 2 a millisecond): beside a loginAs, the save reaches Redis before, during or after
+   * that login's move.
+   */
+  @Query(() => String)
+  async remember(
+    @Args('what') what: string,
+    @Args('pause', { type: () => Int, defaultValue: 0 }) pause: number,
+    @Session() session: SessionHandle<Data>,
+  ) {
+    session.set('remembered', what);
+    if (pause === 1) {
+      await new Promise((resolve) => setImmediate(resolve));
+    } else if (pause === 2) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await session.save();
+    return what;
+  }
+
+  @Query(() => String, { nullable: true })
+  remembered(@Session('remembered') remembered: string | undefined) {
+    return remembered ?? null;
   }
 
   /** Regenerates, and answers the new id: fields of one query run at once. */
@@ -119,11 +146,17 @@ class SessionGateway {
         return 'refused';
       }
     };
+    // what TypeScript calls private is still there at run time: the handle's move, its store
+    const internals = session as unknown as Record<string, unknown>;
     return {
       nested: attempt(() => session.get('cart')?.push('from a socket')),
       data: attempt(() => session.data.cart?.push('from a socket')),
       cookie: attempt(() => (session.cookie.maxAge = 1_000)),
       reload: attempt(() => session.reload()),
+      move: attempt(() => (internals.move as (options: object) => unknown)({})),
+      reachable: ['store', 'move', 'session', 'options'].filter(
+        (name) => internals[name] !== undefined,
+      ),
     };
   }
 
@@ -134,7 +167,16 @@ class SessionGateway {
   }
 }
 
-@Module({ providers: [SessionGateway] })
+/** A gateway without SessionLoadGuard: its @Session() has no session to give, and says why. */
+@WebSocketGateway()
+class UnguardedGateway {
+  @SubscribeMessage('whoami-unguarded')
+  whoami(@Session() session: SessionHandle<Data>) {
+    return { username: session.get('username') ?? null };
+  }
+}
+
+@Module({ providers: [SessionGateway, UnguardedGateway] })
 class PresenceModule {}
 
 @Module({
@@ -144,7 +186,11 @@ class PresenceModule {}
       redis: process.env.REDIS_URL,
       cluster: { nodeId: process.env.NODE_ID },
     }),
-    GraphQLModule.forRoot<ApolloDriverConfig>({ driver: ApolloDriver, autoSchemaFile: true }),
+    GraphQLModule.forRoot<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      autoSchemaFile: true,
+      allowBatchedHttpRequests: true, // Apollo's batched operations, all on one HTTP request
+    }),
     PresenceModule,
   ],
   controllers: [AccountController],
