@@ -61,6 +61,23 @@ const APP_DEPENDENCIES = [
  */
 const ESM_APP = Number(tested('@nestjs/core').split('.')[0]) >= 12;
 
+/** The compiler options both versions' generated tsconfig.json open with. */
+const NEST_NEW_COMPILER_OPTIONS = {
+  module: 'nodenext',
+  moduleResolution: 'nodenext',
+  resolvePackageJsonExports: true,
+  esModuleInterop: true,
+  isolatedModules: true,
+  declaration: true,
+  removeComments: true,
+  emitDecoratorMetadata: true,
+  experimentalDecorators: true,
+  allowSyntheticDefaultImports: true,
+  target: 'ES2023',
+  sourceMap: true,
+  outDir: './dist',
+};
+
 /**
  * What `nest new` generates (strict and with tests, its defaults): the tsconfig.json and
  * tsconfig.build.json of @nestjs/schematics 11.1.0 (`application/files/ts`) on NestJS 11, of
@@ -71,19 +88,7 @@ const NEST_NEW = ESM_APP
   ? {
       tsconfig: {
         compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          resolvePackageJsonExports: true,
-          esModuleInterop: true,
-          isolatedModules: true,
-          declaration: true,
-          removeComments: true,
-          emitDecoratorMetadata: true,
-          experimentalDecorators: true,
-          allowSyntheticDefaultImports: true,
-          target: 'ES2023',
-          sourceMap: true,
-          outDir: './dist',
+          ...NEST_NEW_COMPILER_OPTIONS,
           rootDir: '.',
           incremental: true,
           skipLibCheck: true,
@@ -103,19 +108,7 @@ const NEST_NEW = ESM_APP
   : {
       tsconfig: {
         compilerOptions: {
-          module: 'nodenext',
-          moduleResolution: 'nodenext',
-          resolvePackageJsonExports: true,
-          esModuleInterop: true,
-          isolatedModules: true,
-          declaration: true,
-          removeComments: true,
-          emitDecoratorMetadata: true,
-          experimentalDecorators: true,
-          allowSyntheticDefaultImports: true,
-          target: 'ES2023',
-          sourceMap: true,
-          outDir: './dist',
+          ...NEST_NEW_COMPILER_OPTIONS,
           baseUrl: './',
           incremental: true,
           skipLibCheck: true,
