@@ -1,4 +1,4 @@
-import { MAX_ORIGINS, SequenceTracker } from './sequence-tracker';
+import { MAX_JUMP, MAX_ORIGINS, SequenceTracker } from './sequence-tracker';
 
 describe('SequenceTracker', () => {
   it('in order only (one Redis): anything but the next number is a gap', () => {
@@ -68,16 +68,31 @@ describe('SequenceTracker', () => {
     expect(tracker.expired(600)).toBe(true); // …is seen, not hidden below 1,000,000
   });
 
-  it('#26: after a gap, continues from the run that followed the hole; what lay past it is reported later', () => {
+  it('#26: after a gap, continues from the run that followed the hole; numbers past it stay, their holes still in their window', () => {
     const tracker = new SequenceTracker(100);
     tracker.observe('a', 'e', 1, 0);
     for (const seq of [3, 4, 5, 7, 8]) {
-      tracker.observe('a', 'e', seq, 10); // 2 and 6 lost
+      tracker.observe('a', 'e', seq, 10); // 2 lost; 6 late
     }
-    expect(tracker.expired(200)).toBe(true);
-    expect(tracker.observe('a', 'e', 6, 210)).toBe('next'); // continues after 5
-    expect(tracker.observe('a', 'e', 9, 220)).toBe('next'); // 7 and 8 were dropped: a hole again
-    expect(tracker.expired(400)).toBe(true);
+    expect(tracker.expired(200)).toBe(true); // 2: one gap
+    expect(tracker.observe('a', 'e', 6, 210)).toBe('next'); // 6 arrives: 7 and 8 were kept
+    expect(tracker.observe('a', 'e', 9, 220)).toBe('next');
+    expect(tracker.expired(1_000)).toBe(false); // no second, spurious gap
+    expect(tracker.observe('a', 'e', 11, 1_000)).toBe('next'); // 10 lost…
+    expect(tracker.expired(1_200)).toBe(true); // …seen
+  });
+
+  it('#26: an origin that goes on after more than MAX_JUMP lost numbers is caught up with, after one gap', () => {
+    const tracker = new SequenceTracker(100);
+    tracker.observe('a', 'e', 1, 0);
+    let now = 10;
+    let gaps = 0;
+    for (let seq = MAX_JUMP + 2_000; seq < MAX_JUMP + 2_400; seq++, now += 5) {
+      if (tracker.observe('a', 'e', seq, now) === 'gap' || tracker.expired(now)) {
+        gaps++;
+      }
+    }
+    expect(gaps).toBe(1);
   });
 
   it('#26: forgetting an origin with a number still missing reports that gap, not a silent new baseline', () => {

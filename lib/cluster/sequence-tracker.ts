@@ -93,20 +93,28 @@ export class SequenceTracker {
     if (state.missingSince === 0 || now - state.missingSince < this.reorderWindowMs) {
       return false;
     }
-    // give up on what is missing: continue from the run of numbers after the first hole (what
-    // arrived in order after it). A number more than MAX_JUMP ahead, as a forged one would be,
-    // is never adopted: every later gap of this origin below it would go unseen (G4). Numbers
-    // past the run are dropped too; their holes are reported by later messages.
-    const near = [...state.ahead].filter((seq) => seq - state.contiguous <= MAX_JUMP);
-    if (near.length > 0) {
-      let end = Math.min(...near);
+    // give up on what is missing: continue from the run of numbers that arrived in order after
+    // the first hole. Only a run is adopted far ahead (past MAX_JUMP, an origin that went on
+    // after a long loss sends one), never a lone number, as a forged one would be: every later
+    // gap of this origin below it would go unseen (G4). Numbers past the run that are near it
+    // stay, their own holes still in their window.
+    const ahead = [...state.ahead].sort((x, y) => x - y);
+    const start =
+      ahead.find((seq) => seq - state.contiguous <= MAX_JUMP) ??
+      ahead.find((seq) => state.ahead.has(seq + 1));
+    if (start !== undefined) {
+      let end = start;
       while (state.ahead.has(end + 1)) {
         end++;
       }
       state.contiguous = end;
     }
-    state.ahead.clear();
-    state.missingSince = 0;
+    for (const seq of ahead) {
+      if (seq <= state.contiguous || seq - state.contiguous > MAX_JUMP) {
+        state.ahead.delete(seq);
+      }
+    }
+    state.missingSince = state.ahead.size > 0 ? now : 0;
     return true;
   }
 }

@@ -51,10 +51,28 @@ export function requestOf(context: ExecutionContext): HttpRequestLike | undefine
  * A gateway message's session travels with that message's own arguments: Nest hands the array
  * its guards see to the parameter decorators of the same call (spread into a copy, after the
  * guards). Nothing is kept on the socket, so no other message, earlier or concurrent, and no
- * handler the guard did not run for, can be given it.
+ * handler the guard did not run for, can be given it. The marker goes just before the last
+ * argument, the pattern (`getPattern()` reads the last one), and shows nothing of the session
+ * to code that logs the arguments.
  */
 class MessageSession {
-  constructor(readonly session: SessionHandle) {}
+  readonly #session: SessionHandle;
+
+  constructor(session: SessionHandle) {
+    this.#session = session;
+  }
+
+  get session(): SessionHandle {
+    return this.#session;
+  }
+
+  toJSON(): undefined {
+    return undefined;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return 'MessageSession';
+  }
 }
 
 /**
@@ -72,7 +90,8 @@ export function sessionOfContext(context: ExecutionContext): SessionHandle | und
 
 /** Gives a gateway message's handler its session (see MessageSession). */
 export function setMessageSession(context: ExecutionContext, session: SessionHandle): void {
-  context.getArgs().push(new MessageSession(session));
+  const args = context.getArgs();
+  args.splice(Math.max(args.length - 1, 0), 0, new MessageSession(session));
 }
 
 /** A WebSocket gateway message's handshake request (socket.io's \`socket.request\`). */

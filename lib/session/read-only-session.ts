@@ -59,8 +59,15 @@ export function readOnlySession<T extends object = AppSessionData>(
   handle: SessionHandle<T>,
 ): SessionHandle<T> {
   const data = deepFreeze(structuredClone(handle.data)) as T;
+  const values = Object.fromEntries(
+    COOKIE_MEMBERS.map((member) => [member, handle.cookie[member]]),
+  );
+  const expires = values.expires as Date | null;
   const cookie = sealed(
-    Object.fromEntries(COOKIE_MEMBERS.map((member) => [member, handle.cookie[member]])),
+    Object.defineProperty(values, 'expires', {
+      get: () => expires && new Date(expires), // a Date of its own each time: nothing to change
+      enumerable: true,
+    }),
     'session.cookie',
   );
   const { id, isNew, userId } = handle;

@@ -56,8 +56,11 @@ export class SessionHandle<T extends object = AppSessionData> {
    * signed-in session until the invalidation arrives.
    */
   private retired = false;
-  /** The last `regenerate()`, settled or not: the commit waits for it. */
-  private regenerating?: Promise<void>;
+  /**
+   * The last Redis operation asked of this session (a save, regenerate, destroy, reload or
+   * touch), settled or not: the next one, and the commit, wait for it.
+   */
+  private inFlight?: Promise<void>;
   private committed = false;
   /** An explicit `save()` stored a new version: the response carries it in the cookie. */
   private written = false;
@@ -224,8 +227,11 @@ export class SessionHandle<T extends object = AppSessionData> {
    * Stores pending changes now instead of after the handler. After a `regenerate()` in flight
    * (another GraphQL field's login, say): under the new id, as the commit would.
    */
-  async save(): Promise<void> {
-    await this.regenerateSettled();
+  save(): Promise<void> {
+    return this.inOrder(() => this.saveNow());
+  }
+
+  private async saveNow(): Promise<void> {
     const session = this.loaded();
     if (this.ended || !(this.isModified || session.isNew)) {
       return;
@@ -241,8 +247,11 @@ export class SessionHandle<T extends object = AppSessionData> {
    * Reads the session again from Redis, dropping changes not yet saved. Rejects when it no
    * longer exists (as express-session's `reload` does); the request then has no session.
    */
-  async reload(): Promise<void> {
-    await this.regenerateSettled();
+  reload(): Promise<void> {
+    return this.inOrder(() => this.reloadNow());
+  }
+
+  private async reloadNow(): Promise<void> {
     const session = this.loaded();
     if (session.isNew || this.ended) {
       return;
@@ -261,8 +270,11 @@ export class SessionHandle<T extends object = AppSessionData> {
   }
 
   /** Extends the idle timeout now (at most once per `touchAfter`). */
-  async touch(): Promise<void> {
-    await this.regenerateSettled();
+  touch(): Promise<void> {
+    return this.inOrder(() => this.touchNow());
+  }
+
+  private async touchNow(): Promise<void> {
     const session = this.loaded();
     if (!session.isNew) {
       await this.store.touch(session.id);
@@ -277,15 +289,11 @@ export class SessionHandle<T extends object = AppSessionData> {
    * empty session, and only what it sets afterwards is stored (G10).
    */
   regenerate(options: RegenerateOptions = {}): Promise<void> {
-    // one at a time: two at once (resolvers of one GraphQL request) would each move the session
-    // they started from, and one move would be lost; in turn, the second moves the first's result
-    const run = this.regenerating
-      ? this.regenerating.then(() => this.move(options))
-      : this.move(options);
-    // a handler that does not wait for it (`void req.session.regenerate()`) still gets its
-    // outcome in the response: commit() waits for it rather than re-send the old cookie
-    this.regenerating = run.catch(() => undefined);
-    return run;
+    // in turn with the other operations: two at once (resolvers of one GraphQL request) would
+    // each move the session they started from, and one move would be lost; a save beside it
+    // would write the id it left. A handler that does not wait for it
+    // (`void req.session.regenerate()`) still gets its outcome in the response: commit() waits
+    return this.inOrder(() => this.move(options));
   }
 
   private async move({ fresh = false, keep = [] }: RegenerateOptions): Promise<void> {
@@ -319,18 +327,33 @@ export class SessionHandle<T extends object = AppSessionData> {
   }
 
   /**
-   * Waits for the `regenerate()` in flight, if any: what runs after it (a save, a destroy, a
-   * reload, the commit) acts on the session it moved to, not on the id it left (#26).
+   * Runs this session's Redis operations one after another, in the order they were asked for
+   * (fields of one GraphQL query, say, call them at once): a save after a login's
+   * `regenerate()` writes the session it moved to, a `regenerate()` after a save moves what was
+   * saved (owner included), and a new session's first save is in Redis before a move asked
+   * next. When nothing is in flight the operation starts at once (#26).
    */
-  private async regenerateSettled(): Promise<void> {
-    if (this.regenerating) {
-      await this.regenerating;
+  private inOrder(operation: () => Promise<void>): Promise<void> {
+    const run = this.inFlight ? this.inFlight.then(operation) : operation();
+    this.inFlight = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for the operations asked for so far (each settles, failed or not). */
+  private async settled(): Promise<void> {
+    let last: Promise<void> | undefined;
+    while (this.inFlight !== last) {
+      last = this.inFlight;
+      await last;
     }
   }
 
   /** Deletes the session now; the cookie is cleared with the response. */
-  async destroy(): Promise<void> {
-    await this.regenerateSettled();
+  destroy(): Promise<void> {
+    return this.inOrder(() => this.destroyNow());
+  }
+
+  private async destroyNow(): Promise<void> {
     const session = this.loaded();
     // Nothing deleted (moved by a concurrent login, destroyed or expired meanwhile): the cookie
     // the browser holds may already name that login's session, so it is left alone (G10).
@@ -374,7 +397,7 @@ export class SessionHandle<T extends object = AppSessionData> {
    */
   async commit(now = Date.now()): Promise<CookieAction> {
     this.committed = true;
-    await this.regenerateSettled();
+    await this.settled();
     // `cookie.maxAge = 0` (or an `expires` past): as express-session, the cookie expires now,
     // and the session with it
     if (this.expireRequested && !this.ended && this.session !== undefined) {

@@ -19,7 +19,8 @@ export interface CachedSession {
   snapshot: SessionSnapshot;
   generation: number;
   /**
-   * When the read or write that filled it was sent to Redis (epoch ms): it is served for
+   * When the read or write that filled it was sent to Redis (`performance.now()`, which the
+   * wall clock's steps do not move, like the cache's own expiry): it is served for
    * `localCacheTtl` after, however late the reply came.
    */
   filledAt: number;
@@ -141,7 +142,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     const loaded = session.version;
     // captured before the write: a flush during it (messages possibly lost) forbids caching after
     const generation = this.generation();
-    const sentAt = Date.now(); // the copy's lifetime counts from here, not from the reply (G8)
+    const sentAt = performance.now(); // the copy's lifetime counts from here, not from the reply (G8)
     let saved: boolean;
     try {
       saved = await super.save(session);
@@ -183,7 +184,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
 
   override async regenerate(id: string): Promise<Session<T> | null> {
     const generation = this.generation();
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     try {
       const moved = await this.moveSession(id);
       if (!moved) {
@@ -366,7 +367,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     };
     // a copy is served for localCacheTtl from when the read was sent, not from its reply: a
     // reply late by up to the command timeout must not stretch G8's bound by as much
-    const sentAt = Date.now();
+    const sentAt = performance.now();
     reservation.promise = this.readSnapshot(id).then(
       async (snapshot) => {
         release();
@@ -391,13 +392,16 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     id: string,
     snapshot: SessionSnapshot,
     generation: number,
-    filledAt = Date.now(),
+    filledAt = performance.now(),
   ): Promise<void> {
     if (!this.cache.enabled || generation !== this.generation()) {
       return;
     }
     const now = Date.now();
-    const ttl = Math.min(this.localCacheTtl - (now - filledAt), snapshot.expiresAt - now);
+    const ttl = Math.min(
+      this.localCacheTtl - (performance.now() - filledAt),
+      snapshot.expiresAt - now,
+    );
     if (ttl <= 0) {
       return;
     }

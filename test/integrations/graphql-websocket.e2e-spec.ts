@@ -117,6 +117,13 @@ describe('GraphQL resolvers and WebSocket gateways share the session across node
       reachable: [], // #26: an allow-list, not the handle behind a proxy
     });
     expect(await graphql(client, '{ me cart }')).toEqual({ me: 'grace', cart: ['book'] });
+    // the session travels with the message without disturbing what Nest tells other decorators
+    // (the pattern is the last argument), and shows nothing of itself when the arguments are logged
+    expect(await ask(b.url, client.cookie, 'context')).toEqual({
+      username: 'grace',
+      pattern: 'context',
+      args: expect.not.stringMatching(/grace|book/),
+    });
     // nothing of a message's session stays on the socket for later handlers
     expect(await ask(b.url, client.cookie, 'leftover')).toEqual({ session: null });
     expect(await ask(a.url, cookie, 'whoami')).toMatchObject({ username: 'grace' });

@@ -8,6 +8,8 @@ import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
   Body,
   Controller,
+  createParamDecorator,
+  type ExecutionContext,
   Get,
   Module,
   Post,
@@ -118,6 +120,12 @@ class CartResolver {
   }
 }
 
+/** The message's pattern, and its arguments as a logging interceptor would print them. */
+const MessageContext = createParamDecorator((_: unknown, context: ExecutionContext) => ({
+  pattern: context.switchToWs().getPattern(),
+  args: JSON.stringify(context.getArgs().slice(1)), // the socket itself is circular
+}));
+
 // Nest applies global guards to controllers and resolvers, not to gateways: this one loads the
 // session of the handshake's cookie for each message that declares @Session(). The gateway lives
 // in a module of its own that does not import ClusterSessionModule, as a feature module would.
@@ -158,6 +166,15 @@ class SessionGateway {
         (name) => internals[name] !== undefined,
       ),
     };
+  }
+
+  /** What Nest's context tells the handler's other decorators after the guard ran. */
+  @SubscribeMessage('context')
+  context(
+    @Session() session: SessionHandle<Data>,
+    @MessageContext() context: { pattern: unknown; args: string },
+  ) {
+    return { username: session.get('username') ?? null, ...context };
   }
 
   /** A handler without @Session(): the handshake request carries no session of an earlier message. */
