@@ -9,7 +9,13 @@ import type { ResolvedClusterSessionOptions } from '../options/cluster-session-o
 import { readOnlySession } from '../session/read-only-session';
 import { SessionHandle } from '../session/session-handle';
 import { SessionStore } from '../store/session-store';
-import { requestOf, sessionOf, setMessageSession, socketRequestOf } from './http-session.util';
+import {
+  requestOf,
+  sessionOf,
+  sessionOfContext,
+  setMessageSession,
+  socketRequestOf,
+} from './http-session.util';
 import { SessionCookieService } from './session-cookie.service';
 
 /**
@@ -77,7 +83,9 @@ export class SessionLoadGuard implements CanActivate {
   /** A gateway message: the session of the socket's handshake cookie as it is now, read-only. */
   private loadForSocket(context: ExecutionContext): true | Promise<true> {
     const request = socketRequestOf(context);
-    if (!request || !this.declaresSession(context)) {
+    // NestJS 12 runs global guards for gateways too: with @UseGuards(SessionLoadGuard) as well,
+    // the second run finds this message's session already read
+    if (!request || !this.declaresSession(context) || sessionOfContext(context) !== undefined) {
       return true;
     }
     const { store, cookies, options } = (this.socketDeps ??= {
