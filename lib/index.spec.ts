@@ -25,6 +25,7 @@ const TYPES = [
   'ClusterOptions',
   'ClusterSessionOptions',
   'ClusterStats',
+  'DestroyAllOptions',
   'ExpressSessionView',
   'RedisConnectionOption',
   'SessionCookie',

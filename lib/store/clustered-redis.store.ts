@@ -10,7 +10,7 @@ import { SessionStoreUnavailableError } from '../errors/session-store-unavailabl
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
-import type { GetSessionOptions } from './session-store';
+import type { DestroyAllOptions, GetSessionOptions } from './session-store';
 import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
 import { applyUpdate } from './session-update';
 
@@ -246,12 +246,23 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     await this.remember(id, snapshot, generation, entry.filledAt); // no longer than the first fill's TTL (G8)
   }
 
-  override async destroyAllForUser(userId: string): Promise<number> {
-    const ids = await this.destroySessionsOfUser(userId);
+  override async destroyAllForUser(
+    userId: string,
+    options: DestroyAllOptions = {},
+  ): Promise<number> {
+    const ids = await this.destroySessionsOfUser(userId, options.except);
     for (const id of ids) {
       this.supersede(id, DESTROYED);
     }
     return ids.length;
+  }
+
+  override async destroyForUser(userId: string, sessionId: string): Promise<boolean> {
+    const deleted = await super.destroyForUser(userId, sessionId);
+    if (deleted) {
+      this.supersede(sessionId, DESTROYED);
+    }
+    return deleted;
   }
 
   override async clear(): Promise<void> {

@@ -35,7 +35,7 @@ import {
   type RawSession,
   type SessionSnapshot,
 } from './session-codec';
-import { SessionStore, type GetSessionOptions } from './session-store';
+import { SessionStore, type DestroyAllOptions, type GetSessionOptions } from './session-store';
 import { SLOT_TAG_LENGTH, sessionKey, userEndedKey, userIndexKey } from './session-keys';
 import { LONGEST_COOKIE } from '../options/resolve-options';
 
@@ -422,8 +422,26 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     }
   }
 
-  async destroyAllForUser(userId: string): Promise<number> {
-    return (await this.destroySessionsOfUser(userId)).length;
+  async destroyAllForUser(userId: string, options: DestroyAllOptions = {}): Promise<number> {
+    return (await this.destroySessionsOfUser(userId, options.except)).length;
+  }
+
+  async destroyForUser(userId: string, sessionId: string): Promise<boolean> {
+    assertUserId(userId);
+    if (!isSessionId(sessionId)) {
+      return false;
+    }
+    // the destroy script deletes only while the user owns the session (as for "log out
+    // everywhere"): an id of someone else's session deletes nothing
+    const header = this.header({ kind: 'destroy', ids: [sessionId] });
+    const deleted = await this.write('destroyForUser', (op) =>
+      this.commands.destroy(this.key(sessionId), header, op, userId),
+    );
+    if (deleted) {
+      // a leftover entry would only be pruned later: not worth failing the call for
+      await this.redis.zrem(this.userKey(userId), sessionId).catch(() => undefined);
+    }
+    return deleted;
   }
 
   /**
@@ -437,7 +455,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
    * session owned by the user is always listed, whatever the interleaving: the last step to
    * touch its entry is an add.
    */
-  protected async destroySessionsOfUser(userId: string): Promise<string[]> {
+  protected async destroySessionsOfUser(userId: string, except?: string): Promise<string[]> {
     assertUserId(userId);
     // when, for the connect-redis sessions not yet migrated (they are in no index); set before
     // reading the index: a migration either sees it or is in the index (see the migrator).
@@ -455,7 +473,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       ),
     );
     return this.run('destroyAllForUser', async () => {
-      const indexed = await this.indexList(userId);
+      const indexed = (await this.indexList(userId)).filter((id) => id !== except);
       // one script per session, each in its own slot: deleted only while the user owns it
       const deleted = await Promise.all(
         indexed.map((id) => {

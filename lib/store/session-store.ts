@@ -8,6 +8,16 @@ export interface GetSessionOptions {
 }
 
 /**
+ * What `destroyAllForUser` keeps.
+ *
+ * @publicApi
+ */
+export interface DestroyAllOptions {
+  /** A session to keep (the current one, for "sign out other devices"). */
+  except?: string;
+}
+
+/**
  * Where sessions live. The abstract class is also the injection token: inject `SessionStore`
  * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
  * rejects with `SessionStoreUnavailableError`.
@@ -41,8 +51,18 @@ export abstract class SessionStore<T extends object = AppSessionData> {
   /** Moves the session to a new id, data kept, the old id gone; `null` when it is gone. */
   abstract regenerate(id: string): Promise<Session<T> | null>;
 
-  /** Deletes every session of the user; resolves to how many. */
-  abstract destroyAllForUser(userId: string): Promise<number>;
+  /**
+   * Deletes every session of the user ("log out everywhere"), or all but `except` ("sign out
+   * other devices": the current session's id); resolves to how many.
+   */
+  abstract destroyAllForUser(userId: string, options?: DestroyAllOptions): Promise<number>;
+
+  /**
+   * Deletes one session of the user, on every node (an account page's "sign out" on a device):
+   * `true` when it was that user's and is gone; `false`, nothing deleted, when it is not the
+   * user's (another user's id is refused) or no longer exists.
+   */
+  abstract destroyForUser(userId: string, sessionId: string): Promise<boolean>;
 
   /** Ids of the user's live sessions. */
   abstract listForUser(userId: string): Promise<string[]>;
