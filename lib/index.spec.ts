@@ -31,6 +31,7 @@ const TYPES = [
   'SessionCookie',
   'SessionCookieOptions',
   'SessionData',
+  'SessionInfo',
   'SessionRecord',
 ];
 

@@ -25,7 +25,7 @@ export type { Session as SessionRecord } from './session/session';
 export type { SessionCookie } from './session/session-cookie';
 export type { ExpressSessionView } from './session/express-session.view';
 export type { CacheStats } from './cache/local-cache.interface';
-export type { DestroyAllOptions } from './store/session-store';
+export type { DestroyAllOptions, SessionInfo } from './store/session-store';
 export type { ClusterStats } from './cluster/cluster-stats.interface';
 
 // errors

@@ -35,7 +35,12 @@ import {
   type RawSession,
   type SessionSnapshot,
 } from './session-codec';
-import { SessionStore, type DestroyAllOptions, type GetSessionOptions } from './session-store';
+import {
+  SessionStore,
+  type DestroyAllOptions,
+  type GetSessionOptions,
+  type SessionInfo,
+} from './session-store';
 import { SLOT_TAG_LENGTH, sessionKey, userEndedKey, userIndexKey } from './session-keys';
 import { LONGEST_COOKIE } from '../options/resolve-options';
 
@@ -489,6 +494,28 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
         await this.redis.zrem(this.userKey(userId), ...gone);
       }
       return gone;
+    });
+  }
+
+  async sessionsForUser(userId: string): Promise<SessionInfo[]> {
+    assertUserId(userId);
+    return this.run('sessionsForUser', async () => {
+      const indexed = await this.indexList(userId);
+      const snapshots = await Promise.all(indexed.map((id) => this.readSnapshot(id)));
+      const live: SessionInfo[] = [];
+      for (const [i, snapshot] of snapshots.entries()) {
+        // an entry whose session is gone or is no longer the user's is left to pruning
+        if (snapshot?.userId === userId) {
+          live.push({
+            id: indexed[i],
+            createdAt: new Date(snapshot.createdAt),
+            lastActiveAt: new Date(snapshot.touchedAt),
+            idleExpiresAt: new Date(snapshot.expiresAt),
+            absoluteExpiresAt: new Date(snapshot.createdAt + this.options.absoluteTimeout),
+          });
+        }
+      }
+      return live.sort((x, y) => y.lastActiveAt.getTime() - x.lastActiveAt.getTime());
     });
   }
 

@@ -18,6 +18,22 @@ export interface DestroyAllOptions {
 }
 
 /**
+ * One live session of a user, as an account page lists it ("where am I signed in").
+ *
+ * @publicApi
+ */
+export interface SessionInfo {
+  id: string;
+  createdAt: Date;
+  /** Its last save or touch: as precise as `touchAfter` lets it be. */
+  lastActiveAt: Date;
+  /** When it ends unless used again (idle timeout). */
+  idleExpiresAt: Date;
+  /** When it ends whatever happens (`absoluteTimeout` after its creation). */
+  absoluteExpiresAt: Date;
+}
+
+/**
  * Where sessions live. The abstract class is also the injection token: inject `SessionStore`
  * by type, or with `@InjectSessionStore()`. Every method returns a Promise; a Redis outage
  * rejects with `SessionStoreUnavailableError`.
@@ -66,6 +82,12 @@ export abstract class SessionStore<T extends object = AppSessionData> {
 
   /** Ids of the user's live sessions. */
   abstract listForUser(userId: string): Promise<string[]>;
+
+  /**
+   * The user's live sessions, most recently active first: the reads are sent together (one
+   * round trip on one Redis, one per shard on a Cluster), never a `SCAN`.
+   */
+  abstract sessionsForUser(userId: string): Promise<SessionInfo[]>;
 
   /** Statistics of this node's local cache (all zero when there is none). */
   abstract cacheStats(): CacheStats;

@@ -91,4 +91,35 @@ describe('ending sessions from an account page', () => {
     expect(await b.store.get(strangers)).not.toBeNull();
     expect(await a.store.listForUser('dan')).toEqual([]);
   });
+
+  it('sessionsForUser lists the live sessions of the user, most recently active first, with their deadlines', async () => {
+    const [first, second, third] = [
+      await sessionOf('gil'),
+      await sessionOf('gil'),
+      await sessionOf('gil'),
+    ];
+    await sessionOf('hal');
+    const later = Date.now() + 5;
+    await waitFor(() => Date.now() >= later, { what: 'a later millisecond' });
+    const used = (await b.store.get(second))!;
+    used.data.page = 'settings'; // used again: it comes first
+    await b.store.save(used);
+    await a.store.destroyForUser('gil', third);
+
+    const listed = await a.store.sessionsForUser('gil');
+    expect(listed.map((info) => info.id)).toEqual([second, first]);
+    const now = Date.now();
+    for (const info of listed) {
+      expect(info.createdAt.getTime()).toBeLessThanOrEqual(info.lastActiveAt.getTime() + 5);
+      expect(info.lastActiveAt.getTime()).toBeLessThanOrEqual(now + 5);
+      expect(info.idleExpiresAt.getTime()).toBeGreaterThan(now);
+      expect(info.absoluteExpiresAt.getTime() - info.createdAt.getTime()).toBe(
+        a.options.absoluteTimeout,
+      );
+    }
+    expect(listed[0].lastActiveAt.getTime()).toBeGreaterThanOrEqual(
+      listed[1].lastActiveAt.getTime(),
+    );
+    expect(await a.store.sessionsForUser('nobody')).toEqual([]);
+  });
 });
