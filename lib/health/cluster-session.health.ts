@@ -1,7 +1,11 @@
 import type { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import type { ClusterSessionRuntime } from '../cluster-session.runtime';
 import { describeEndpoint } from '../redis/redis-endpoint.util';
-import { authenticationFailure, lastConnectionError } from '../redis/redis-connection.watcher';
+import {
+  authenticationFailure,
+  credentialsRefused,
+  lastConnectionError,
+} from '../redis/redis-connection.watcher';
 
 /** Longest a health check waits for Redis to answer PING. */
 const PING_TIMEOUT = 1_000;
@@ -61,7 +65,7 @@ export class ClusterSessionHealthIndicator {
     if (redis.status !== 'ready') {
       const last = lastConnectionError(redis);
       if (authenticationFailure(last)) {
-        return `${endpoint} refused this module's credentials (${last}): check the password (and user) in the redis option`;
+        return credentialsRefused(endpoint, last!);
       }
       return `${endpoint} is not connected (connection ${redis.status}${last ? `: ${last}` : ''})`;
     }

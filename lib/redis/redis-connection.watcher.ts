@@ -18,7 +18,7 @@ export function watchConnection(client: Redis | Cluster, logger: Logger, role: s
     down = true;
     logger.warn(
       authenticationFailure(reason)
-        ? `${describeEndpoint(client)} refused this module's credentials (${role}: ${reason}): check the password (and user) in the redis option; retrying`
+        ? `${credentialsRefused(describeEndpoint(client), `${role}: ${reason}`)}; retrying`
         : `${describeEndpoint(client)} is unreachable (${role}: ${reason}); retrying`,
     );
   };
@@ -56,6 +56,11 @@ const lastErrors = new WeakMap<object, string>();
 /** The error a watched connection last reported while it has not been ready since, if any. */
 export function lastConnectionError(client: Redis | Cluster): string | undefined {
   return lastErrors.get(client);
+}
+
+/** What the log and the health check say when Redis refused the credentials. */
+export function credentialsRefused(endpoint: string, detail: string): string {
+  return `${endpoint} refused this module's credentials (${detail}): check the password (and user) in the redis option`;
 }
 
 /** Whether Redis refused the credentials (a wrong password or user, or none where one is needed). */

@@ -40,44 +40,44 @@ export class SessionCookie {
     return this.options.path;
   }
   set path(value: string) {
-    if (value !== this.options.path) {
-      refuse('path');
-    }
+    this.keep('path', value);
   }
 
   get domain(): string | undefined {
     return this.options.domain;
   }
   set domain(value: string | undefined) {
-    if (value !== this.options.domain) {
-      refuse('domain');
-    }
+    this.keep('domain', value);
   }
 
   get httpOnly(): boolean {
     return this.options.httpOnly;
   }
   set httpOnly(value: boolean) {
-    if (value !== this.options.httpOnly) {
-      refuse('httpOnly');
-    }
+    this.keep('httpOnly', value);
   }
 
   get secure(): boolean | 'auto' {
     return this.options.secure;
   }
   set secure(value: boolean | 'auto') {
-    if (value !== this.options.secure) {
-      refuse('secure');
-    }
+    this.keep('secure', value);
   }
 
   get sameSite(): 'lax' | 'strict' | 'none' {
     return this.options.sameSite;
   }
   set sameSite(value: 'lax' | 'strict' | 'none') {
-    if (value !== this.options.sameSite) {
-      refuse('sameSite');
+    this.keep('sameSite', value);
+  }
+
+  /** An attribute assigned its option's value is accepted (a copied cookie); another, refused. */
+  private keep<K extends 'path' | 'domain' | 'httpOnly' | 'secure' | 'sameSite'>(
+    attribute: K,
+    value: ResolvedClusterSessionOptions['cookie'][K],
+  ): void {
+    if (value !== this.options[attribute]) {
+      refuse(attribute);
     }
   }
 

@@ -403,7 +403,7 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     id: string,
     snapshot: SessionSnapshot,
     generation: number,
-    filledAt = performance.now(),
+    filledAt: number,
   ): Promise<void> {
     if (!this.cache.enabled || generation !== this.generation()) {
       return;

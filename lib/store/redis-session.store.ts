@@ -436,12 +436,10 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     if (!isSessionId(sessionId)) {
       return false;
     }
-    // the destroy script deletes only while the user owns the session (as for "log out
-    // everywhere"): an id of someone else's session deletes nothing
-    const header = this.header({ kind: 'destroy', ids: [sessionId] });
-    const deleted = await this.write('destroyForUser', (op) =>
-      this.commands.destroy(this.key(sessionId), header, op, userId),
-    );
+    // deleted only while the user owns it (as for "log out everywhere"): an id of someone
+    // else's session deletes nothing
+    const deleted =
+      (await this.run('destroyForUser', () => this.destroyOwned(userId, [sessionId]))).length > 0;
     if (deleted) {
       // a leftover entry would only be pruned later: not worth failing the call for
       await this.redis.zrem(this.userKey(userId), sessionId).catch(() => undefined);
@@ -479,22 +477,29 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     );
     return this.run('destroyAllForUser', async () => {
       const indexed = (await this.indexList(userId)).filter((id) => id !== except);
-      // one script per session, each in its own slot: deleted only while the user owns it
-      const deleted = await Promise.all(
-        indexed.map((id) => {
-          const header = this.header({ kind: 'destroy', ids: [id] });
-          return this.lostReplies.send((op) =>
-            this.commands.destroy(this.key(id), header, op, userId),
-          );
-        }),
-      );
-      const gone = indexed.filter((_, i) => deleted[i]);
+      const gone = await this.destroyOwned(userId, indexed);
       // entries skipped (a login not yet saved, another owner) are left to pruning
       if (gone.length > 0) {
         await this.redis.zrem(this.userKey(userId), ...gone);
       }
       return gone;
     });
+  }
+
+  /**
+   * Deletes those of `ids` the user owns: one destroy script per session, each in its own slot,
+   * that deletes only while the user is the owner. Resolves to the ids deleted.
+   */
+  private async destroyOwned(userId: string, ids: string[]): Promise<string[]> {
+    const deleted = await Promise.all(
+      ids.map((id) => {
+        const header = this.header({ kind: 'destroy', ids: [id] });
+        return this.lostReplies.send((op) =>
+          this.commands.destroy(this.key(id), header, op, userId),
+        );
+      }),
+    );
+    return ids.filter((_, i) => deleted[i]);
   }
 
   async sessionsForUser(userId: string): Promise<SessionInfo[]> {
