@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { HttpClient } from '../http/support/http-client';
+import { HttpClient, sessionIdOf } from '../http/support/http-client';
 import type { SampleProcess } from '../../sample/support/sample-process';
 import { waitFor } from '../../sample/support/wait-for';
 import type { CommandFault, TcpProxy } from '../support/tcp-proxy';
@@ -72,7 +72,6 @@ describe('fault history: random lost replies on three sample processes', () => {
 
   const anyNode = () => nodes[Math.floor(Math.random() * NODES)].url;
   const keyOf = (id: string) => `sess:{${id.slice(0, 4)}}${id}`;
-  const idOf = (cookie: string) => decodeURIComponent(cookie.split('=')[1]).split(/[:.]/)[0];
 
   it('loses no acknowledged write, applies none twice, never goes backwards, never resurrects', async () => {
     const violations: string[] = [];
@@ -82,7 +81,7 @@ describe('fault history: random lost replies on three sample processes', () => {
     for (let u = 0; u < USERS; u++) {
       const login = new HttpClient(anyNode());
       expect((await login.post('/login', { username: `hist-${u}` })).status).toBe(200);
-      const id = idOf(login.cookie!);
+      const id = sessionIdOf(login.cookie!);
       const writers = Array.from({ length: WRITERS }, (_, w) => {
         const client = new HttpClient(anyNode());
         client.cookie = login.cookie;

@@ -57,11 +57,7 @@ describe('G11: every write survives a lost reply (real processes, fault proxy)',
     if (Object.keys(data).length > 0) {
       expect((await client.patch('/me', data)).status).toBe(200);
     }
-    return { client, username, id: idOf(client) };
-  }
-
-  function idOf(client: HttpClient): string {
-    return decodeURIComponent(client.cookie!.split('=')[1]).split(/[:.]/)[0];
+    return { client, username, id: client.sessionId! };
   }
 
   async function stored(id: string): Promise<Record<string, string>> {
@@ -86,7 +82,7 @@ describe('G11: every write survives a lost reply (real processes, fault proxy)',
       const stranger = new HttpClient(nodes[1].url);
       stranger.cookie = client.cookie;
       expect((await stranger.get('/me')).json).toMatchObject({ visits: 1 });
-      expect((await stored(idOf(client))).v).toBe('1');
+      expect((await stored(client.sessionId!)).v).toBe('1');
     });
 
     it('update: applied exactly once (one version), and read back on both nodes', async () => {
@@ -108,7 +104,7 @@ describe('G11: every write survives a lost reply (real processes, fault proxy)',
         client.post('/login', { username }),
       );
       expect(response.status).toBe(200);
-      const moved = idOf(client);
+      const moved = client.sessionId!;
       expect(moved).not.toBe(id);
       expect(await stored(id)).toEqual({});
       expect(await stored(moved)).toMatchObject({ user: username });

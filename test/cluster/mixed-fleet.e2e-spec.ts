@@ -1,6 +1,6 @@
 import { sign } from 'cookie-signature';
 import type { Redis } from 'ioredis';
-import { HttpClient } from '../http/support/http-client';
+import { HttpClient, sessionIdOf } from '../http/support/http-client';
 import { RedisServer } from '../../sample/support/redis-server';
 import { SampleProcess } from '../../sample/support/sample-process';
 import { waitFor } from '../../sample/support/wait-for';
@@ -202,7 +202,7 @@ describe('G12: a fleet running two configurations at once', () => {
   }
 
   async function sessionKey(cookie: string): Promise<string> {
-    const id = decodeURIComponent(cookie.split('=')[1]).split(/[:.]/)[0];
+    const id = sessionIdOf(cookie);
     return `sess:{${id.slice(0, 4)}}${id}`;
   }
 });

@@ -1,3 +1,8 @@
+/** The session id a `name=value` session cookie names: the part of its value before the signature. */
+export function sessionIdOf(cookie: string): string {
+  return decodeURIComponent(cookie.split('=')[1]).split(/[:.]/)[0];
+}
+
 /** What a request answered. */
 export interface HttpAnswer {
   status: number;
@@ -18,7 +23,7 @@ export class HttpClient {
 
   /** The session id the cookie names (the part before its signature), if it holds one. */
   get sessionId(): string | undefined {
-    return this.cookie && decodeURIComponent(this.cookie.split('=')[1]).split(/[:.]/)[0];
+    return this.cookie && sessionIdOf(this.cookie);
   }
 
   async request(
