@@ -15,6 +15,7 @@ import { SessionMiddleware } from './http/session.middleware';
 import type { ClusterSessionOptions } from './options/cluster-session-options.interface';
 import { resolveOptions } from './options/resolve-options';
 import { SessionStore } from './store/session-store';
+import { SessionEvents } from './events/session-events';
 
 const IMPORTED_WITHOUT_OPTIONS =
   'ClusterSessionModule is imported without options (imports: [ClusterSessionModule]). ' +
@@ -54,6 +55,11 @@ export const EXPORTED_PROVIDERS: Provider[] = [
   {
     provide: ClusterCoordinator,
     useFactory: (runtime: ClusterSessionRuntime) => runtime.coordinator,
+    inject: [ClusterSessionRuntime],
+  },
+  {
+    provide: SessionEvents,
+    useFactory: (runtime: ClusterSessionRuntime) => runtime.events,
     inject: [ClusterSessionRuntime],
   },
   {

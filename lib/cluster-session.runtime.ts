@@ -18,6 +18,8 @@ import { watchConnection } from './redis/redis-connection.watcher';
 import { describeEndpoint } from './redis/redis-endpoint.util';
 import { ClusteredRedisStore, type CachedSession } from './store/clustered-redis.store';
 import { LegacySessionMigrator } from './store/legacy-session.migrator';
+import { ExpiryListener } from './events/expiry-listener';
+import { SessionEvents } from './events/session-events';
 
 /**
  * On Redis Cluster one origin's messages travel through different shards: how long a missing
@@ -43,6 +45,10 @@ export class ClusterSessionRuntime {
   readonly store: ClusteredRedisStore;
   /** Moves express-session + connect-redis sessions in, when `migrateFrom` is set. */
   readonly migrator: LegacySessionMigrator | null;
+  /** What happens to sessions on this node (`SessionEvents`). */
+  readonly events: SessionEvents;
+  /** `expired` events from Redis keyspace notifications, when `events.expired` is on. */
+  private readonly expiries: ExpiryListener | null;
   /** Prometheus metrics, when prom-client is installed and `metrics` is not false. */
   readonly metrics: ClusterSessionMetrics | null;
   private stopped?: Promise<void>;
@@ -82,9 +88,17 @@ export class ClusterSessionRuntime {
     );
     // the store's commands fail within commandTimeout of being issued, pipelined or not
     const commands = withCommandDeadline(this.connection.client);
+    this.events = new SessionEvents(cluster.nodeId);
+    this.expiries = options.events.expired
+      ? new ExpiryListener(
+          createSubscriberConnection(options.redis),
+          options.keyPrefix,
+          this.events,
+        )
+      : null;
     this.store = new ClusteredRedisStore({
       redis: commands,
-      options,
+      options: { ...options, eventSink: this.events },
       cache: this.cache,
       coordinator: this.coordinator,
     });
@@ -114,6 +128,7 @@ export class ClusterSessionRuntime {
       );
     }
     await this.coordinator.start();
+    await this.expiries?.start();
   }
 
   /** Runs a commit, remembered until it settles so that `stop()` can wait for it. */
@@ -131,7 +146,9 @@ export class ClusterSessionRuntime {
       this.metrics?.remove();
       this.unwatch(); // closing is not an outage: no "unreachable" warning on every shutdown
       await this.coordinator.stop();
+      await this.expiries?.stop();
       await closeRedis(this.connection);
+      this.events.complete();
     })();
     return this.stopped;
   }

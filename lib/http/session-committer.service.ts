@@ -1,6 +1,8 @@
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { ClusterSessionRuntime } from '../cluster-session.runtime';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
+import { TooManySessionsError } from '../errors/too-many-sessions.error';
+import { TOO_MANY_SESSIONS_BODY } from './session-unavailable.filter';
 import type { SessionHandle } from '../session/session-handle';
 import { SessionCookieService } from './session-cookie.service';
 
@@ -31,6 +33,14 @@ export class SessionCommitter {
       const action = await this.runtime.track(handle.commit());
       return action ? { cookie: this.cookies.serialize(action, secureRequest) } : {};
     } catch (error) {
+      if (error instanceof TooManySessionsError) {
+        return {
+          failure: {
+            status: HttpStatus.CONFLICT,
+            body: JSON.stringify(TOO_MANY_SESSIONS_BODY),
+          },
+        };
+      }
       if (error instanceof SessionStoreUnavailableError) {
         return {
           failure: {

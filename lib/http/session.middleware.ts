@@ -1,8 +1,9 @@
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CLUSTER_SESSION_OPTIONS } from '../cluster-session.constants';
 import { ClusterSessionRuntime } from '../cluster-session.runtime';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import { clientDescriber } from '../session/client-description';
 import { expressSessionView, type ExpressSessionView } from '../session/express-session.view';
 import { SessionHandle } from '../session/session-handle';
 import { SessionStore } from '../store/session-store';
@@ -54,7 +55,12 @@ export class SessionMiddleware implements NestMiddleware {
     gate = true,
   ): void {
     const received = this.cookies.read(request.headers.cookie);
-    const handle = new SessionHandle(this.store, received, this.options);
+    const handle = new SessionHandle(
+      this.store,
+      received,
+      this.options,
+      clientDescriber(this.options.describeClient, request as unknown as IncomingMessage),
+    );
     request.session = expressSessionView(handle, request);
     if (gate) {
       ResponseGate.install(response, handle, this.committer, protocol);

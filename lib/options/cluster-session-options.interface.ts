@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { MetricsOptions } from '../metrics/cluster-session-metrics';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 
@@ -125,7 +126,51 @@ export interface ClusterSessionOptions {
    * registry, names prefixed `cluster_session_`); `false` turns them off; or `{ registry, prefix }`.
    */
   metrics?: boolean | MetricsOptions;
+  /**
+   * At most `limit` live sessions per user, enforced when a session gets its owner, across all
+   * nodes: `'end-oldest'` ends the least recently active ones, `'refuse'` fails that login with
+   * `TooManySessionsError` (a 409 through the HTTP layer). Default: no limit.
+   */
+  maxSessionsPerUser?: MaxSessionsPerUser;
+  /**
+   * A small description of the client (user agent, coarse location), recorded with a session
+   * when it gets its owner and listed by `sessionsForUser`: at most 16 string values, 1,024
+   * bytes in all. Default: nothing recorded.
+   */
+  describeClient?: (request: IncomingMessage) => ClientDescription | undefined;
+  /** What `SessionEvents` reports beyond what the nodes do themselves. */
+  events?: SessionEventsOptions;
 }
+
+/**
+ * `events`.
+ *
+ * @publicApi
+ */
+export interface SessionEventsOptions {
+  /**
+   * `expired` events from Redis keyspace notifications (Redis must have `notify-keyspace-events`
+   * with `Ex`; one more connection per node; one Pub/Sub message per expired key of the
+   * database, to every node). Best effort, as Redis's delivery: sent when Redis deletes the key,
+   * at most once, none while a node's connection is down. Not on Redis Cluster. Default `false`.
+   */
+  expired?: boolean;
+}
+
+/**
+ * `maxSessionsPerUser`.
+ *
+ * @publicApi
+ */
+export interface MaxSessionsPerUser {
+  /** At least 1. */
+  limit: number;
+  /** End the least recently active session(s), or refuse the new login. */
+  onExceed: 'end-oldest' | 'refuse';
+}
+
+/** What `describeClient` records about a client. */
+export type ClientDescription = Record<string, string>;
 
 /** Options with every default filled in. */
 export interface ResolvedClusterSessionOptions {
@@ -148,4 +193,7 @@ export interface ResolvedClusterSessionOptions {
   encryptionKeys: Buffer[] | null;
   serveStaleOnError: boolean;
   metrics: MetricsOptions | false;
+  maxSessionsPerUser: MaxSessionsPerUser | null;
+  describeClient: ((request: IncomingMessage) => ClientDescription | undefined) | null;
+  events: Required<SessionEventsOptions>;
 }

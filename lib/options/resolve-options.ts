@@ -3,10 +3,11 @@ import { stringifySetCookie } from 'cookie';
 import { deriveEncryptionKeys } from '../crypto/field-cipher';
 import { InvalidOptionsError } from '../errors/invalid-options.error';
 import type { MetricsOptions } from '../metrics/cluster-session-metrics';
-import { isRedisInstance } from '../redis/redis-connection.factory';
+import { isClusterConnection, isRedisInstance } from '../redis/redis-connection.factory';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 import type {
   ClusterSessionOptions,
+  MaxSessionsPerUser,
   MigrateFromOptions,
   ResolvedClusterSessionOptions,
 } from './cluster-session-options.interface';
@@ -82,6 +83,14 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
     encryptionKeys: encryption(options.encryption, options.secret),
     serveStaleOnError: bool('serveStaleOnError', options.serveStaleOnError, false),
     metrics: metrics(options.metrics),
+    maxSessionsPerUser: maxSessionsPerUser(options.maxSessionsPerUser),
+    events: {
+      expired: bool('events.expired', optionalObject('events', options.events).expired, false),
+    },
+    describeClient: optionalFunction<ResolvedClusterSessionOptions['describeClient']>(
+      'describeClient',
+      options.describeClient,
+    ),
     cluster: {
       enabled,
       nodeId: text(
@@ -118,6 +127,12 @@ export function resolveOptions(options: ClusterSessionOptions): ResolvedClusterS
     },
   };
   checkCookiePrefix(resolved.cookie);
+  // keyspace notifications are per shard: one subscription would hear one shard's expiries
+  check(!resolved.events.expired || !isClusterConnection(resolved.redis), [
+    'events.expired',
+    true,
+    'false on Redis Cluster (keyspace notifications are per shard)',
+  ]);
   check(resolved.migrateFrom?.cookieName !== resolved.cookie.name, [
     'migrateFrom.cookieName',
     resolved.migrateFrom?.cookieName,
@@ -197,6 +212,30 @@ function encryption(value: unknown, secret: unknown): Buffer[] | null {
     }
     return bytes;
   });
+}
+
+function maxSessionsPerUser(value: unknown): MaxSessionsPerUser | null {
+  if (value === undefined) {
+    return null;
+  }
+  const given = optionalObject('maxSessionsPerUser', value);
+  return {
+    limit: integer('maxSessionsPerUser.limit', given.limit ?? NaN, 1, 1, 10_000),
+    onExceed: oneOf(
+      'maxSessionsPerUser.onExceed',
+      given.onExceed ?? null,
+      'end-oldest' as MaxSessionsPerUser['onExceed'],
+      ['end-oldest', 'refuse'],
+    ),
+  };
+}
+
+function optionalFunction<F>(name: string, value: unknown): F | null {
+  if (value === undefined) {
+    return null;
+  }
+  check(typeof value === 'function', [name, value, 'a function']);
+  return value as F;
 }
 
 function metrics(value: unknown): MetricsOptions | false {

@@ -6,7 +6,7 @@ import { CREATE, UPDATE } from './scripts/save.lua';
 import { TOUCH } from './scripts/touch.lua';
 import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
-import { INDEX_ADD, INDEX_LIST } from './scripts/user-index.lua';
+import { INDEX_ADD, INDEX_LIST, INDEX_REMOVE } from './scripts/user-index.lua';
 import { PUBLISH } from './scripts/publish.lua';
 import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
 import type { Operation } from './operation';
@@ -42,6 +42,12 @@ export interface SessionChange extends OwnerAndLifetime {
   set: [string, string][];
   /** Hash fields removed. */
   removed: string[];
+}
+
+/** A user's index and the client descriptions beside it (one hash slot). */
+export interface UserIndexKeys {
+  ids: string;
+  clients: string;
 }
 
 /** A new session's first save (an owner or cookie lifetime is set or absent). */
@@ -148,8 +154,9 @@ interface Registered {
   clusterSessionTouch(key: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionDestroy(key: string, record: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionRegenerate(oldKey: string, newKey: string, ...args: Arg[]): Promise<unknown>;
-  clusterSessionIndexAdd(indexKey: string, ...args: Arg[]): Promise<unknown>;
-  clusterSessionIndexList(indexKey: string): Promise<unknown>;
+  clusterSessionIndexAdd(indexKey: string, clientsKey: string, ...args: Arg[]): Promise<unknown>;
+  clusterSessionIndexList(indexKey: string, clientsKey: string): Promise<unknown>;
+  clusterSessionIndexRemove(indexKey: string, clientsKey: string, ...ids: Arg[]): Promise<unknown>;
   clusterSessionPublish(...args: Arg[]): Promise<unknown>;
   clusterSessionClaimLegacy(legacyKey: string, ...args: Arg[]): Promise<unknown>;
 }
@@ -167,8 +174,9 @@ const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> =
   clusterSessionTouch: { numberOfKeys: 1, lua: CLOCK + TOUCH },
   clusterSessionDestroy: { numberOfKeys: 2, lua: publishing(DESTROY, '') },
   clusterSessionRegenerate: { numberOfKeys: 2, lua: publishing(REGENERATE) },
-  clusterSessionIndexAdd: { numberOfKeys: 1, lua: CLOCK + INDEX_ADD },
-  clusterSessionIndexList: { numberOfKeys: 1, lua: CLOCK + INDEX_LIST },
+  clusterSessionIndexAdd: { numberOfKeys: 2, lua: CLOCK + INDEX_ADD },
+  clusterSessionIndexList: { numberOfKeys: 2, lua: CLOCK + INDEX_LIST },
+  clusterSessionIndexRemove: { numberOfKeys: 2, lua: INDEX_REMOVE },
   clusterSessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH, '') },
   clusterSessionClaimLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
@@ -322,15 +330,43 @@ export class SessionCommands {
         : { kind: 'gone' };
   }
 
-  /** Adds a session to its owner's index (entries scored by their absolute deadline). */
-  async indexAdd(indexKey: string, absoluteTimeout: number, id: string): Promise<void> {
-    await this.scripts.clusterSessionIndexAdd(indexKey, absoluteTimeout, id);
+  /**
+   * Adds a session to its owner's index (entries scored by their absolute deadline), with the
+   * client's description when one is given, or the one recorded for `from` (a regenerate).
+   */
+  async indexAdd(
+    index: UserIndexKeys,
+    absoluteTimeout: number,
+    id: string,
+    client: { description?: string; from?: string } = {},
+  ): Promise<void> {
+    await this.scripts.clusterSessionIndexAdd(
+      index.ids,
+      index.clients,
+      absoluteTimeout,
+      id,
+      client.description ?? '',
+      client.from ?? '',
+    );
   }
 
-  /** The entries of a user's index, unvalidated (Redis content). */
-  async indexList(indexKey: string): Promise<unknown[]> {
-    const ids = await this.scripts.clusterSessionIndexList(indexKey);
-    return Array.isArray(ids) ? ids : [];
+  /** The entries of a user's index and their client descriptions, unvalidated (Redis content). */
+  async indexList(index: UserIndexKeys): Promise<{ id: unknown; client: unknown }[]> {
+    const reply = await this.scripts.clusterSessionIndexList(index.ids, index.clients);
+    const entries: { id: unknown; client: unknown }[] = [];
+    if (Array.isArray(reply)) {
+      for (let i = 0; i + 1 < reply.length; i += 2) {
+        entries.push({ id: reply[i], client: reply[i + 1] });
+      }
+    }
+    return entries;
+  }
+
+  /** Removes entries (and their client descriptions) from a user's index. */
+  async indexRemove(index: UserIndexKeys, ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) {
+      await this.scripts.clusterSessionIndexRemove(index.ids, index.clients, ...ids);
+    }
   }
 
   /** Tells every node to drop its whole cache (after `clear`). */

@@ -55,7 +55,7 @@ export function applyChanges<T extends object>(from: Session<T>, to: Session<T>)
     }
   }
   if (from.userId !== from.storedState.userId) {
-    to.setUser(from.userId);
+    to.setUser(from.userId, from.client);
   }
   if (from.maxAge !== from.storedState.maxAge) {
     to.maxAge = from.maxAge;

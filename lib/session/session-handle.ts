@@ -1,4 +1,5 @@
 import { ClusterSessionError } from '../errors/cluster-session.error';
+import { TooManySessionsError } from '../errors/too-many-sessions.error';
 import { planCommit, type CommitPlan } from './commit-plan';
 import { Session } from './session';
 import { applyChanges, hasChanges } from './session-changes';
@@ -7,7 +8,10 @@ import type { AnySessionData, AppSessionData } from './session-data.interface';
 import type { SessionSource } from './session-source.interface';
 import { generateSessionId } from './session-id.util';
 import { SessionCookie } from './session-cookie';
-import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import type {
+  ClientDescription,
+  ResolvedClusterSessionOptions,
+} from '../options/cluster-session-options.interface';
 
 /**
  * What the commit asks of the cookie: set it (with a lifetime in ms for a persistent cookie,
@@ -73,6 +77,8 @@ export class SessionHandle<T extends object = AppSessionData> {
     /** The id and version from a valid signed cookie, or null. */
     private readonly received: SessionCookieValue | null,
     private readonly options: SessionHandleOptions,
+    /** What `describeClient` says of this request's client (validated), if anything. */
+    private readonly describeClient?: () => ClientDescription | undefined,
   ) {}
 
   /**
@@ -218,9 +224,14 @@ export class SessionHandle<T extends object = AppSessionData> {
     return this.loaded().userId;
   }
 
-  /** Sets (or with `null` clears) the owner, for `listForUser` and `destroyAllForUser`. */
+  /**
+   * Sets (or with `null` clears) the owner, for `listForUser` and `destroyAllForUser`. A new
+   * owner gets what `describeClient` says of this request's client recorded with the session.
+   */
   setUser(userId: string | null): void {
-    this.loaded().setUser(userId);
+    const session = this.loaded();
+    const changed = userId !== null && userId !== session.storedState.userId;
+    session.setUser(userId, changed ? this.describeClient?.() : undefined);
   }
 
   /**
@@ -236,7 +247,21 @@ export class SessionHandle<T extends object = AppSessionData> {
     if (this.ended || !(this.isModified || session.isNew)) {
       return;
     }
-    if (await this.store.save(session)) {
+    let saved: boolean;
+    try {
+      saved = await this.store.save(session);
+    } catch (error) {
+      if (error instanceof TooManySessionsError) {
+        // the login is refused, and nothing of it kept: not the session it was made in either
+        // (Passport stored its user in it before the owner was set)
+        this.ended = 'destroyed';
+        if (!session.isNew) {
+          await this.store.destroy(session.id);
+        }
+      }
+      throw error;
+    }
+    if (saved) {
       this.written = true;
     } else {
       this.ended = 'gone';
@@ -317,7 +342,7 @@ export class SessionHandle<T extends object = AppSessionData> {
     }
     if (session.isNew) {
       this.session = new Session<T>(generateSessionId(), session.data);
-      this.session.setUser(session.userId);
+      this.session.setUser(session.userId, session.client);
       return;
     }
     const moved = await this.store.regenerate(session.id);

@@ -1,3 +1,4 @@
+import type { ClientDescription } from '../options/cluster-session-options.interface';
 import type { AppSessionData } from './session-data.interface';
 
 /** Stored state of a session as last read from or written to Redis. */
@@ -83,6 +84,11 @@ export class Session<T extends object = AppSessionData> {
   userId: string | null;
   /** Its own cookie lifetime, ms, overriding the `cookie.maxAge` option; `undefined`: none. */
   maxAge: number | undefined;
+  /**
+   * What to record about the client when the save gives the session its owner (listed by
+   * `sessionsForUser`); set with `setUser`.
+   */
+  client: ClientDescription | undefined;
 
   constructor(
     readonly id: string,
@@ -126,8 +132,12 @@ export class Session<T extends object = AppSessionData> {
     this.maxAge = state.maxAge;
   }
 
-  /** Sets (or with `null` clears) the owner, which feeds `listForUser`/`destroyAllForUser`. */
-  setUser(userId: string | null): void {
+  /**
+   * Sets (or with `null` clears) the owner, which feeds `listForUser`/`destroyAllForUser`, and
+   * what to record about the client (listed by `sessionsForUser`).
+   */
+  setUser(userId: string | null, client?: ClientDescription): void {
     this.userId = userId;
+    this.client = client;
   }
 }

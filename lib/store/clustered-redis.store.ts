@@ -1,3 +1,4 @@
+import type { SessionEndReason } from '../events/session-events';
 import type { Cluster, Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { CacheStats } from '../cache/local-cache.interface';
@@ -10,7 +11,7 @@ import { SessionStoreUnavailableError } from '../errors/session-store-unavailabl
 import { isSessionId } from '../session/session-id.util';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session.store';
 import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
-import type { DestroyAllOptions, GetSessionOptions } from './session-store';
+import type { GetSessionOptions } from './session-store';
 import { snapshotOf, toSession, type SessionSnapshot } from './session-codec';
 import { applyUpdate } from './session-update';
 
@@ -246,23 +247,16 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     await this.remember(id, snapshot, generation, entry.filledAt); // no longer than the first fill's TTL (G8)
   }
 
-  override async destroyAllForUser(
-    userId: string,
-    options: DestroyAllOptions = {},
-  ): Promise<number> {
-    const ids = await this.destroySessionsOfUser(userId, options.except);
+  /** Sessions this node ended: no copy of them is served any more (and their events). */
+  protected override ended(
+    ids: readonly string[],
+    reason: SessionEndReason,
+    userId?: string,
+  ): void {
     for (const id of ids) {
       this.supersede(id, DESTROYED);
     }
-    return ids.length;
-  }
-
-  override async destroyForUser(userId: string, sessionId: string): Promise<boolean> {
-    const deleted = await super.destroyForUser(userId, sessionId);
-    if (deleted) {
-      this.supersede(sessionId, DESTROYED);
-    }
-    return deleted;
+    super.ended(ids, reason, userId);
   }
 
   override async clear(): Promise<void> {

@@ -4,13 +4,21 @@ import type { CacheStats } from '../cache/local-cache.interface';
 import { ClusterSessionError } from '../errors/cluster-session.error';
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
-import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import type {
+  ClientDescription,
+  MaxSessionsPerUser,
+  ResolvedClusterSessionOptions,
+} from '../options/cluster-session-options.interface';
+import type { SessionEndReason, SessionEvent, SessionEvents } from '../events/session-events';
+import { TooManySessionsError } from '../errors/too-many-sessions.error';
+import { decodeClientDescription, encodeClientDescription } from '../session/client-description';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
 import type { Announcement } from '../cluster/cluster-message';
 import {
   SessionCommands,
   type OwnerAndLifetime,
   type SessionChange,
+  type UserIndexKeys,
 } from '../redis/session-commands';
 import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
 import { OPS_KEPT } from '../redis/scripts/prelude.lua';
@@ -40,18 +48,28 @@ import {
   type DestroyAllOptions,
   type GetSessionOptions,
   type SessionInfo,
+  type SessionsForUserOptions,
 } from './session-store';
-import { SLOT_TAG_LENGTH, sessionKey, userEndedKey, userIndexKey } from './session-keys';
+import {
+  SLOT_TAG_LENGTH,
+  sessionKey,
+  userClientsKey,
+  userEndedKey,
+  userIndexKey,
+} from './session-keys';
 import { LONGEST_COOKIE } from '../options/resolve-options';
 
 export type RedisSessionStoreOptions = Pick<
   ResolvedClusterSessionOptions,
   'keyPrefix' | 'ttl' | 'absoluteTimeout' | 'touchAfter' | 'maxSessionBytes'
-> & {
-  encryptionKeys?: Buffer[] | null;
-  /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
-  cookie?: { maxAge?: number };
-};
+> &
+  Partial<Pick<ResolvedClusterSessionOptions, 'maxSessionsPerUser'>> & {
+    /** Where the store reports what happens to sessions. */
+    eventSink?: SessionEvents;
+    encryptionKeys?: Buffer[] | null;
+    /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
+    cookie?: { maxAge?: number };
+  };
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -147,17 +165,69 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       ...(session.maxAge === stored.maxAge ? {} : { maxAge: session.maxAge ?? null }),
     };
     const set = this.encrypted(stored.originId ?? session.id, delta.set);
+    const owner = typeof meta.user === 'string' ? meta.user : null;
+    const limit = this.options.maxSessionsPerUser;
     // the index entry before and after the write: see destroySessionsOfUser
-    if (typeof meta.user === 'string') {
-      await this.indexAdd(meta.user, session.id);
+    if (owner !== null) {
+      const description = clientOf(session);
+      if (limit?.onExceed === 'refuse') {
+        await this.refuseOverLimit(owner, session.id, limit.limit);
+      }
+      await this.indexAdd(owner, session.id, { description });
     }
-    const saved = session.isNew
+    const created = session.isNew;
+    const saved = created
       ? await this.insert(session, meta, set, delta)
       : await this.update(session, meta, set, delta);
-    if (saved && typeof meta.user === 'string') {
-      await this.indexAdd(meta.user, session.id);
+    if (!saved) {
+      return false;
     }
-    return saved;
+    if (created) {
+      this.emit({ type: 'created', id: session.id });
+    }
+    if (owner === null) {
+      return true;
+    }
+    await this.indexAdd(owner, session.id);
+    this.emit({ type: 'owner-set', id: session.id, userId: owner });
+    return limit ? this.enforceLimit(owner, session.id, limit) : true;
+  }
+
+  /**
+   * `maxSessionsPerUser` with `'refuse'`, before a session gets its owner: refuses (nothing
+   * written) when the user has the limit of live sessions already.
+   */
+  private async refuseOverLimit(userId: string, id: string, limit: number): Promise<void> {
+    const live = await this.sessionsForUser(userId);
+    if (live.filter((info) => info.id !== id).length >= limit) {
+      throw new TooManySessionsError(limit);
+    }
+  }
+
+  /**
+   * `maxSessionsPerUser`, after a session got its owner: when the user has more live sessions
+   * than the limit, ends the least recently active ones (`'end-oldest'`), or this one
+   * (`'refuse'`: racing logins took the places meanwhile). Every login does this after its own
+   * write, and the last one sees every session that got its owner before: so racing logins on
+   * any nodes never leave more than the limit. Resolves to false when this session was ended.
+   */
+  private async enforceLimit(
+    userId: string,
+    id: string,
+    { limit, onExceed }: MaxSessionsPerUser,
+  ): Promise<boolean> {
+    // most recently active first, in an order every node agrees on
+    const live = await this.sessionsForUser(userId);
+    if (live.length <= limit) {
+      return true;
+    }
+    if (onExceed === 'refuse') {
+      await this.run('maxSessionsPerUser', () => this.endOwned(userId, [id], 'limit'));
+      throw new TooManySessionsError(limit);
+    }
+    const excess = live.slice(limit).map((info) => info.id);
+    const gone = await this.run('maxSessionsPerUser', () => this.endOwned(userId, excess, 'limit'));
+    return !gone.includes(id);
   }
 
   private async insert(
@@ -338,7 +408,13 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       return false;
     }
     const header = this.header({ kind: 'destroy', ids: [id] });
-    return this.write('destroy', (op) => this.commands.destroy(this.key(id), header, op));
+    const deleted = await this.write('destroy', (op) =>
+      this.commands.destroy(this.key(id), header, op),
+    );
+    if (deleted) {
+      this.ended([id], 'logout');
+    }
+    return deleted;
   }
 
   async touch(id: string): Promise<boolean> {
@@ -382,7 +458,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
         this.redis.hmget(this.key(id), 'user', 'o'),
       );
       if (owner !== null && isUserId(owner)) {
-        await this.indexAdd(owner, newId);
+        await this.indexAdd(owner, newId, { from: id });
       }
       // with encryption, the id its values are bound to moves with it, under a new MAC
       let binding = '';
@@ -407,9 +483,11 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
         });
       });
       if (reply.kind === 'moved') {
+        this.ended([id], 'regenerated', owner ?? undefined);
+        this.emit({ type: 'created', id: newId });
         const snapshot = this.decode(newId, reply.stored, sentAt, Date.now());
         if (snapshot?.userId != null) {
-          await this.indexAdd(snapshot.userId, newId);
+          await this.indexAdd(snapshot.userId, newId, { from: id });
         }
         return snapshot && { id: newId, snapshot };
       }
@@ -438,13 +516,10 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     }
     // deleted only while the user owns it (as for "log out everywhere"): an id of someone
     // else's session deletes nothing
-    const deleted =
-      (await this.run('destroyForUser', () => this.destroyOwned(userId, [sessionId]))).length > 0;
-    if (deleted) {
-      // a leftover entry would only be pruned later: not worth failing the call for
-      await this.redis.zrem(this.userKey(userId), sessionId).catch(() => undefined);
-    }
-    return deleted;
+    const gone = await this.run('destroyForUser', () =>
+      this.endOwned(userId, [sessionId], 'revoked'),
+    );
+    return gone.length > 0;
   }
 
   /**
@@ -476,21 +551,26 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       ),
     );
     return this.run('destroyAllForUser', async () => {
-      const indexed = (await this.indexList(userId)).filter((id) => id !== except);
-      const gone = await this.destroyOwned(userId, indexed);
+      const indexed = (await this.indexList(userId)).map(({ id }) => id);
       // entries skipped (a login not yet saved, another owner) are left to pruning
-      if (gone.length > 0) {
-        await this.redis.zrem(this.userKey(userId), ...gone);
-      }
-      return gone;
+      return this.endOwned(
+        userId,
+        indexed.filter((id) => id !== except),
+        'logout-all',
+      );
     });
   }
 
   /**
    * Deletes those of `ids` the user owns: one destroy script per session, each in its own slot,
-   * that deletes only while the user is the owner. Resolves to the ids deleted.
+   * that deletes only while the user is the owner; then their index entries. Resolves to the
+   * ids deleted.
    */
-  private async destroyOwned(userId: string, ids: string[]): Promise<string[]> {
+  private async endOwned(
+    userId: string,
+    ids: string[],
+    reason: SessionEndReason,
+  ): Promise<string[]> {
     const deleted = await Promise.all(
       ids.map((id) => {
         const header = this.header({ kind: 'destroy', ids: [id] });
@@ -499,40 +579,67 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
         );
       }),
     );
-    return ids.filter((_, i) => deleted[i]);
+    const gone = ids.filter((_, i) => deleted[i]);
+    this.ended(gone, reason, userId);
+    // a leftover entry would only be pruned later: not worth failing the call for
+    await this.commands.indexRemove(this.userKeys(userId), gone).catch(() => undefined);
+    return gone;
   }
 
-  async sessionsForUser(userId: string): Promise<SessionInfo[]> {
+  /** Sessions this node ended: reported as events (the clustered store also evicts them). */
+  protected ended(ids: readonly string[], reason: SessionEndReason, userId?: string): void {
+    for (const id of ids) {
+      this.emit({ type: 'destroyed', id, reason, ...(userId === undefined ? {} : { userId }) });
+    }
+  }
+
+  protected emit(event: Omit<SessionEvent, 'nodeId'>): void {
+    this.options.eventSink?.emit(event);
+  }
+
+  async sessionsForUser(
+    userId: string,
+    options: SessionsForUserOptions = {},
+  ): Promise<SessionInfo[]> {
     assertUserId(userId);
     return this.run('sessionsForUser', async () => {
       const indexed = await this.indexList(userId);
-      const snapshots = await Promise.all(indexed.map((id) => this.readSnapshot(id)));
+      const snapshots = await Promise.all(indexed.map(({ id }) => this.readSnapshot(id)));
       const live: SessionInfo[] = [];
       for (const [i, snapshot] of snapshots.entries()) {
         // an entry whose session is gone or is no longer the user's is left to pruning
         if (snapshot?.userId === userId) {
+          const { id, client } = indexed[i];
           live.push({
-            id: indexed[i],
+            id,
             createdAt: new Date(snapshot.createdAt),
-            lastActiveAt: new Date(snapshot.touchedAt),
+            // on the Redis clock, as stored: every node reads the same (and ranks alike)
+            lastActiveAt: new Date(
+              Math.round(snapshot.touchedAt + (snapshot.redisClock?.offset ?? 0)),
+            ),
             idleExpiresAt: new Date(snapshot.expiresAt),
             absoluteExpiresAt: new Date(snapshot.createdAt + this.options.absoluteTimeout),
+            ...(client ? { client } : {}),
+            ...(options.current === undefined ? {} : { current: id === options.current }),
           });
         }
       }
-      return live.sort((x, y) => y.lastActiveAt.getTime() - x.lastActiveAt.getTime());
+      // most recent first; ties in a fixed order, so every node ranks alike (see the limit)
+      return live.sort(
+        (x, y) => y.lastActiveAt.getTime() - x.lastActiveAt.getTime() || (x.id < y.id ? -1 : 1),
+      );
     });
   }
 
   async listForUser(userId: string): Promise<string[]> {
     assertUserId(userId);
     return this.run('listForUser', async () => {
-      const indexed = await this.indexList(userId);
+      const indexed = (await this.indexList(userId)).map(({ id }) => id);
       const owners = await this.owners(indexed);
       const live = indexed.filter((_, i) => owners[i] === userId);
       const stale = indexed.filter((_, i) => owners[i] !== userId);
       if (stale.length > 0) {
-        await this.redis.zrem(this.userKey(userId), ...stale);
+        await this.commands.indexRemove(this.userKeys(userId), stale);
         // a session that became the user's between the read and the removal gets its entry back
         const now = await this.owners(stale);
         for (const [i, id] of stale.entries()) {
@@ -550,16 +657,27 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     return Promise.all(ids.map((id) => this.redis.hget(this.key(id), 'user')));
   }
 
-  private async indexAdd(userId: string, id: string): Promise<void> {
+  private async indexAdd(
+    userId: string,
+    id: string,
+    client?: { description?: string; from?: string },
+  ): Promise<void> {
     await this.write('index', () =>
-      this.commands.indexAdd(this.userKey(userId), this.options.absoluteTimeout, id),
+      this.commands.indexAdd(this.userKeys(userId), this.options.absoluteTimeout, id, client),
     );
   }
 
-  /** The ids in a user's index (well-formed ones: the index is Redis content, not trusted). */
-  private async indexList(userId: string): Promise<string[]> {
-    const ids = await this.commands.indexList(this.userKey(userId));
-    return ids.filter(isSessionId);
+  /**
+   * The entries of a user's index, with what `describeClient` recorded (well-formed ones: the
+   * index is Redis content, not trusted).
+   */
+  private async indexList(
+    userId: string,
+  ): Promise<{ id: string; client: ClientDescription | undefined }[]> {
+    const entries = await this.commands.indexList(this.userKeys(userId));
+    return entries.flatMap(({ id, client }) =>
+      isSessionId(id) ? [{ id, client: decodeClientDescription(client) }] : [],
+    );
   }
 
   cacheStats(): CacheStats {
@@ -594,8 +712,11 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     return sessionKey(this.options.keyPrefix, id);
   }
 
-  private userKey(userId: string): string {
-    return userIndexKey(this.options.keyPrefix, userId);
+  private userKeys(userId: string): UserIndexKeys {
+    return {
+      ids: userIndexKey(this.options.keyPrefix, userId),
+      clients: userClientsKey(this.options.keyPrefix, userId),
+    };
   }
 
   /**
@@ -719,6 +840,20 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     }
     return null;
   }
+}
+
+/** What to record about the session's client with its new owner, as stored; refused when unstorable. */
+function clientOf(session: Session<object>): string | undefined {
+  if (session.client === undefined) {
+    return undefined;
+  }
+  const checked = encodeClientDescription(session.client);
+  if ('problem' in checked) {
+    throw new ClusterSessionError(
+      `the client description given to setUser: ${checked.problem}; nothing was written`,
+    );
+  }
+  return checked.encoded;
 }
 
 /** The Redis clock as a reply just arrived with `redisNow` shows it, for a command sent at `sentAt`. */

@@ -15,6 +15,11 @@ export function userIndexKey(prefix: string, userId: string): string {
   return `${prefix}user:{${userId}}`;
 }
 
+/** What `describeClient` recorded for each session in the user's index (same slot). */
+export function userClientsKey(prefix: string, userId: string): string {
+  return `${userIndexKey(prefix, userId)}:clients`;
+}
+
 /**
  * When the user was last logged out everywhere (epoch ms), kept only with `migrateFrom`: a
  * connect-redis session of the user from before then is not migrated (it is not in the index).

@@ -1,4 +1,5 @@
 import type { CacheStats } from '../cache/local-cache.interface';
+import type { ClientDescription } from '../options/cluster-session-options.interface';
 import type { Session } from '../session/session';
 import type { AppSessionData } from '../session/session-data.interface';
 
@@ -31,6 +32,20 @@ export interface SessionInfo {
   idleExpiresAt: Date;
   /** When it ends whatever happens (`absoluteTimeout` after its creation). */
   absoluteExpiresAt: Date;
+  /** What `describeClient` recorded when the session got its owner. */
+  client?: ClientDescription;
+  /** Whether it is the session named by `current` (present only when `current` was given). */
+  current?: boolean;
+}
+
+/**
+ * What `sessionsForUser` marks.
+ *
+ * @publicApi
+ */
+export interface SessionsForUserOptions {
+  /** The current request's session id (`req.sessionID`): its entry gets `current: true`. */
+  current?: string;
 }
 
 /**
@@ -87,7 +102,10 @@ export abstract class SessionStore<T extends object = AppSessionData> {
    * The user's live sessions, most recently active first: the reads are sent together (one
    * round trip on one Redis, one per shard on a Cluster), never a `SCAN`.
    */
-  abstract sessionsForUser(userId: string): Promise<SessionInfo[]>;
+  abstract sessionsForUser(
+    userId: string,
+    options?: SessionsForUserOptions,
+  ): Promise<SessionInfo[]>;
 
   /** Statistics of this node's local cache (all zero when there is none). */
   abstract cacheStats(): CacheStats;

@@ -1,26 +1,72 @@
 /**
  * The per-user index: a sorted set of session ids scored by a deadline no earlier than the
- * session's absolute timeout. It lives in its own hash slot, so it is kept in steps separate
- * from the session scripts: an id is added before its session names the user (a failure in
- * between leaves an entry without a session, never a session missing from the index), and
- * entries whose session is gone or owned by someone else are pruned when the index is read.
+ * session's absolute timeout, and beside it (same hash tag, same slot) a hash of what
+ * `describeClient` recorded for each of them. It lives in its own hash slot, so it is kept in
+ * steps separate from the session scripts: an id is added before its session names the user (a
+ * failure in between leaves an entry without a session, never a session missing from the
+ * index), and entries whose session is gone or owned by someone else are pruned when the index
+ * is read.
  */
 
+/** Drops the entries past their deadline, with their client descriptions. */
+const PRUNE = `
+local function prune(ikey, ckey, now)
+  local old = redis.call('ZRANGEBYSCORE', ikey, '-inf', now)
+  for i = 1, #old, 1000 do
+    local slice = { unpack(old, i, math.min(i + 999, #old)) }
+    redis.call('ZREM', ikey, unpack(slice))
+    redis.call('HDEL', ckey, unpack(slice))
+  end
+end
+`;
+
 /**
- * KEYS[1] user index. ARGV: absolute timeout ms, id. Adds the id, drops entries past their
- * deadline, and keeps the index alive as long as its newest entry.
+ * KEYS[1] user index, KEYS[2] its client descriptions. ARGV: absolute timeout ms, id, the
+ * client's description ('' leaves it as it is), an id whose description the new one takes
+ * ('' none: a regenerate passes the old id). Adds the id, drops entries past their deadline,
+ * and keeps both keys alive as long as the newest entry.
  */
-export const INDEX_ADD = `
-local ikey, absolute, id = KEYS[1], tonumber(ARGV[1]), ARGV[2]
+export const INDEX_ADD =
+  PRUNE +
+  `
+local ikey, ckey, absolute, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2]
 local now = now_ms()
-redis.call('ZREMRANGEBYSCORE', ikey, '-inf', now)
+prune(ikey, ckey, now)
 redis.call('ZADD', ikey, now + absolute, id)
-if redis.call('PTTL', ikey) < absolute then redis.call('PEXPIRE', ikey, absolute) end
+local client = ARGV[3]
+if client == '' and ARGV[4] ~= '' then client = redis.call('HGET', ckey, ARGV[4]) or '' end
+if client ~= '' then redis.call('HSET', ckey, id, client) end
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 and redis.call('PTTL', key) < absolute then
+    redis.call('PEXPIRE', key, absolute)
+  end
+end
 return 1
 `;
 
-/** KEYS[1] user index. Drops entries past their deadline; returns the ids left. */
-export const INDEX_LIST = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms())
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+/**
+ * KEYS[1] user index, KEYS[2] its client descriptions. Drops entries past their deadline;
+ * returns the ids left, each followed by its client description ('' for none).
+ */
+export const INDEX_LIST =
+  PRUNE +
+  `
+prune(KEYS[1], KEYS[2], now_ms())
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+local reply = {}
+for _, id in ipairs(ids) do
+  reply[#reply + 1] = id
+  reply[#reply + 1] = redis.call('HGET', KEYS[2], id) or ''
+end
+return reply
+`;
+
+/** KEYS[1] user index, KEYS[2] its client descriptions. ARGV: the ids to remove. */
+export const INDEX_REMOVE = `
+for i = 1, #ARGV, 1000 do
+  local slice = { unpack(ARGV, i, math.min(i + 999, #ARGV)) }
+  redis.call('ZREM', KEYS[1], unpack(slice))
+  redis.call('HDEL', KEYS[2], unpack(slice))
+end
+return 1
 `;
