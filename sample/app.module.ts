@@ -3,6 +3,7 @@ import type { RedisOptions } from 'ioredis';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { ClusterSessionModule } from '../lib';
+import { AccountController } from './account.controller';
 import { HealthController } from './health.controller';
 import { NODE_ID } from './sample.constants';
 import { SessionController } from './session.controller';
@@ -44,6 +45,18 @@ function redisOption(url: string, commandTimeout?: number): string | RedisOption
         touchAfter: Number(config.get<string>('SESSION_TOUCH_AFTER')) || undefined,
         // optional: '1' takes over express-session + connect-redis sessions (README, "Migrating")
         migrateFrom: config.get<string>('SESSION_MIGRATE_FROM') === '1' ? {} : undefined,
+        // the account page (/account) lists each device by its browser
+        describeClient: (request) => ({
+          userAgent: String(request.headers['user-agent'] ?? 'unknown').slice(0, 200),
+        }),
+        // optional: at most this many sessions per user, and what a login past it does
+        // ('end-oldest', the default here, or 'refuse')
+        maxSessionsPerUser: Number(config.get<string>('SESSIONS_PER_USER'))
+          ? {
+              limit: Number(config.get<string>('SESSIONS_PER_USER')),
+              onExceed: config.get<'end-oldest' | 'refuse'>('SESSIONS_ON_EXCEED') ?? 'end-oldest',
+            }
+          : undefined,
         cluster: {
           nodeId: config.getOrThrow<string>('NODE_ID'),
           // optional: 'update' (the default) or 'invalidate' (the benchmarks compare them)
@@ -53,7 +66,7 @@ function redisOption(url: string, commandTimeout?: number): string | RedisOption
     }),
     TerminusModule,
   ],
-  controllers: [SessionController, HealthController],
+  controllers: [SessionController, AccountController, HealthController],
   providers: [
     {
       provide: NODE_ID,
