@@ -11,6 +11,16 @@ import { UsersService } from './users.service.js';
     ClusterSessionModule.forRoot({
       secret: process.env.SESSION_SECRET!,
       redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      // at most 5 sessions per user (or SESSIONS_PER_USER): a sixth login ends the least
+      // recently active one, or with SESSIONS_ON_EXCEED=refuse is refused (409)
+      maxSessionsPerUser: {
+        limit: Number(process.env.SESSIONS_PER_USER) || 5,
+        onExceed: process.env.SESSIONS_ON_EXCEED === 'refuse' ? 'refuse' : 'end-oldest',
+      },
+      // what sessionsForUser lists about each device
+      describeClient: (request) => ({
+        userAgent: String(request.headers['user-agent'] ?? 'unknown').slice(0, 200),
+      }),
     }),
     PassportModule.register({ session: true }),
   ],
