@@ -19,7 +19,9 @@ const VALUES = [
   'SessionStore',
   'SessionStoreUnavailableError',
   'SessionTooLargeError',
-];
+  'SessionEvents',
+  'TooManySessionsError',
+].sort();
 const TYPES = [
   'CacheStats',
   'ClusterOptions',
@@ -33,7 +35,13 @@ const TYPES = [
   'SessionData',
   'SessionInfo',
   'SessionRecord',
-];
+  'ClientDescription',
+  'MaxSessionsPerUser',
+  'SessionEventsOptions',
+  'SessionEndReason',
+  'SessionEvent',
+  'SessionsForUserOptions',
+].sort();
 
 describe('the public API (lib/index.ts)', () => {
   const source = readFileSync(join(__dirname, 'index.ts'), 'utf8');

@@ -169,7 +169,11 @@ export interface MaxSessionsPerUser {
   onExceed: 'end-oldest' | 'refuse';
 }
 
-/** What `describeClient` records about a client. */
+/**
+ * What `describeClient` records about a client.
+ *
+ * @publicApi
+ */
 export type ClientDescription = Record<string, string>;
 
 /** Options with every default filled in. */

@@ -6,7 +6,7 @@ import { CREATE, UPDATE } from './scripts/save.lua';
 import { TOUCH } from './scripts/touch.lua';
 import { DESTROY } from './scripts/destroy.lua';
 import { REGENERATE } from './scripts/regenerate.lua';
-import { INDEX_ADD, INDEX_LIST, INDEX_REMOVE } from './scripts/user-index.lua';
+import { INDEX_ADD, INDEX_LIST, INDEX_REMOVE, UNLOCK } from './scripts/user-index.lua';
 import { PUBLISH } from './scripts/publish.lua';
 import { MIGRATE_LEGACY } from './scripts/migrate-legacy.lua';
 import type { Operation } from './operation';
@@ -157,6 +157,7 @@ interface Registered {
   clusterSessionIndexAdd(indexKey: string, clientsKey: string, ...args: Arg[]): Promise<unknown>;
   clusterSessionIndexList(indexKey: string, clientsKey: string): Promise<unknown>;
   clusterSessionIndexRemove(indexKey: string, clientsKey: string, ...ids: Arg[]): Promise<unknown>;
+  clusterSessionUnlock(lockKey: string, token: string): Promise<unknown>;
   clusterSessionPublish(...args: Arg[]): Promise<unknown>;
   clusterSessionClaimLegacy(legacyKey: string, ...args: Arg[]): Promise<unknown>;
 }
@@ -177,6 +178,7 @@ const SCRIPTS: Record<keyof Registered, { numberOfKeys: number; lua: string }> =
   clusterSessionIndexAdd: { numberOfKeys: 2, lua: CLOCK + INDEX_ADD },
   clusterSessionIndexList: { numberOfKeys: 2, lua: CLOCK + INDEX_LIST },
   clusterSessionIndexRemove: { numberOfKeys: 2, lua: INDEX_REMOVE },
+  clusterSessionUnlock: { numberOfKeys: 1, lua: UNLOCK },
   clusterSessionPublish: { numberOfKeys: 0, lua: publishing(PUBLISH, '') },
   clusterSessionClaimLegacy: { numberOfKeys: 1, lua: MIGRATE_LEGACY },
 };
@@ -190,7 +192,7 @@ export const SESSION_SCRIPTS: Readonly<Record<string, string>> = Object.fromEntr
 export class SessionCommands {
   private readonly scripts: Registered;
 
-  constructor(client: Redis | Cluster) {
+  constructor(private readonly client: Redis | Cluster) {
     const registered = client as unknown as Partial<Registered>;
     for (const [name, { numberOfKeys, lua }] of Object.entries(SCRIPTS)) {
       if (typeof registered[name as keyof Registered] !== 'function') {
@@ -360,6 +362,16 @@ export class SessionCommands {
       }
     }
     return entries;
+  }
+
+  /** Takes a lock for `ms` unless another holds it; true when taken. */
+  async lock(key: string, token: string, ms: number): Promise<boolean> {
+    return (await this.client.set(key, token, 'PX', ms, 'NX')) === 'OK';
+  }
+
+  /** Releases a lock, if `token` still holds it. */
+  async unlock(key: string, token: string): Promise<void> {
+    await this.scripts.clusterSessionUnlock(key, token);
   }
 
   /** Removes entries (and their client descriptions) from a user's index. */

@@ -56,6 +56,7 @@ import {
   userClientsKey,
   userEndedKey,
   userIndexKey,
+  userLoginLockKey,
 } from './session-keys';
 import { LONGEST_COOKIE } from '../options/resolve-options';
 
@@ -70,6 +71,9 @@ export type RedisSessionStoreOptions = Pick<
     /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
     cookie?: { maxAge?: number };
   };
+
+/** How long a login holds the user's login lock at most, and how long others wait for it, ms. */
+const LOGIN_LOCK_MS = 2_000;
 
 const NO_CACHE: CacheStats = Object.freeze({
   hits: 0,
@@ -166,7 +170,28 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     };
     const set = this.encrypted(stored.originId ?? session.id, delta.set);
     const owner = typeof meta.user === 'string' ? meta.user : null;
-    const limit = this.options.maxSessionsPerUser;
+    const limit = owner === null ? null : this.options.maxSessionsPerUser;
+    if (owner === null || !limit) {
+      return this.persist(session, meta, set, delta, owner, null);
+    }
+    // logins of one user checked one at a time, where the lock can be had (see enforceLimit)
+    const release = await this.lockLogins(owner);
+    try {
+      return await this.persist(session, meta, set, delta, owner, limit);
+    } finally {
+      await release();
+    }
+  }
+
+  /** The write of a save, and what a new owner brings: the index entries, events, the limit. */
+  private async persist(
+    session: Session<T>,
+    meta: OwnerAndLifetime,
+    set: [string, string][],
+    delta: SessionDelta,
+    owner: string | null,
+    limit: MaxSessionsPerUser | null,
+  ): Promise<boolean> {
     // the index entry before and after the write: see destroySessionsOfUser
     if (owner !== null) {
       const description = clientOf(session);
@@ -191,6 +216,30 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     await this.indexAdd(owner, session.id);
     this.emit({ type: 'owner-set', id: session.id, userId: owner });
     return limit ? this.enforceLimit(owner, session.id, limit) : true;
+  }
+
+  /**
+   * Takes the user's login lock, waiting for another login of the user to finish; resolves to
+   * its release. The lock is only for liveness: racing logins admitted one by one rather than
+   * refusing or ending each other. Safety does not depend on it (a holder that outlives the
+   * lock, or Redis refusing it, leaves `enforceLimit` to keep the limit), so after waiting
+   * {@link LOGIN_LOCK_MS} the login goes on without it.
+   */
+  private async lockLogins(userId: string): Promise<() => Promise<void>> {
+    const key = userLoginLockKey(this.options.keyPrefix, userId);
+    const token = generateSessionId();
+    const deadline = Date.now() + LOGIN_LOCK_MS;
+    for (;;) {
+      if (
+        await this.run('maxSessionsPerUser', () => this.commands.lock(key, token, LOGIN_LOCK_MS))
+      ) {
+        return () => this.commands.unlock(key, token).catch(() => undefined);
+      }
+      if (Date.now() >= deadline) {
+        return () => Promise.resolve();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
+    }
   }
 
   /**

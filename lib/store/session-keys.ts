@@ -20,6 +20,11 @@ export function userClientsKey(prefix: string, userId: string): string {
   return `${userIndexKey(prefix, userId)}:clients`;
 }
 
+/** Held while a login of the user is checked against `maxSessionsPerUser` (same slot). */
+export function userLoginLockKey(prefix: string, userId: string): string {
+  return `${userIndexKey(prefix, userId)}:login`;
+}
+
 /**
  * When the user was last logged out everywhere (epoch ms), kept only with `migrateFrom`: a
  * connect-redis session of the user from before then is not migrated (it is not in the index).

@@ -301,7 +301,7 @@ describe(`the packed package in a fresh ${ESM_APP ? 'ES-module' : 'CommonJS'} ap
     for (const file of ['package.json', 'README.md', 'scripts/pack-readme.cjs']) {
       writeFileSync(join(copy, file), readFileSync(join(ROOT, file)));
     }
-    for (const linked of ['BENCHMARKS.md', 'bench', 'lib', 'sample', 'test']) {
+    for (const linked of ['BENCHMARKS.md', 'bench', 'docs', 'lib', 'sample', 'test']) {
       symlinkSync(join(ROOT, linked), join(copy, linked)); // what the README links to
     }
     const script = (mode: string) =>

@@ -61,6 +61,12 @@ end
 return reply
 `;
 
+/** KEYS[1] a lock, ARGV[1] its holder's token: released only by its holder. */
+export const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
 /** KEYS[1] user index, KEYS[2] its client descriptions. ARGV: the ids to remove. */
 export const INDEX_REMOVE = `
 for i = 1, #ARGV, 1000 do
