@@ -12,6 +12,8 @@ export type SessionScript =
   | 'Regenerate'
   | 'IndexAdd'
   | 'IndexList'
+  | 'IndexRemove'
+  | 'Unlock'
   | 'Publish'
   | 'ClaimLegacy';
 
