@@ -16,7 +16,6 @@ export { SessionLoadGuard } from './http/session-load.guard';
 
 // options and data types
 export type {
-  ClientDescription,
   ClusterOptions,
   ClusterSessionOptions,
   MaxSessionsPerUser,
@@ -24,6 +23,7 @@ export type {
   SessionEventsOptions,
 } from './options/cluster-session-options.interface';
 export type { SessionEndReason, SessionEvent } from './events/session-events';
+export type { ClientDescription } from './session/client-description';
 export type { RedisConnectionOption } from './redis/redis-connection.interface';
 export type { SessionData } from './session/session-data.interface';
 export type { Session as SessionRecord } from './session/session';

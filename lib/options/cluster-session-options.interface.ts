@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { DescribeClient } from '../session/client-description';
 import type { MetricsOptions } from '../metrics/cluster-session-metrics';
 import type { RedisConnectionOption } from '../redis/redis-connection.interface';
 
@@ -137,7 +137,7 @@ export interface ClusterSessionOptions {
    * when it gets its owner and listed by `sessionsForUser`: at most 16 string values, 1,024
    * bytes in all. Default: nothing recorded.
    */
-  describeClient?: (request: IncomingMessage) => ClientDescription | undefined;
+  describeClient?: DescribeClient;
   /** What `SessionEvents` reports beyond what the nodes do themselves. */
   events?: SessionEventsOptions;
 }
@@ -169,13 +169,6 @@ export interface MaxSessionsPerUser {
   onExceed: 'end-oldest' | 'refuse';
 }
 
-/**
- * What `describeClient` records about a client.
- *
- * @publicApi
- */
-export type ClientDescription = Record<string, string>;
-
 /** Options with every default filled in. */
 export interface ResolvedClusterSessionOptions {
   secrets: string[];
@@ -198,6 +191,6 @@ export interface ResolvedClusterSessionOptions {
   serveStaleOnError: boolean;
   metrics: MetricsOptions | false;
   maxSessionsPerUser: MaxSessionsPerUser | null;
-  describeClient: ((request: IncomingMessage) => ClientDescription | undefined) | null;
+  describeClient: DescribeClient | null;
   events: Required<SessionEventsOptions>;
 }

@@ -1,9 +1,15 @@
 import type { IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
-import type {
-  ClientDescription,
-  ResolvedClusterSessionOptions,
-} from '../options/cluster-session-options.interface';
+
+/**
+ * What `describeClient` records about a client.
+ *
+ * @publicApi
+ */
+export type ClientDescription = Record<string, string>;
+
+/** The `describeClient` option. */
+export type DescribeClient = (request: IncomingMessage) => ClientDescription | undefined;
 
 /** What `describeClient` may record about a client, at most. */
 export const CLIENT_DESCRIPTION_LIMITS = { keys: 16, bytes: 1_024 };
@@ -58,7 +64,7 @@ const logger = new Logger('ClusterSession');
  * be stored is logged and records nothing (the login goes on).
  */
 export function clientDescriber(
-  describeClient: ResolvedClusterSessionOptions['describeClient'],
+  describeClient: DescribeClient | null,
   request: IncomingMessage,
 ): (() => ClientDescription | undefined) | undefined {
   if (!describeClient) {

@@ -8,10 +8,8 @@ import type { AnySessionData, AppSessionData } from './session-data.interface';
 import type { SessionSource } from './session-source.interface';
 import { generateSessionId } from './session-id.util';
 import { SessionCookie } from './session-cookie';
-import type {
-  ClientDescription,
-  ResolvedClusterSessionOptions,
-} from '../options/cluster-session-options.interface';
+import type { ResolvedClusterSessionOptions } from '../options/cluster-session-options.interface';
+import type { ClientDescription } from './client-description';
 
 /**
  * What the commit asks of the cookie: set it (with a lifetime in ms for a persistent cookie,

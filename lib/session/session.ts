@@ -1,4 +1,4 @@
-import type { ClientDescription } from '../options/cluster-session-options.interface';
+import type { ClientDescription } from './client-description';
 import type { AppSessionData } from './session-data.interface';
 
 /** Stored state of a session as last read from or written to Redis. */

@@ -5,13 +5,16 @@ import { ClusterSessionError } from '../errors/cluster-session.error';
 import { InvalidSessionDataError } from '../errors/invalid-session-data.error';
 import { SessionStoreUnavailableError } from '../errors/session-store-unavailable.error';
 import type {
-  ClientDescription,
   MaxSessionsPerUser,
   ResolvedClusterSessionOptions,
 } from '../options/cluster-session-options.interface';
 import type { SessionEndReason, SessionEvent, SessionEvents } from '../events/session-events';
 import { TooManySessionsError } from '../errors/too-many-sessions.error';
-import { decodeClientDescription, encodeClientDescription } from '../session/client-description';
+import {
+  decodeClientDescription,
+  encodeClientDescription,
+  type ClientDescription,
+} from '../session/client-description';
 import { NO_PUBLISHER, type Publisher, type PublishHeader } from '../cluster/publisher.interface';
 import type { Announcement } from '../cluster/cluster-message';
 import {

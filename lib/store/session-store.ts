@@ -1,5 +1,5 @@
 import type { CacheStats } from '../cache/local-cache.interface';
-import type { ClientDescription } from '../options/cluster-session-options.interface';
+import type { ClientDescription } from '../session/client-description';
 import type { Session } from '../session/session';
 import type { AppSessionData } from '../session/session-data.interface';
 
