@@ -128,7 +128,7 @@ export class ClusterSessionRuntime {
       );
     }
     await this.coordinator.start();
-    await this.expiries?.start();
+    await this.expiries?.start(this.options.cluster.subscribeTimeout);
   }
 
   /** Runs a commit, remembered until it settles so that `stop()` can wait for it. */

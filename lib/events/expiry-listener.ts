@@ -17,6 +17,8 @@ export class ExpiryListener {
   private readonly logger = new Logger('ClusterSession');
   private readonly channel: string;
   private stopped?: Promise<void>;
+  private checked = false;
+  private onSubscribed?: () => void;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -27,26 +29,50 @@ export class ExpiryListener {
     this.channel = `__keyevent@${db}__:expired`;
   }
 
-  async start(): Promise<void> {
+  /**
+   * Connects and subscribes, waiting up to `subscribeTimeout` for it; when Redis cannot be
+   * reached by then, it subscribes in the background once it can (and after every reconnect).
+   */
+  async start(subscribeTimeout: number): Promise<void> {
     const client = this.connection.client as Redis;
     client.on('message', this.handleMessage);
     client.on('error', this.handleError);
-    try {
-      await connectRedis(client);
-      await this.checkServerConfig(client); // before SUBSCRIBE: then only Pub/Sub commands run
-      await client.subscribe(this.channel);
-    } catch (error) {
+    client.on('ready', this.handleReady);
+    const subscribed = new Promise<void>((resolve) => (this.onSubscribed = resolve));
+    connectRedis(client).catch(() => undefined); // ioredis keeps retrying; 'ready' subscribes
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await Promise.race([
+      subscribed.then(() => true),
+      new Promise<boolean>(
+        (resolve) => (timer = setTimeout(() => resolve(false), subscribeTimeout)),
+      ),
+    ]);
+    clearTimeout(timer);
+    if (!ok) {
       this.logger.warn(
-        `expired session events: not subscribed yet (${(error as Error).message}); retrying in the background`,
+        `expired session events: not subscribed within ${subscribeTimeout} ms; subscribing in the background once Redis answers`,
       );
-      return;
     }
   }
+
+  private readonly handleReady = (): void => {
+    const client = this.connection.client as Redis;
+    void (async () => {
+      // once, before the first SUBSCRIBE: on a subscribed connection only Pub/Sub commands run
+      if (!this.checked) {
+        this.checked = true;
+        await this.checkServerConfig(client);
+      }
+      await client.subscribe(this.channel);
+      this.onSubscribed?.();
+    })().catch(() => undefined); // the connection broke: the next 'ready' tries again
+  };
 
   stop(): Promise<void> {
     this.stopped ??= (async () => {
       const client = this.connection.client as Redis;
       client.off('message', this.handleMessage);
+      client.off('ready', this.handleReady);
       await closeRedis(this.connection);
       client.off('error', this.handleError);
     })();

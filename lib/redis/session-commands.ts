@@ -341,6 +341,8 @@ export class SessionCommands {
     absoluteTimeout: number,
     id: string,
     client: { description?: string; from?: string } = {},
+    /** The session's absolute deadline as stored (Redis clock), when known. */
+    deadline?: number,
   ): Promise<void> {
     await this.scripts.clusterSessionIndexAdd(
       index.ids,
@@ -349,6 +351,7 @@ export class SessionCommands {
       id,
       client.description ?? '',
       client.from ?? '',
+      deadline === undefined ? '' : String(Math.round(deadline)),
     );
   }
 

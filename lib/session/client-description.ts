@@ -22,6 +22,10 @@ export function encodeClientDescription(value: unknown): { encoded: string } | {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { problem: `${describe(value)}, not an object of strings` };
   }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    return { problem: 'an instance of a class, not a plain object of strings' };
+  }
   const entries = Object.entries(value);
   if (entries.length > CLIENT_DESCRIPTION_LIMITS.keys) {
     return { problem: `${entries.length} keys, at most ${CLIENT_DESCRIPTION_LIMITS.keys}` };
@@ -83,7 +87,12 @@ export function clientDescriber(
     if (value === undefined) {
       return undefined;
     }
-    const checked = encodeClientDescription(value);
+    let checked: ReturnType<typeof encodeClientDescription>;
+    try {
+      checked = encodeClientDescription(value); // a getter or a Proxy may throw too
+    } catch (error) {
+      checked = { problem: `an object that cannot be read (${(error as Error).message})` };
+    }
     if ('problem' in checked) {
       logger.warn(
         `describeClient returned ${checked.problem}: nothing is recorded about this client`,

@@ -245,25 +245,27 @@ export class SessionHandle<T extends object = AppSessionData> {
     if (this.ended || !(this.isModified || session.isNew)) {
       return;
     }
-    let saved: boolean;
-    try {
-      saved = await this.store.save(session);
-    } catch (error) {
-      if (error instanceof TooManySessionsError) {
-        // the login is refused, and nothing of it kept: not the session it was made in either
-        // (Passport stored its user in it before the owner was set)
-        this.ended = 'destroyed';
-        if (!session.isNew) {
-          await this.store.destroy(session.id);
-        }
-      }
-      throw error;
-    }
-    if (saved) {
+    if (await this.store.save(session).catch((error: unknown) => this.refused(error))) {
       this.written = true;
     } else {
       this.ended = 'gone';
     }
+  }
+
+  /**
+   * A save failed. When `maxSessionsPerUser` refused the login, nothing of it is kept: not the
+   * session it was made in either (Passport stored its user in it before the owner was set),
+   * and the response clears the cookie. Rethrows the error.
+   */
+  private async refused(error: unknown): Promise<never> {
+    if (error instanceof TooManySessionsError) {
+      const session = this.loaded();
+      this.ended = 'destroyed';
+      if (!session.isNew) {
+        await this.store.destroy(session.id, 'limit');
+      }
+    }
+    throw error;
   }
 
   /**
@@ -333,7 +335,7 @@ export class SessionHandle<T extends object = AppSessionData> {
         }
       }
       if (!session.isNew) {
-        this.retired = await this.store.destroy(session.id);
+        this.retired = await this.store.destroy(session.id, 'regenerated');
       }
       this.session = new Session<T>(generateSessionId(), kept as T);
       return;
@@ -435,7 +437,9 @@ export class SessionHandle<T extends object = AppSessionData> {
       case 'set-cookie':
         return this.setCookie(now);
       case 'save':
-        if (!(await this.store.save(this.loaded()))) {
+        if (
+          !(await this.store.save(this.loaded()).catch((error: unknown) => this.refused(error)))
+        ) {
           this.ended = 'gone'; // destroyed or expired meanwhile: nothing written (G5)
           return null;
         }

@@ -1,3 +1,4 @@
+import type { SessionEndReason } from '../events/session-events';
 import type { Session } from './session';
 
 /**
@@ -9,7 +10,8 @@ export interface SessionSource<T extends object> {
   get(id: string, options?: { minVersion?: number }): Promise<Session<T> | null>;
   /** Stores what changed; false when the session was destroyed or expired meanwhile. */
   save(session: Session<T>): Promise<boolean>;
-  destroy(id: string): Promise<boolean>;
+  /** Deletes the session; `reason` is what its `destroyed` event says (default `'logout'`). */
+  destroy(id: string, reason?: SessionEndReason): Promise<boolean>;
   regenerate(id: string): Promise<Session<T> | null>;
   touch(id: string): Promise<boolean>;
 }

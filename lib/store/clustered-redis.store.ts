@@ -173,9 +173,9 @@ export class ClusteredRedisStore<T extends object = AnySessionData> extends Redi
     return true;
   }
 
-  override async destroy(id: string): Promise<boolean> {
+  override async destroy(id: string, reason?: SessionEndReason): Promise<boolean> {
     try {
-      return await super.destroy(id);
+      return await super.destroy(id, reason);
     } finally {
       if (isSessionId(id)) {
         this.supersede(id, DESTROYED);

@@ -178,11 +178,11 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       return this.persist(session, meta, set, delta, owner, null);
     }
     // logins of one user checked one at a time, where the lock can be had (see enforceLimit)
-    const release = await this.lockLogins(owner);
+    const lock = await this.lockLogins(owner);
     try {
-      return await this.persist(session, meta, set, delta, owner, limit);
+      return await this.persist(session, meta, set, delta, owner, { ...limit, locked: lock.held });
     } finally {
-      await release();
+      await lock.release();
     }
   }
 
@@ -193,11 +193,11 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     set: [string, string][],
     delta: SessionDelta,
     owner: string | null,
-    limit: MaxSessionsPerUser | null,
+    limit: (MaxSessionsPerUser & { locked: boolean }) | null,
   ): Promise<boolean> {
+    const description = owner === null ? undefined : clientOf(session);
     // the index entry before and after the write: see destroySessionsOfUser
     if (owner !== null) {
-      const description = clientOf(session);
       if (limit?.onExceed === 'refuse') {
         await this.refuseOverLimit(owner, session.id, limit.limit);
       }
@@ -216,7 +216,13 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     if (owner === null) {
       return true;
     }
-    await this.indexAdd(owner, session.id);
+    // the description again: a pruning in between (the session had no owner yet) removed it
+    await this.indexAdd(
+      owner,
+      session.id,
+      { description },
+      session.storedState.redisClock?.absoluteDeadline,
+    );
     this.emit({ type: 'owner-set', id: session.id, userId: owner });
     return limit ? this.enforceLimit(owner, session.id, limit) : true;
   }
@@ -228,7 +234,9 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
    * lock, or Redis refusing it, leaves `enforceLimit` to keep the limit), so after waiting
    * {@link LOGIN_LOCK_MS} the login goes on without it.
    */
-  private async lockLogins(userId: string): Promise<() => Promise<void>> {
+  private async lockLogins(
+    userId: string,
+  ): Promise<{ held: boolean; release: () => Promise<void> }> {
     const key = userLoginLockKey(this.options.keyPrefix, userId);
     const token = generateSessionId();
     const deadline = Date.now() + LOGIN_LOCK_MS;
@@ -236,10 +244,13 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       if (
         await this.run('maxSessionsPerUser', () => this.commands.lock(key, token, LOGIN_LOCK_MS))
       ) {
-        return () => this.commands.unlock(key, token).catch(() => undefined);
+        return {
+          held: true,
+          release: () => this.commands.unlock(key, token).catch(() => undefined),
+        };
       }
       if (Date.now() >= deadline) {
-        return () => Promise.resolve();
+        return { held: false, release: () => Promise.resolve() };
       }
       await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 10));
     }
@@ -266,7 +277,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
   private async enforceLimit(
     userId: string,
     id: string,
-    { limit, onExceed }: MaxSessionsPerUser,
+    { limit, onExceed, locked }: MaxSessionsPerUser & { locked: boolean },
   ): Promise<boolean> {
     // most recently active first, in an order every node agrees on
     const live = await this.sessionsForUser(userId);
@@ -277,7 +288,14 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       await this.run('maxSessionsPerUser', () => this.endOwned(userId, [id], 'limit'));
       throw new TooManySessionsError(limit);
     }
-    const excess = live.slice(limit).map((info) => info.id);
+    // Holding the lock, no other login of the user is racing: this one stays whatever the
+    // others did meanwhile (another device's save between its write and this listing would
+    // rank it below). Without the lock, the order alone decides, as on every racing node.
+    // Either way the last login to list keeps at most `limit`: the limit holds.
+    const ranked = locked
+      ? [id, ...live.map((info) => info.id).filter((x) => x !== id)]
+      : live.map((info) => info.id);
+    const excess = ranked.slice(limit);
     const gone = await this.run('maxSessionsPerUser', () => this.endOwned(userId, excess, 'limit'));
     return !gone.includes(id);
   }
@@ -455,7 +473,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     }
   }
 
-  async destroy(id: string): Promise<boolean> {
+  async destroy(id: string, reason: SessionEndReason = 'logout'): Promise<boolean> {
     if (!isSessionId(id)) {
       return false;
     }
@@ -464,7 +482,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       this.commands.destroy(this.key(id), header, op),
     );
     if (deleted) {
-      this.ended([id], 'logout');
+      this.ended([id], reason);
     }
     return deleted;
   }
@@ -539,7 +557,12 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
         this.emit({ type: 'created', id: newId });
         const snapshot = this.decode(newId, reply.stored, sentAt, Date.now());
         if (snapshot?.userId != null) {
-          await this.indexAdd(snapshot.userId, newId, { from: id });
+          await this.indexAdd(
+            snapshot.userId,
+            newId,
+            { from: id },
+            snapshot.redisClock?.absoluteDeadline,
+          );
         }
         return snapshot && { id: newId, snapshot };
       }
@@ -656,10 +679,20 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     assertUserId(userId);
     return this.run('sessionsForUser', async () => {
       const indexed = await this.indexList(userId);
-      const snapshots = await Promise.all(indexed.map(({ id }) => this.readSnapshot(id)));
+      let snapshots = await Promise.all(indexed.map(({ id }) => this.readSnapshot(id)));
+      // entries whose session is gone or is no longer the user's are pruned (a logout leaves
+      // its entry: without this, every login under the limit would read them all again)
+      const stale = indexed.filter((_, i) => snapshots[i]?.userId !== userId).map(({ id }) => id);
+      const back = new Set(await this.pruneIndex(userId, stale));
+      if (back.size > 0) {
+        snapshots = await Promise.all(
+          indexed.map(({ id }, i) =>
+            back.has(id) ? this.readSnapshot(id) : Promise.resolve(snapshots[i]),
+          ),
+        );
+      }
       const live: SessionInfo[] = [];
       for (const [i, snapshot] of snapshots.entries()) {
-        // an entry whose session is gone or is no longer the user's is left to pruning
         if (snapshot?.userId === userId) {
           const { id, client } = indexed[i];
           live.push({
@@ -670,7 +703,11 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
               Math.round(snapshot.touchedAt + (snapshot.redisClock?.offset ?? 0)),
             ),
             idleExpiresAt: new Date(snapshot.expiresAt),
-            absoluteExpiresAt: new Date(snapshot.createdAt + this.options.absoluteTimeout),
+            // as stored: the node that created it may have another absoluteTimeout
+            absoluteExpiresAt: new Date(
+              snapshot.redisClock?.absoluteDeadline ??
+                snapshot.createdAt + this.options.absoluteTimeout,
+            ),
             ...(client ? { client } : {}),
             ...(options.current === undefined ? {} : { current: id === options.current }),
           });
@@ -690,19 +727,26 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
       const owners = await this.owners(indexed);
       const live = indexed.filter((_, i) => owners[i] === userId);
       const stale = indexed.filter((_, i) => owners[i] !== userId);
-      if (stale.length > 0) {
-        await this.commands.indexRemove(this.userKeys(userId), stale);
-        // a session that became the user's between the read and the removal gets its entry back
-        const now = await this.owners(stale);
-        for (const [i, id] of stale.entries()) {
-          if (now[i] === userId) {
-            await this.indexAdd(userId, id);
-            live.push(id);
-          }
-        }
-      }
-      return live;
+      return [...live, ...(await this.pruneIndex(userId, stale))];
     });
+  }
+
+  /**
+   * Removes the entries of sessions found gone or owned by another; resolves to those that
+   * became the user's between that reading and the removal, whose entries are put back (see
+   * destroySessionsOfUser: the last step to touch a live session's entry is an add).
+   */
+  private async pruneIndex(userId: string, stale: string[]): Promise<string[]> {
+    if (stale.length === 0) {
+      return [];
+    }
+    await this.commands.indexRemove(this.userKeys(userId), stale);
+    const now = await this.owners(stale);
+    const back = stale.filter((_, i) => now[i] === userId);
+    for (const id of back) {
+      await this.indexAdd(userId, id);
+    }
+    return back;
   }
 
   private owners(ids: string[]): Promise<(string | null)[]> {
@@ -713,9 +757,16 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     userId: string,
     id: string,
     client?: { description?: string; from?: string },
+    deadline?: number,
   ): Promise<void> {
     await this.write('index', () =>
-      this.commands.indexAdd(this.userKeys(userId), this.options.absoluteTimeout, id, client),
+      this.commands.indexAdd(
+        this.userKeys(userId),
+        this.options.absoluteTimeout,
+        id,
+        client,
+        deadline,
+      ),
     );
   }
 

@@ -1,8 +1,8 @@
-import { firstValueFrom, filter, take, toArray } from 'rxjs';
+import { firstValueFrom, filter, take, tap, toArray } from 'rxjs';
 import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { TooManySessionsError } from '../../lib/errors/too-many-sessions.error';
 import type { SessionEvent } from '../../lib/events/session-events';
-import { userClientsKey } from '../../lib/store/session-keys';
+import { userClientsKey, userIndexKey } from '../../lib/store/session-keys';
 import { RedisServer } from '../../sample/support/redis-server';
 import { waitFor } from '../../sample/support/wait-for';
 import { cachedOn, startNode } from '../support/cluster-fixture';
@@ -174,6 +174,98 @@ describe('client descriptions, the limit per user, session events', () => {
         for (const id of live) {
           expect(accepted).toContain(id);
         }
+      }
+    });
+  });
+
+  describe('what the review found (#27)', () => {
+    it('a subscriber that throws, in its callback or in an operator, is logged: the login goes on, the others still hear', async () => {
+      const [a] = await twoNodes();
+      const heard: string[] = [];
+      let piped = 0;
+      const subscriptions = [
+        a.events.subscribe(() => {
+          throw new Error('a bug in an audit log');
+        }),
+        a.events
+          .pipe(filter((event) => (event.userId as string).length > 0))
+          .subscribe(() => undefined),
+        a.events.subscribe((event) => heard.push(event.type)),
+      ];
+      const gone = a.events.pipe(tap(() => piped++)).subscribe();
+      gone.unsubscribe();
+      const { kept } = await login(a, 'hal');
+      const more = await login(a, 'hal');
+      expect([kept, more.kept]).toEqual([true, true]);
+      expect(heard).toEqual(['created', 'owner-set', 'created', 'owner-set']);
+      expect(piped).toBe(0); // an unsubscribed chain hears nothing more
+      subscriptions.forEach((subscription) => subscription.unsubscribe());
+    });
+
+    it('a node with a shorter absoluteTimeout (a rolling deploy) never hides a live session from the index', async () => {
+      const long = await startNode(server.url, { cluster: { nodeId: 'long' } });
+      const short = await startNode(server.url, {
+        absoluteTimeout: 1_500,
+        cluster: { nodeId: 'short' },
+      });
+      nodes.push(long, short);
+      const created = await long.store.create({ n: 1 });
+      const session = (await short.store.get(created.id))!;
+      session.setUser('ron');
+      await short.store.save(session); // indexed by the node whose absoluteTimeout is 1.5 s
+      const later = Date.now() + 1_600;
+      await waitFor(() => Date.now() >= later, { what: "the short node's absolute timeout" });
+      expect(await long.store.get(created.id)).not.toBeNull(); // alive: created on the long node
+      const [info] = await long.store.sessionsForUser('ron');
+      expect(info?.id).toBe(created.id);
+      expect(info.absoluteExpiresAt.getTime()).toBeGreaterThan(Date.now() + 3_600_000);
+      expect(await long.store.destroyAllForUser('ron')).toBe(1);
+    });
+
+    it('logins and logouts under the limit do not grow the index', async () => {
+      const [a] = await twoNodes({ maxSessionsPerUser: { limit: 2, onExceed: 'refuse' } });
+      for (let i = 0; i < 25; i++) {
+        const { id } = await login(a, 'ida');
+        await a.store.destroy(id); // a logout leaves the entry: the next listing prunes it
+      }
+      const index = userIndexKey(a.options.keyPrefix, 'ida');
+      expect(await server.command('ZCARD', index)).toBeLessThanOrEqual(2);
+    });
+
+    it('an index key of the wrong type (Redis content) is dropped, not a 503 for ever', async () => {
+      const [a] = await twoNodes({ maxSessionsPerUser: { limit: 2, onExceed: 'refuse' } });
+      await server.command('SET', userIndexKey(a.options.keyPrefix, 'jay'), 'garbage');
+      await server.command('SET', userClientsKey(a.options.keyPrefix, 'jay'), 'garbage');
+      expect(await a.store.sessionsForUser('jay')).toEqual([]);
+      const { id, kept } = await login(a, 'jay', { device: 'laptop' });
+      expect(kept).toBe(true);
+      expect(await a.store.sessionsForUser('jay')).toMatchObject([
+        { id, client: { device: 'laptop' } },
+      ]);
+    });
+
+    it('events.expired subscribes once Redis answers, when it did not at startup', async () => {
+      const late = await RedisServer.start({ args: ['--notify-keyspace-events', 'Ex'] });
+      const port = late.port;
+      await late.dispose();
+      const node = await startNode(`redis://127.0.0.1:${port}`, {
+        events: { expired: true },
+        ttl: 1_000,
+        touchAfter: 0,
+        cluster: { nodeId: 'late', subscribeTimeout: 300 },
+      });
+      nodes.push(node);
+      const again = await RedisServer.start({ port, args: ['--notify-keyspace-events', 'Ex'] });
+      try {
+        const expired = firstValueFrom(node.events.pipe(filter((e) => e.type === 'expired')));
+        await waitFor(() => node.redis.status === 'ready' && node.coordinator.isTrusted(), {
+          what: 'the node to connect',
+        });
+        const { id } = await login(node, 'kim');
+        expect(await expired).toEqual({ type: 'expired', id, nodeId: 'late' });
+      } finally {
+        await node.stop();
+        await again.dispose();
       }
     });
   });

@@ -79,6 +79,26 @@ describe('account security when a reply is lost (fault proxy)', () => {
     },
   );
 
+  it("'end-oldest' keeps the login's own session when another device saves between its write and its listing", async () => {
+    const user = `u${++users}`;
+    const laptop = await loginOn(b, user);
+    const injected = proxy.faultsInjected;
+    // the login's listing is held: the laptop is used meanwhile, and ranks above the new login
+    proxy.fault(script('IndexList'), { kind: 'delay-reply', ms: 300 });
+    const phone = (async () => {
+      const session = await a.store.create({ n: 1 });
+      session.setUser(user);
+      return { id: session.id, kept: await a.store.save(session) };
+    })();
+    await waitFor(() => proxy.faultsInjected > injected, { what: "the login's listing" });
+    const used = (await b.store.get(laptop))!;
+    used.data.n = 2;
+    expect(await b.store.save(used)).toBe(true);
+    const { id, kept } = await phone;
+    expect(kept).toBe(true);
+    expect(await b.store.listForUser(user)).toEqual([id]);
+  });
+
   it.each(faults)(
     "the limit's ending of the oldest session, %s: the login kept, the oldest ended",
     async (_, fault) => {

@@ -8,9 +8,15 @@
  * is read.
  */
 
-/** Drops the entries past their deadline, with their client descriptions. */
+/**
+ * Drops the entries past their deadline, with their client descriptions; and the keys
+ * themselves when they are not of their type (Redis content, not trusted: such an index would
+ * fail every call on it, and it lists nothing that can be read anyway).
+ */
 const PRUNE = `
 local function prune(ikey, ckey, now)
+  if redis.call('TYPE', ikey).ok ~= 'zset' then redis.call('DEL', ikey) end
+  if redis.call('TYPE', ckey).ok ~= 'hash' then redis.call('DEL', ckey) end
   local old = redis.call('ZRANGEBYSCORE', ikey, '-inf', now)
   for i = 1, #old, 1000 do
     local slice = { unpack(old, i, math.min(i + 999, #old)) }
@@ -23,8 +29,11 @@ end
 /**
  * KEYS[1] user index, KEYS[2] its client descriptions. ARGV: absolute timeout ms, id, the
  * client's description ('' leaves it as it is), an id whose description the new one takes
- * ('' none: a regenerate passes the old id). Adds the id, drops entries past their deadline,
- * and keeps both keys alive as long as the newest entry.
+ * ('' none: a regenerate passes the old id), the session's absolute deadline as stored (epoch
+ * ms, '' when not known yet). Adds the id, scored by the later of the deadline and now +
+ * absolute timeout, never lowering a score (a node with a shorter `absoluteTimeout` in a
+ * rolling deploy must not prune a session still alive); drops entries past their deadline, and
+ * keeps both keys alive as long as the latest entry.
  */
 export const INDEX_ADD =
   PRUNE +
@@ -32,13 +41,16 @@ export const INDEX_ADD =
 local ikey, ckey, absolute, id = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2]
 local now = now_ms()
 prune(ikey, ckey, now)
-redis.call('ZADD', ikey, now + absolute, id)
+local deadline = math.max(now + absolute, tonumber(ARGV[5]) or 0)
+local scored = tonumber(redis.call('ZSCORE', ikey, id))
+if not scored or scored < deadline then redis.call('ZADD', ikey, string.format('%d', deadline), id) end
 local client = ARGV[3]
 if client == '' and ARGV[4] ~= '' then client = redis.call('HGET', ckey, ARGV[4]) or '' end
 if client ~= '' then redis.call('HSET', ckey, id, client) end
+local latest = tonumber(redis.call('ZRANGE', ikey, -1, -1, 'WITHSCORES')[2]) - now
 for _, key in ipairs(KEYS) do
-  if redis.call('EXISTS', key) == 1 and redis.call('PTTL', key) < absolute then
-    redis.call('PEXPIRE', key, absolute)
+  if redis.call('EXISTS', key) == 1 and redis.call('PTTL', key) < latest then
+    redis.call('PEXPIRE', key, latest)
   end
 end
 return 1
@@ -69,6 +81,8 @@ return 0
 
 /** KEYS[1] user index, KEYS[2] its client descriptions. ARGV: the ids to remove. */
 export const INDEX_REMOVE = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'zset' then redis.call('DEL', KEYS[1]) end
+if redis.call('TYPE', KEYS[2]).ok ~= 'hash' then redis.call('DEL', KEYS[2]) end
 for i = 1, #ARGV, 1000 do
   local slice = { unpack(ARGV, i, math.min(i + 999, #ARGV)) }
   redis.call('ZREM', KEYS[1], unpack(slice))
