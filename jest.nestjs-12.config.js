@@ -22,6 +22,9 @@ module.exports = {
       ...(project.testPathIgnorePatterns ?? ['/node_modules/']),
       '/test/cluster/(lost-replies|fault-history|mixed-fleet|update-)',
       '/test/topologies/',
+      '/test/store/account-',
+      // the account page in Chromium: the sample on NestJS 12 runs in sample-cluster and npm-start
+      '/test/sample/account-page',
       // what a clone's npm ci prints: the main manifest's, not the NestJS 12 one CI installs here
       '/test/package/install-warnings',
     ],
