@@ -1,7 +1,7 @@
 import { ClusterSessionRuntime } from '../lib/cluster-session.runtime';
 import type { LagStats } from '../lib/cluster/lag-recorder';
 import { resolveOptions } from '../lib/options/resolve-options';
-import { scriptCalls, TEST_SECRET } from '../test/support/cluster-fixture';
+import { roundTrips, TEST_SECRET } from '../test/support/cluster-fixture';
 import { NodeProcess } from '../test/support/node-process';
 import { RedisServer } from '../sample/support/redis-server';
 
@@ -65,12 +65,12 @@ export async function clusterBench(): Promise<string[]> {
         await node.store.get(ids[Math.floor(Math.random() * ids.length)]); // warm up
       }
       node.store.resetCacheStats();
-      const before = await scriptCalls(node);
+      const before = await roundTrips(node);
       const READS = 50_000;
       for (let i = 0; i < READS; i++) {
         await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
       }
-      const scripts = (await scriptCalls(node)) - before;
+      const scripts = (await roundTrips(node)) - before;
       const { hitRate } = node.store.cacheStats();
       lines.push(
         'Redis commands per read (one node, 1,000 sessions, 900-entry cache, uniform reads)',

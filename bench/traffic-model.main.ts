@@ -1,16 +1,56 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CommandCosts } from './command-costs.bench';
+import { lineChart, type Series } from './support/line-chart';
 import { simulateTraffic, type TrafficCase, type TrafficResult } from './traffic-model';
 
 /**
  * `node dist/bench/traffic-model.main.js [--quick]`: the virtual-time traffic model (#28, part
- * 1) over think times, node counts, routing, cache lifetime and size. Prints markdown tables.
- * express-session + connect-redis costs 2 commands per request whatever the traffic (GET, then
- * SET or the touch), which the last column compares against.
+ * 1) over think times, node counts, routing, cache lifetime and size. Prints markdown tables and
+ * writes its charts to bench/results/traffic-*.svg.
+ *
+ * Redis capacity per request comes from each command kind's cost on a saturated Redis core,
+ * which `node dist/bench/command-costs.main.js` measures into bench/results/command-costs.json:
+ * this module's reads, updates (with one subscriber per node) and touches by the model's counts,
+ * against express-session + connect-redis's GET, then SET for a write or the touch (EXPIRE)
+ * otherwise, every request whatever the traffic.
  *
  * Each user's traffic is independent of the others', so the hit rate depends on the population
  * only through the cache size relative to it: the grid runs 10,000 users with the cache holding
  * all of them, or 10 % of them (the default 10,000 entries against 100,000 sessions); messages
  * per node per second grow with the population (here per 10,000 users).
  */
+const RESULTS = join(__dirname, '..', '..', 'bench', 'results');
+const COSTS: CommandCosts | null = existsSync(join(RESULTS, 'command-costs.json'))
+  ? (JSON.parse(readFileSync(join(RESULTS, 'command-costs.json'), 'utf8')) as CommandCosts)
+  : null;
+const REGIMES = COSTS ? Object.keys(COSTS.regimes) : [];
+/** Heap per cached session, from the memory benchmark (about 2.0 KB for 890 B of JSON). */
+const HEAP_PER_ENTRY = 2_000;
+
+/** An update's cost with `subscribers` receiving it: interpolated, or extrapolated past the last. */
+function updateCost(costs: Record<string, number>, subscribers: number): number {
+  const points = Object.keys(costs)
+    .filter((kind) => kind.startsWith('update@'))
+    .map((kind) => [Number(kind.slice('update@'.length)), costs[kind]] as const)
+    .sort(([a], [b]) => a - b);
+  let i = points.findIndex(([n]) => n >= subscribers);
+  i = i <= 0 ? (i === 0 ? 1 : points.length - 1) : i;
+  const [[n0, c0], [n1, c1]] = [points[i - 1], points[i]];
+  return c0 + ((c1 - c0) * (subscribers - n0)) / (n1 - n0);
+}
+
+/** Redis capacity per request against express-session's in one regime (>1: this module carries more). */
+export function capacityRatio(c: TrafficCase, r: TrafficResult, regime: string): number {
+  const costs = COSTS!.regimes[regime];
+  const ours =
+    r.perRequest.reads * costs.read +
+    r.perRequest.updates * updateCost(costs, c.nodes) +
+    r.perRequest.touches * costs.touch;
+  const express = costs.get + c.writeShare * costs.set + (1 - c.writeShare) * costs.expire;
+  return express / ours;
+}
+
 const DEFAULTS: TrafficCase = {
   users: 10_000,
   nodes: 4,
@@ -42,15 +82,15 @@ function row(c: TrafficCase, r: TrafficResult): string {
     r.perRequest.touches.toFixed(3),
     r.perRequest.total.toFixed(3),
     Math.round(r.messagesPerNodePerSecond).toLocaleString('en-US'),
-    Math.round(r.entriesPerNode).toLocaleString('en-US'),
-    `${(2 / r.perRequest.total).toFixed(2)}×`,
+    `${((r.entriesPerNode * HEAP_PER_ENTRY) / 1e6).toFixed(1)} MB`,
+    ...REGIMES.map((regime) => `${capacityRatio(c, r, regime).toFixed(2)}×`),
   ];
   return `| ${cells.join(' | ')} |`;
 }
 
 const HEADER = [
-  '| users | nodes | think | routing | propagation | cache TTL | cache size | hit rate | reads/req | updates/req | touches/req | Redis commands/req | messages/node/s | entries/node | express-session commands ÷ ours |',
-  '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+  `| users | nodes | think | routing | propagation | cache TTL | cache size | hit rate | reads/req | updates/req | touches/req | Redis round trips/req | messages/node/s | cache heap/node |${REGIMES.map((regime) => ` Redis capacity × express-session, ${regime} |`).join('')}`,
+  `|---|---|---|---|---|---|---|---|---|---|---|---|---|---|${REGIMES.map(() => '---|').join('')}`,
 ];
 
 function table(title: string, cases: Partial<TrafficCase>[]): string[] {
@@ -60,6 +100,113 @@ function table(title: string, cases: Partial<TrafficCase>[]): string[] {
     lines.push(row(c, simulateTraffic(c)));
   }
   return [...lines, ''];
+}
+
+/** Think times the charts run, seconds. */
+const CHART_THINKS = [1, 2, 5, 10, 20, 30, 60, 120];
+const NODE_COLORS: Record<number, string> = { 2: '#2f6fde', 4: '#d9822b', 16: '#27ae60' };
+const VARIANTS = [
+  { label: 'random', routing: 'random', localCacheTtl: 30_000 },
+  { label: 'random, 5 min', routing: 'random', localCacheTtl: 300_000, dash: 'dashed' },
+  { label: 'affinity', routing: 'affinity', localCacheTtl: 30_000, dash: 'dotted' },
+] as const;
+
+/**
+ * The charts: hit rate and capacity against express-session over think time, per node count
+ * and routing (2,000 users, cache for all of them); and the think time past which this module
+ * carries less than express-session, per line.
+ */
+function charts(): string[] {
+  const lines = new Map<
+    string,
+    { series: Omit<Series, 'values'>; results: [TrafficCase, TrafficResult][] }
+  >();
+  for (const nodes of [2, 4, 16]) {
+    for (const variant of VARIANTS) {
+      const results = CHART_THINKS.map((think): [TrafficCase, TrafficResult] => {
+        const c: TrafficCase = {
+          ...DEFAULTS,
+          users: 2_000,
+          localCacheMaxSize: 2_000,
+          nodes,
+          thinkMs: think * 1_000,
+          routing: variant.routing,
+          localCacheTtl: variant.localCacheTtl,
+        };
+        return [c, simulateTraffic(c)];
+      });
+      const dash = 'dash' in variant ? variant.dash : undefined;
+      lines.set(`${nodes} nodes, ${variant.label}`, {
+        series: { name: `${nodes} nodes, ${variant.label}`, color: NODE_COLORS[nodes], dash },
+        results,
+      });
+    }
+  }
+  const xLabels = CHART_THINKS.map((think) => `${think} s`);
+  const files = ['traffic-hit-rate.svg'];
+  writeFileSync(
+    join(RESULTS, files[0]),
+    `${lineChart({
+      title: 'Local-cache hit rate by think time (cache for every session, 10 % writes)',
+      xLabels,
+      xTitle: 'mean think time between page views (bursts of 4 calls)',
+      yTitle: 'hit rate',
+      yMax: 1,
+      yFormat: (v) => `${Math.round(v * 100)} %`,
+      series: [...lines.values()].map(({ series, results }) => ({
+        ...series,
+        values: results.map(([, r]) => r.hitRate),
+      })),
+    })}\n`,
+  );
+  const out = ['### Where the module stops paying off', ''];
+  if (COSTS) {
+    out.push(
+      `Think time past which one Redis core carries fewer requests with this module than with express-session (2,000 users, cache for all; interpolated between ${CHART_THINKS.map((t) => `${t}`).join(', ')} s; "never" within 120 s):`,
+      '',
+      `| line |${REGIMES.map((regime) => ` ${regime} |`).join('')}`,
+      `|---|${REGIMES.map(() => '---|').join('')}`,
+    );
+    for (const regime of REGIMES) {
+      const file = `traffic-capacity-${regime.replace(/\D+/g, 'x')}.svg`;
+      files.push(file);
+      const ratios = [...lines.values()].map(({ results }) =>
+        results.map(([c, r]) => capacityRatio(c, r, regime)),
+      );
+      writeFileSync(
+        join(RESULTS, file),
+        `${lineChart({
+          title: `Redis capacity × express-session by think time, ${regime} (10 % writes)`,
+          xLabels,
+          xTitle: 'mean think time between page views (bursts of 4 calls)',
+          yTitle: 'requests per saturated Redis core, × express-session',
+          yMax: Math.ceil(Math.max(...ratios.flat().filter((v) => v < 50), 1.5)),
+          yFormat: (v) => `${v.toFixed(1)}×`,
+          rule: { at: 1, label: 'express-session + connect-redis' },
+          series: [...lines.values()].map(({ series }, n) => ({ ...series, values: ratios[n] })),
+        })}\n`,
+      );
+    }
+    for (const [name, { results }] of lines) {
+      const cells = REGIMES.map((regime) => {
+        const ratios = results.map(([c, r]) => capacityRatio(c, r, regime));
+        const below = ratios.findIndex((ratio) => ratio < 1);
+        if (below < 0) {
+          return 'never';
+        }
+        if (below === 0) {
+          return `already at ${CHART_THINKS[0]} s (${ratios[0].toFixed(2)}×)`;
+        }
+        const [t0, t1] = [CHART_THINKS[below - 1], CHART_THINKS[below]];
+        const [r0, r1] = [ratios[below - 1], ratios[below]];
+        return `${(t0 + ((t1 - t0) * (r0 - 1)) / (r0 - r1)).toFixed(0)} s`;
+      });
+      out.push(`| ${name} |${cells.map((cell) => ` ${cell} |`).join('')}`);
+    }
+    out.push('');
+  }
+  out.push(`Charts written: ${files.map((file) => join(RESULTS, file)).join(', ')}`, '');
+  return out;
 }
 
 function main(): void {
@@ -95,6 +242,16 @@ function main(): void {
         { propagation: 'update', localCacheMaxSize: 10_000, writeShare: 0.3 },
         { propagation: 'invalidate', localCacheMaxSize: 10_000, writeShare: 0.3 },
       ]),
+    );
+  }
+  if (!quick) {
+    lines.push(...charts());
+  }
+  if (COSTS) {
+    lines.push(`Command costs from bench/results/command-costs.json, measured ${COSTS.date}.`);
+  } else {
+    lines.push(
+      'No bench/results/command-costs.json: run dist/bench/command-costs.main.js for capacity.',
     );
   }
   console.log(`${lines.join('\n')}\n(${((Date.now() - started) / 1_000).toFixed(0)} s)`);

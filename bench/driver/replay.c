@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -85,6 +86,25 @@ static void split(stream_t *s) {
     }
   }
   s->offset[s->count] = s->size;
+}
+
+/* Whether command i of s is MULTI. */
+static int is_multi(const stream_t *s, size_t i) {
+  static const char multi[] = "*1\r\n$5\r\nmulti\r\n";
+  return s->offset[i + 1] - s->offset[i] == sizeof multi - 1 &&
+         strncasecmp(s->data + s->offset[i], multi, sizeof multi - 1) == 0;
+}
+
+/*
+ * The first command at or after i that starts a unit: in a stream with transactions (this
+ * module's reads are MULTI ... EXEC), the next MULTI, so that no copy starts inside one.
+ */
+static size_t unit_start(const stream_t *s, size_t i) {
+  int transactions = 0;
+  for (size_t k = 0; k < s->count && !transactions; k++) transactions = is_multi(s, k);
+  if (!transactions) return i;
+  while (!is_multi(s, i % s->count)) i++;
+  return i % s->count;
 }
 
 /* Where the line starting at p ends (at its \r), or NULL when it is not complete yet. */
@@ -250,6 +270,7 @@ int main(int argc, char **argv) {
     if (!c->subscriber) {
       c->stream = &streams[i % nstreams];
       c->next = (size_t)(i / nstreams) * c->stream->count / (size_t)((connections + nstreams - 1) / nstreams);
+      c->next = unit_start(c->stream, c->next);
       c->inflight = resp3; /* HELLO's reply; counting starts after the warm-up anyway */
     }
     fcntl(c->fd, F_SETFL, O_NONBLOCK);

@@ -55,7 +55,7 @@ export class CorruptSessionData {
   constructor(readonly reason: string) {}
 }
 
-/** What the read script returns for an existing session. */
+/** What a read (or the regenerate script) returns for an existing session. */
 export interface RawSession {
   /** HGETALL as a flat `[field, value, …]` array. */
   hash: string[];
@@ -74,7 +74,7 @@ export interface RawSession {
 export type SessionSnapshot = Omit<SessionState, 'fields'> & { fields: [string, string][] };
 
 /**
- * Validates what the read script returned; `null` when expired. Never throws. `localNow`: when
+ * Validates what a read returned; `null` when expired. Never throws. `localNow`: when
  * the read was sent, `receivedAt`: when its reply arrived (this node's clock).
  */
 export function decodeSnapshot(
@@ -120,6 +120,9 @@ export function decodeSnapshot(
   }
   if (createdAt === undefined || expires === undefined || touched === undefined) {
     return new CorruptSessionData('bad timestamps');
+  }
+  if (!Number.isInteger(now) || now <= 0) {
+    return new CorruptSessionData('no Redis clock reading');
   }
   // G7: the key's TTL is capped at the absolute deadline; this guards against a key written otherwise
   if (expires <= now) {

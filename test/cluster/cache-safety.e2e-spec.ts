@@ -3,9 +3,9 @@ import type { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import { SessionStoreUnavailableError } from '../../lib/errors/session-store-unavailable.error';
 import { generateSessionId } from '../../lib/session/session-id.util';
 import { sessionKey } from '../../lib/store/session-keys';
-import { cachedOn, received, requestOn, scriptCalls, startNode } from '../support/cluster-fixture';
+import { cachedOn, received, requestOn, roundTrips, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
-import { script } from '../support/script-matcher';
+import { script, sessionRead } from '../support/script-matcher';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../../sample/support/wait-for';
 
@@ -53,7 +53,7 @@ describe('cache safety', () => {
     });
     const { id } = await a.store.create({ n: 1 });
 
-    proxy.fault(script('Read'), { kind: 'delay-reply', ms: 1_300 });
+    proxy.fault(sessionRead(), { kind: 'delay-reply', ms: 1_300 });
     expect((await c.store.get(id))?.data).toEqual({ n: 1 });
     expect(proxy.faultsInjected).toBe(1);
     expect(c.coordinator!.isTrusted()).toBe(true); // the copy was not refused for another reason
@@ -164,7 +164,7 @@ describe('cache safety', () => {
     await cachedOn(b, session.id);
     await until(Date.now() + 350);
 
-    const before = await scriptCalls(b);
+    const before = await roundTrips(b);
     // 10 concurrent requests, then 20 one after another, all within touchAfter of the touch
     await Promise.all(
       Array.from({ length: 10 }, async () => (await requestOn(b, session).load()).commit()),
@@ -172,7 +172,7 @@ describe('cache safety', () => {
     for (let i = 0; i < 20; i++) {
       await (await requestOn(b, session).load()).commit();
     }
-    expect((await scriptCalls(b)) - before).toBe(1);
+    expect((await roundTrips(b)) - before).toBe(1);
     expect(b.store.cacheStats().hits).toBeGreaterThanOrEqual(30);
   });
 

@@ -5,7 +5,7 @@ import { RedisSessionStore } from '../../lib/store/redis-session.store';
 import {
   cachedOn,
   received,
-  scriptCalls,
+  roundTrips,
   signedMessage,
   startNode,
   TEST_SECRET,
@@ -43,12 +43,12 @@ describe('cluster coordination (several nodes in one process)', () => {
   it('serves repeated reads from the local cache, without Redis', async () => {
     const created = await a.store.create({ user: 'ann' });
     await cachedOn(b, created.id);
-    const before = await scriptCalls(b);
+    const before = await roundTrips(b);
     const hits = b.store.cacheStats().hits;
     for (let i = 0; i < 20; i++) {
       expect((await b.store.get(created.id))?.data).toEqual({ user: 'ann' });
     }
-    expect(await scriptCalls(b)).toBe(before);
+    expect(await roundTrips(b)).toBe(before);
     expect(b.store.cacheStats().hits).toBe(hits + 20);
   });
 
@@ -166,7 +166,7 @@ describe('cluster coordination (several nodes in one process)', () => {
     );
     try {
       const created = await a.store.create({ n: 1 });
-      const before = await scriptCalls(a);
+      const before = await roundTrips(a);
       proxy.hold();
       const reads = Array.from({ length: 10 }, () => c.store.get(created.id));
       await waitFor(() => proxy.heldBytes > 0, { what: 'the read to be in flight' });
@@ -174,7 +174,7 @@ describe('cluster coordination (several nodes in one process)', () => {
       const sessions = await Promise.all(reads);
       expect(sessions.map((s) => s?.data.n)).toEqual(Array(10).fill(1));
       expect(new Set(sessions.map((s) => s?.data)).size).toBe(10); // each its own copy
-      expect(await scriptCalls(a)).toBe(before + 1);
+      expect(await roundTrips(a)).toBe(before + 1);
     } finally {
       proxy.release();
       await c.stop();

@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
-import { scriptCalls } from '../support/cluster-fixture';
+import { roundTrips } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
 import { waitFor } from '../../sample/support/wait-for';
 import { HttpClient } from './support/http-client';
@@ -20,7 +20,7 @@ describe.each<Platform>(['express', 'fastify'])('HTTP sessions on %s', (platform
     await server.dispose();
   });
 
-  const scripts = () => scriptCalls(app.get(ClusterSessionRuntime));
+  const scripts = () => roundTrips(app.get(ClusterSessionRuntime));
 
   it('logs in, reads, updates, regenerates and logs out', async () => {
     const client = new HttpClient(url);

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { ClusterSessionRuntime } from '../../lib/cluster-session.runtime';
 import type { MessageAuthenticator } from '../../lib/cluster/message-auth';
 import type { ClusterSessionOptions } from '../../lib/options/cluster-session-options.interface';
@@ -30,14 +31,17 @@ export async function startNode(
 }
 
 /**
- * Scripts run by the server so far (`INFO commandstats`: EVAL + EVALSHA). Every store operation is
- * one script, so this counts the store's round trips; Redis 7 also counts the commands inside a
- * script under their own names, which is why those are not summed.
+ * The store's round trips so far on `runtime`'s Redis, from `INFO commandstats`: scripts (EVAL +
+ * EVALSHA) and read transactions (EXEC). Every store operation is one of them; Redis 7 also
+ * counts the commands inside a script or a transaction under their own names, which is why
+ * those are not summed.
  */
-export async function scriptCalls(runtime: ClusterSessionRuntime): Promise<number> {
+export async function roundTrips(
+  runtime: ClusterSessionRuntime | { redis: Redis },
+): Promise<number> {
   const info = (await runtime.redis.info('commandstats')) as string;
   let calls = 0;
-  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha):calls=(\d+)/g)) {
+  for (const match of info.matchAll(/cmdstat_(?:eval|evalsha|exec):calls=(\d+)/g)) {
     calls += Number(match[1]);
   }
   return calls;

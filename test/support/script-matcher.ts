@@ -4,7 +4,6 @@ import type { CommandMatcher } from './tcp-proxy';
 
 /** The session scripts by their short names (`clusterSession<Name>`). */
 export type SessionScript =
-  | 'Read'
   | 'Create'
   | 'Update'
   | 'Touch'
@@ -26,4 +25,13 @@ export function script(name: SessionScript): CommandMatcher {
   const sha = createHash('sha1').update(lua).digest('hex');
   return ([command, body]) =>
     (/^evalsha$/i.test(command) && body === sha) || (/^eval$/i.test(command) && body === lua);
+}
+
+/**
+ * Matches a session read: the `HGETALL` of its `MULTI` … `EXEC` (no script reads a hash from a
+ * client). Its reply ("QUEUED") comes before the transaction's, so a fault on it reaches the
+ * whole read: a delayed or dropped reply, or a read that never reaches Redis.
+ */
+export function sessionRead(): CommandMatcher {
+  return ([command]) => /^hgetall$/i.test(command);
 }

@@ -10,7 +10,7 @@
  * under that owner first), the new `o` ('' to leave it).
  * Returns { 0 } when the old session is absent, { -1 } when the new id is taken, { -2 } when
  * the owner changed since the node read it (the node indexes the new owner and tries again; all
- * three publish the no-op), else { HGETALL, PTTL, Redis time } of the new session, as READ
+ * three publish the no-op), else { HGETALL, PTTL, Redis time } of the new session, as a read
  * does, and publishes the message (or nothing, when an earlier run of this operation moved it).
  */
 export const REGENERATE = `
