@@ -7,7 +7,7 @@ import { TEST_SECRET } from '../test/support/cluster-fixture';
 import { restore, snapshot, type Snapshot } from './support/dataset-snapshot';
 import { pin } from './support/pin';
 import { parseCommands, RecordingProxy, type Recording } from './support/recording-proxy';
-import { driverBinary, RecordingFiles, replay, type ReplayResult } from './support/replay-driver';
+import { driverBinary, RecordingFiles, replay } from './support/replay-driver';
 import { expressSessionStack } from './support/session-stacks';
 import { sessionPayload } from './support/session-payload';
 

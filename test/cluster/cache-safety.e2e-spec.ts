@@ -5,7 +5,7 @@ import { generateSessionId } from '../../lib/session/session-id.util';
 import { sessionKey } from '../../lib/store/session-keys';
 import { cachedOn, received, requestOn, roundTrips, startNode } from '../support/cluster-fixture';
 import { RedisServer } from '../../sample/support/redis-server';
-import { script, sessionRead } from '../support/script-matcher';
+import { sessionRead } from '../support/script-matcher';
 import { TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../../sample/support/wait-for';
 
