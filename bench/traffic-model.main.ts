@@ -229,7 +229,7 @@ function main(): void {
       ),
     );
   const lines = [
-    `Traffic model (virtual time, ${DEFAULTS.durationMs / 60_000} min after ${DEFAULTS.warmupMs / 60_000} min of warm-up; ` +
+    `Traffic model (virtual time, ${(DEFAULTS.durationMs - DEFAULTS.warmupMs) / 60_000} min counted after ${DEFAULTS.warmupMs / 60_000} min of warm-up; ` +
       `bursts of ${DEFAULTS.burst} calls within ${DEFAULTS.burstMs / 1_000} s per page view, ${DEFAULTS.writeShare * 100} % writes, ` +
       `touchAfter ${DEFAULTS.touchAfter / 1_000} s)`,
     '',
