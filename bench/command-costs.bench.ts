@@ -32,6 +32,11 @@ export const REGIMES = [
 ] as const;
 export const FAN_OUT = [1, 4, 16, 64];
 const SESSIONS = 1_000;
+/** Saves recorded for the writing path: more than any replay sends, so none is replayed twice. */
+const WRITES = 150_000;
+/** An update's arguments (after EVALSHA, SHA, numkeys, key): ARGV[8] the clock tolerance, ARGV[10] `not after`. */
+const TOLERANCE_ARG = 3 + 8;
+const NOT_AFTER_ARG = 3 + 10;
 const OPERATIONS = 20_000;
 const IN_FLIGHT = 16;
 const DRIVER_WARMUP_SECONDS = 0.3;
@@ -174,6 +179,94 @@ async function recordCluster(): Promise<Recorded> {
   });
 }
 
+/**
+ * Saves only, for the writing path: a replay of recorded saves that loops finds each save's
+ * version moved on (or its clock reading stale) and measures the refusing path. Here the
+ * saves are replayed once each, in the recorded order per session, one connection per group
+ * of sessions, with the clock tolerance and the `not after` time widened so that a reading
+ * taken at recording time still passes: every replayed save writes.
+ */
+async function recordWrites(): Promise<Recorded> {
+  return recorded('cluster', async (url, window) => {
+    const node = new ClusterSessionRuntime(
+      resolveOptions({ secret: TEST_SECRET, redis: url, cluster: { nodeId: 'writes' } }),
+    );
+    await node.start();
+    try {
+      const ids = await Promise.all(
+        Array.from(
+          { length: SESSIONS },
+          async (_, i) => (await node.store.create(sessionPayload(i))).id,
+        ),
+      );
+      await window(async () => {
+        let issued = 0;
+        await Promise.all(
+          Array.from({ length: IN_FLIGHT }, async () => {
+            while (issued++ < WRITES) {
+              const session = await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
+              session!.data.visits = Number(session!.data.visits) + 1;
+              await node.store.save(session!);
+            }
+          }),
+        );
+      });
+    } finally {
+      await node.stop();
+    }
+  });
+}
+
+/** The recorded saves as `connections` streams, each session's in one, clock checks widened. */
+function writing(recording: Recording, connections: number, subscribers: number) {
+  const streams: Buffer[][] = Array.from({ length: connections }, () => []);
+  let commands = 0;
+  for (const stream of recording.streams) {
+    for (const { args } of parseCommands(stream)) {
+      if (kindOf(args) !== 'update') {
+        continue;
+      }
+      const rewritten = [...args];
+      rewritten[TOLERANCE_ARG] = Buffer.from('86400000');
+      rewritten[NOT_AFTER_ARG] = Buffer.from('99999999999999');
+      const key = args[3].toString();
+      const shard = createHash('sha1').update(key).digest().readUInt32BE(0) % connections;
+      streams[shard].push(encode(rewritten));
+      commands++;
+    }
+  }
+  return {
+    recording: {
+      ...recording,
+      streams: streams.map((parts) => Buffer.concat(parts)),
+      commands,
+      subscribers,
+    },
+    commandsPerUnit: 1,
+  };
+}
+
+function encode(args: Buffer[]): Buffer {
+  return Buffer.concat([
+    Buffer.from(`*${args.length}\r\n`),
+    ...args.flatMap((arg) => [Buffer.from(`$${arg.length}\r\n`), arg, Buffer.from('\r\n')]),
+  ]);
+}
+
+/** The sum of the sessions' versions in Redis: how many saves wrote. */
+async function versions(redis: RedisServer): Promise<number> {
+  const client = redis.client();
+  try {
+    const keys = (await client.keys('sess:*')).filter((key) => !key.includes(':destroyed'));
+    const pipeline = client.pipeline();
+    keys.forEach((key) => pipeline.hget(key, 'v'));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.reduce((sum, [, v]) => sum + (Number(v) || 0), 0);
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function recordExpress(): Promise<Recorded> {
   return recorded('express', async (url, window) => {
     const stack = await expressSessionStack(url, 1, SESSIONS);
@@ -265,6 +358,51 @@ async function cost(
   }
 }
 
+/**
+ * The writing path's cost: the recorded saves replayed once each (see `writing`), the least of
+ * REPEATS; and the share of the saves sent that wrote (versions made ÷ saves sent, the warm-up's
+ * included: under 1 when a replay ran past the recording and looped).
+ */
+async function writingCost(
+  on: Recorded,
+  regime: (typeof REGIMES)[number],
+  subscribers: number,
+  seconds: number,
+): Promise<{ usPerUnit: number; busy: number; wrote: number }> {
+  const unit = writing(on.recording, regime.connections, subscribers);
+  const files = new RecordingFiles(unit.recording);
+  try {
+    let best: { usPerUnit: number; busy: number; wrote: number } | undefined;
+    for (let run = 0; run < REPEATS; run++) {
+      await restore(on.redis, on.dataset, on.recording.scripts);
+      const before = await versions(on.redis);
+      const result = await replay(files, {
+        port: on.redis.port,
+        redisPid: on.redis.pid!,
+        connections: regime.connections,
+        depth: regime.depth,
+        warmupSeconds: DRIVER_WARMUP_SECONDS,
+        seconds,
+      });
+      if (result.errors > result.noscript) {
+        throw new Error(`command costs: ${result.errors} error replies: ${result.firstError}`);
+      }
+      const sent = (result.replies * (seconds + DRIVER_WARMUP_SECONDS)) / seconds;
+      const measured = {
+        usPerUnit: (result.redisCpu / result.replies) * 1e6,
+        busy: result.redisCpu / result.wall,
+        wrote: Math.min(1, ((await versions(on.redis)) - before) / sent),
+      };
+      if (!best || measured.usPerUnit < best.usPerUnit) {
+        best = measured;
+      }
+    }
+    return best!;
+  } finally {
+    files.dispose();
+  }
+}
+
 export async function commandCostsBench({ seconds = 1 } = {}): Promise<{
   lines: string[];
   costs: CommandCosts | null;
@@ -282,7 +420,8 @@ export async function commandCostsBench({ seconds = 1 } = {}): Promise<{
   const busiest: number[] = [];
   const stacks: Recorded[] = [];
   try {
-    stacks.push(await recordCluster(), await recordExpress());
+    stacks.push(await recordCluster(), await recordExpress(), await recordWrites());
+    const writes = stacks.pop()!;
     for (const regime of REGIMES) {
       const perKind: Record<string, number> = {};
       costs.regimes[regime.name] = perKind;
@@ -292,18 +431,27 @@ export async function commandCostsBench({ seconds = 1 } = {}): Promise<{
         const kinds = [...counts.keys()].filter((kind) => kind !== 'other').sort();
         const subscribers = on.stack === 'cluster' ? 4 : 0;
         for (const kind of kinds) {
-          for (const fanOut of kind === 'update' ? FAN_OUT : [subscribers]) {
-            const { usPerUnit, busy } = await cost(
-              on,
-              only(on.recording, (k) => k === kind, fanOut),
-              regime,
-              seconds,
-            );
-            const name = kind === 'update' ? `update@${fanOut}` : kind;
-            perKind[name] = usPerUnit;
+          // a looping replay of saves measures their refusing path: kept to check the mix
+          const name = kind === 'update' ? `update-refused@${subscribers}` : kind;
+          const { usPerUnit, busy } = await cost(
+            on,
+            only(on.recording, (k) => k === kind, subscribers),
+            regime,
+            seconds,
+          );
+          perKind[name] = usPerUnit;
+          busiest.push(busy);
+          rows.push(
+            `| ${regime.name} | ${on.stack} | ${kind === 'update' ? 'update, refused (looping replay)' : kind} | ${usPerUnit.toFixed(2)} | ${(busy * 100).toFixed(0)} % |`,
+          );
+        }
+        if (on.stack === 'cluster') {
+          for (const fanOut of FAN_OUT) {
+            const { usPerUnit, busy, wrote } = await writingCost(writes, regime, fanOut, seconds);
+            perKind[`update@${fanOut}`] = usPerUnit;
             busiest.push(busy);
             rows.push(
-              `| ${regime.name} | ${on.stack} | ${name} | ${usPerUnit.toFixed(2)} | ${(busy * 100).toFixed(0)} % |`,
+              `| ${regime.name} | cluster | update, ${fanOut} subscriber${fanOut > 1 ? 's' : ''} (${Math.round(wrote * 100)} % of those sent wrote) | ${usPerUnit.toFixed(2)} | ${(busy * 100).toFixed(0)} % |`,
             );
           }
         }
@@ -314,7 +462,7 @@ export async function commandCostsBench({ seconds = 1 } = {}): Promise<{
           (sum, kind) =>
             sum +
             (counts.get(kind)! / total) *
-              perKind[kind === 'update' ? `update@${subscribers}` : kind],
+              perKind[kind === 'update' ? `update-refused@${subscribers}` : kind],
           0,
         );
         costs.check[regime.name][on.stack] = { measured, predicted };

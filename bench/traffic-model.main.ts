@@ -195,6 +195,40 @@ function charts(): string[] {
         })}\n`,
       );
     }
+    files.push('traffic-capacity-writes.svg');
+    const shares = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3];
+    const byShare = (['random', 'affinity'] as const).map((routing) =>
+      shares.map((writeShare): [TrafficCase, TrafficResult] => {
+        const c: TrafficCase = {
+          ...DEFAULTS,
+          users: 2_000,
+          localCacheMaxSize: 2_000,
+          writeShare,
+          routing,
+        };
+        return [c, simulateTraffic(c)];
+      }),
+    );
+    writeFileSync(
+      join(RESULTS, 'traffic-capacity-writes.svg'),
+      `${lineChart({
+        title: 'Redis capacity × express-session by write share (4 nodes, 10 s think time)',
+        xLabels: shares.map((share) => `${share * 100} %`),
+        xTitle: 'share of requests that write the session',
+        yTitle: 'requests per saturated Redis core, × express-session',
+        yMax: 3,
+        yFormat: (v) => `${v.toFixed(2)}×`,
+        rule: { at: 1, label: 'express-session + connect-redis' },
+        series: REGIMES.flatMap((regime, r) =>
+          (['random', 'affinity'] as const).map((routing, i) => ({
+            name: `${routing}, ${regime}`,
+            color: ['#2f6fde', '#d9822b'][i],
+            dash: r === 0 ? undefined : ('dashed' as const),
+            values: byShare[i].map(([c, result]) => capacityRatio(c, result, regime)),
+          })),
+        ),
+      })}\n`,
+    );
     for (const [name, { results }] of lines) {
       const cells = REGIMES.map((regime) => {
         const ratios = results.map(([c, r]) => capacityRatio(c, r, regime));

@@ -98,7 +98,7 @@ export class ClusterSessionRuntime {
       : null;
     this.store = new ClusteredRedisStore({
       redis: commands,
-      options: { ...options, eventSink: this.events },
+      options: { ...options, eventSink: this.events, sharedConnection: !this.connection.owned },
       cache: this.cache,
       coordinator: this.coordinator,
     });

@@ -47,7 +47,8 @@ export function commandTimeoutOf(client: Redis | Cluster): number | undefined {
   return typeof timeout === 'number' && timeout > 0 ? timeout : undefined;
 }
 
-function withDeadline<R>(reply: Promise<R>, ms: number): Promise<R> {
+/** `reply`, or a rejection once `ms` have passed without it. */
+export function withDeadline<R>(reply: Promise<R>, ms: number): Promise<R> {
   return new Promise<R>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`Command timed out: no reply within ${ms} ms of being issued`)),

@@ -70,6 +70,12 @@ export type RedisSessionStoreOptions = Pick<
   Partial<Pick<ResolvedClusterSessionOptions, 'maxSessionsPerUser'>> & {
     /** Where the store reports what happens to sessions. */
     eventSink?: SessionEvents;
+    /**
+     * The connection is also the application's (an instance passed in `redis`): reads are then
+     * a script, not a `MULTI … EXEC` that would clear the application's `WATCH` or commit its
+     * open `MULTI`.
+     */
+    sharedConnection?: boolean;
     encryptionKeys?: Buffer[] | null;
     /** `cookie.maxAge`: when set, the idle timeout of every session without one of its own. */
     cookie?: { maxAge?: number };
@@ -120,7 +126,7 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     private readonly publisher: Publisher = NO_PUBLISHER,
   ) {
     super();
-    this.commands = new SessionCommands(redis);
+    this.commands = new SessionCommands(redis, options.sharedConnection);
     this.lostReplies = new LostReplies(redis);
     this.cipher = options.encryptionKeys ? new FieldCipher(options.encryptionKeys) : null;
   }

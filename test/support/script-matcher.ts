@@ -4,6 +4,7 @@ import type { CommandMatcher } from './tcp-proxy';
 
 /** The session scripts by their short names (`clusterSession<Name>`). */
 export type SessionScript =
+  | 'Read'
   | 'Create'
   | 'Update'
   | 'Touch'
