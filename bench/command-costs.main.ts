@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commandCostsBench } from './command-costs.bench';
@@ -9,6 +10,7 @@ import { commandCostsBench } from './command-costs.bench';
  * request into Redis capacity.
  */
 async function main(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']); // the runtimes' start-up lines would mix with the tables
   const quick = process.argv.includes('--quick');
   const started = Date.now();
   const { lines, costs } = await commandCostsBench(quick ? { seconds: 0.5 } : {});

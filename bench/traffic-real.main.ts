@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { realTraffic } from './traffic-real';
 import { simulateTraffic, type TrafficCase } from './traffic-model';
 
@@ -32,6 +33,7 @@ const CASES: Partial<TrafficCase>[] = [
 ];
 
 async function main(): Promise<void> {
+  Logger.overrideLogger(['error', 'warn']); // the runtimes' start-up lines would mix with the tables
   const quick = process.argv.includes('--quick');
   const started = Date.now();
   const lines = [
