@@ -220,9 +220,21 @@ export class SessionCommands {
    * (see READ). An error reply inside the transaction is thrown.
    */
   async read(key: string): Promise<unknown[] | null> {
+    const timeout = commandTimeoutOf(this.client);
+    const timed = <R>(reply: Promise<R>) =>
+      timeout === undefined ? reply : withDeadline(reply, timeout);
     if (this.shared) {
-      const reply = await this.scripts.clusterSessionRead(key);
-      return Array.isArray(reply) ? [pairs(reply[0]), Number(reply[1]), Number(reply[2])] : null;
+      const reply = await timed(this.scripts.clusterSessionRead(key));
+      if (reply === null) {
+        return null;
+      }
+      if (!Array.isArray(reply)) {
+        // "QUEUED": the application holds a MULTI open on this connection
+        throw new Error(
+          `unexpected reply ${JSON.stringify(reply)} to a session read: is a MULTI open on the Redis instance passed in \`redis\`?`,
+        );
+      }
+      return [pairs(reply[0]), Number(reply[1]), Number(reply[2])];
     }
     const { status, options } = this.client as {
       status: string;
@@ -232,11 +244,7 @@ export class SessionCommands {
       // a Cluster's transaction would wait for its slot map, with no timer running
       throw new Error(`Redis connection is ${status}`);
     }
-    const transaction = this.client.multi().call('HGETALL', key).pttl(key).time().exec();
-    const timeout = commandTimeoutOf(this.client);
-    const replies = await (timeout === undefined
-      ? transaction
-      : withDeadline(transaction, timeout));
+    const replies = await timed(this.client.multi().call('HGETALL', key).pttl(key).time().exec());
     if (!replies) {
       throw new Error('the read transaction was aborted');
     }

@@ -62,6 +62,18 @@ describe('session reads from Redis', () => {
     await shared.unwatch();
   });
 
+  it('answers 503, never "no session", while the application holds a MULTI open on the shared instance', async () => {
+    const shared = client();
+    const writer = await node(redis.url);
+    const reader = await node(shared, { cluster: { enabled: false } });
+    const { id } = await writer.store.create({ n: 1 });
+    await shared.multi({ pipeline: false }); // MULTI sent now: what follows is queued
+    await shared.set('stock', '1');
+    await expect(reader.store.get(id)).rejects.toBeInstanceOf(SessionStoreUnavailableError);
+    await shared.exec();
+    expect((await reader.store.get(id))?.data).toEqual({ n: 1 });
+  });
+
   // replyMapping and protocol are ioredis 6 options (ioredis 5 speaks RESP2 and ignores them)
   it.each([[{ replyMapping: 'resp3' }], [{ stringNumbers: true }], [{ protocol: 2 }]])(
     'reads the session on a connection with %j',
