@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ClusterSessionRuntime } from '../lib/cluster-session.runtime';
 import { SESSION_SCRIPTS } from '../lib/redis/session-commands';
+import type { ClusterSessionOptions } from '../lib/options/cluster-session-options.interface';
 import { resolveOptions } from '../lib/options/resolve-options';
 import { RedisServer } from '../sample/support/redis-server';
 import { TEST_SECRET } from '../test/support/cluster-fixture';
@@ -137,15 +138,18 @@ function countKinds(recording: Recording): Map<string, number> {
   return counts;
 }
 
-async function recordCluster(): Promise<Recorded> {
+/**
+ * One node of this module (`options`) on its own Redis, 1,000 sessions, and a recorded window of
+ * `operations` calls of `operate` on random sessions, IN_FLIGHT at a time.
+ */
+async function recordNode(
+  options: Omit<ClusterSessionOptions, 'secret' | 'redis'>,
+  operations: number,
+  operate: (node: ClusterSessionRuntime, id: string) => Promise<void>,
+): Promise<Recorded> {
   return recorded('cluster', async (url, window) => {
     const node = new ClusterSessionRuntime(
-      resolveOptions({
-        secret: TEST_SECRET,
-        redis: url,
-        touchAfter: 1,
-        cluster: { nodeId: 'costs', localCacheMaxSize: 1 },
-      }),
+      resolveOptions({ secret: TEST_SECRET, redis: url, ...options }),
     );
     await node.start();
     try {
@@ -159,22 +163,29 @@ async function recordCluster(): Promise<Recorded> {
         let issued = 0;
         await Promise.all(
           Array.from({ length: IN_FLIGHT }, async () => {
-            while (issued++ < OPERATIONS) {
-              const id = ids[Math.floor(Math.random() * ids.length)];
-              const session = await node.store.get(id);
-              const draw = Math.random();
-              if (session && draw < 0.3) {
-                session.data.visits = Number(session.data.visits) + 1;
-                await node.store.save(session);
-              } else if (draw < 0.6) {
-                await node.store.touch(id);
-              }
+            while (issued++ < operations) {
+              await operate(node, ids[Math.floor(Math.random() * ids.length)]);
             }
           }),
         );
       });
     } finally {
       await node.stop();
+    }
+  });
+}
+
+/** Reads that all go to Redis (a one-entry cache), 30 % of them saved and 30 % touched. */
+function recordCluster(): Promise<Recorded> {
+  const options = { touchAfter: 1, cluster: { nodeId: 'costs', localCacheMaxSize: 1 } };
+  return recordNode(options, OPERATIONS, async (node, id) => {
+    const session = await node.store.get(id);
+    const draw = Math.random();
+    if (session && draw < 0.3) {
+      session.data.visits = Number(session.data.visits) + 1;
+      await node.store.save(session);
+    } else if (draw < 0.6) {
+      await node.store.touch(id);
     }
   });
 }
@@ -186,34 +197,11 @@ async function recordCluster(): Promise<Recorded> {
  * of sessions, with the clock tolerance and the `not after` time widened so that a reading
  * taken at recording time still passes: every replayed save writes.
  */
-async function recordWrites(): Promise<Recorded> {
-  return recorded('cluster', async (url, window) => {
-    const node = new ClusterSessionRuntime(
-      resolveOptions({ secret: TEST_SECRET, redis: url, cluster: { nodeId: 'writes' } }),
-    );
-    await node.start();
-    try {
-      const ids = await Promise.all(
-        Array.from(
-          { length: SESSIONS },
-          async (_, i) => (await node.store.create(sessionPayload(i))).id,
-        ),
-      );
-      await window(async () => {
-        let issued = 0;
-        await Promise.all(
-          Array.from({ length: IN_FLIGHT }, async () => {
-            while (issued++ < WRITES) {
-              const session = await node.store.get(ids[Math.floor(Math.random() * ids.length)]);
-              session!.data.visits = Number(session!.data.visits) + 1;
-              await node.store.save(session!);
-            }
-          }),
-        );
-      });
-    } finally {
-      await node.stop();
-    }
+function recordWrites(): Promise<Recorded> {
+  return recordNode({ cluster: { nodeId: 'writes' } }, WRITES, async (node, id) => {
+    const session = await node.store.get(id);
+    session!.data.visits = Number(session!.data.visits) + 1;
+    await node.store.save(session!);
   });
 }
 

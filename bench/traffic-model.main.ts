@@ -2,7 +2,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandCosts } from './command-costs.bench';
 import { lineChart, type Series } from './support/line-chart';
-import { simulateTraffic, type TrafficCase, type TrafficResult } from './traffic-model';
+import {
+  simulateTraffic,
+  type TrafficCase,
+  type TrafficResult,
+  TYPICAL_TRAFFIC,
+} from './traffic-model';
 
 /**
  * `node dist/bench/traffic-model.main.js [--quick]`: the virtual-time traffic model (#28, part
@@ -56,21 +61,7 @@ export function capacityRatio(c: TrafficCase, r: TrafficResult, regime: string):
   return express / ours;
 }
 
-const DEFAULTS: TrafficCase = {
-  users: 10_000,
-  nodes: 4,
-  thinkMs: 10_000,
-  burst: 4,
-  burstMs: 1_000,
-  writeShare: 0.1,
-  routing: 'random',
-  propagation: 'update',
-  localCacheTtl: 30_000,
-  localCacheMaxSize: 1_000,
-  touchAfter: 60_000,
-  durationMs: 600_000,
-  warmupMs: 180_000,
-};
+const DEFAULTS: TrafficCase = { ...TYPICAL_TRAFFIC, users: 10_000, localCacheMaxSize: 1_000 };
 
 function row(c: TrafficCase, r: TrafficResult): string {
   const cells = [

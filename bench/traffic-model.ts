@@ -36,6 +36,25 @@ export interface TrafficCase {
   seed?: number;
 }
 
+/**
+ * The traffic every table starts from: users 10 s apart (exponential) whose page views fire 4
+ * calls within 1 s, 10 % of them writes, over 4 nodes at random, with the module's defaults
+ * (30 s cache lifetime, touchAfter 60 s); 10 minutes, the first 3 not counted.
+ */
+export const TYPICAL_TRAFFIC: Omit<TrafficCase, 'users' | 'localCacheMaxSize'> = {
+  nodes: 4,
+  thinkMs: 10_000,
+  burst: 4,
+  burstMs: 1_000,
+  writeShare: 0.1,
+  routing: 'random',
+  propagation: 'update',
+  localCacheTtl: 30_000,
+  touchAfter: 60_000,
+  durationMs: 600_000,
+  warmupMs: 180_000,
+};
+
 export interface TrafficResult {
   requests: number;
   hitRate: number;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { realTraffic } from './traffic-real';
-import { simulateTraffic, type TrafficCase } from './traffic-model';
+import { simulateTraffic, type TrafficCase, TYPICAL_TRAFFIC } from './traffic-model';
 
 /**
  * `node dist/bench/traffic-real.main.js [--quick]` (about 4 minutes; `--quick` runs one case):
@@ -8,21 +8,7 @@ import { simulateTraffic, type TrafficCase } from './traffic-model';
  * (7 minutes of traffic counted after 3 of warm-up run in 30 s), case by case, side by side.
  */
 const SCALE = 1 / 20;
-const BASE: TrafficCase = {
-  users: 500,
-  nodes: 4,
-  thinkMs: 10_000,
-  burst: 4,
-  burstMs: 1_000,
-  writeShare: 0.1,
-  routing: 'random',
-  propagation: 'update',
-  localCacheTtl: 30_000,
-  localCacheMaxSize: 500,
-  touchAfter: 60_000,
-  durationMs: 600_000,
-  warmupMs: 180_000,
-};
+const BASE: TrafficCase = { ...TYPICAL_TRAFFIC, users: 500, localCacheMaxSize: 500 };
 const CASES: Partial<TrafficCase>[] = [
   {},
   { routing: 'affinity' },
