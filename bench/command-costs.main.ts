@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { commandCostsBench } from './command-costs.bench';
 
 /**
- * `node dist/bench/command-costs.main.js [--quick]` (about 3 minutes; `--quick` replays 0.5 s):
+ * `node dist/bench/command-costs.main.js [--quick]` (about 3.5 minutes; `--quick` replays 0.5 s):
  * Redis CPU per command by kind at saturation (#28), printed as a table and written to
  * bench/results/command-costs.json, which the traffic model reads to turn its commands per
  * request into Redis capacity.
