@@ -39,6 +39,20 @@ export function withCommandDeadline<C extends Redis | Cluster>(client: C): C {
   });
 }
 
+/**
+ * Why `client` would refuse a command unsent (not ready, and no offline queue), as an error to
+ * throw; null when it would send it.
+ */
+export function unsendable(client: Redis | Cluster): Error | null {
+  const { status, options } = client as {
+    status: string;
+    options: { enableOfflineQueue?: boolean };
+  };
+  return status !== 'ready' && options.enableOfflineQueue === false
+    ? new Error(`Redis connection is ${status}`)
+    : null;
+}
+
 /** The client's command timeout (a Cluster's, per node), ms; undefined when it has none. */
 export function commandTimeoutOf(client: Redis | Cluster): number | undefined {
   const timeout = isCluster(client)

@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { PublishHeader } from '../cluster/publisher.interface';
-import { commandTimeoutOf, withDeadline } from './command-deadline';
+import { commandTimeoutOf, unsendable, withDeadline } from './command-deadline';
 import { CLOCK, PUBLISHING, SLICES } from './scripts/prelude.lua';
 import { READ } from './scripts/read.lua';
 import { CREATE, UPDATE } from './scripts/save.lua';
@@ -236,13 +236,10 @@ export class SessionCommands {
       }
       return [pairs(reply[0]), Number(reply[1]), Number(reply[2])];
     }
-    const { status, options } = this.client as {
-      status: string;
-      options: { enableOfflineQueue?: boolean };
-    };
-    if (status !== 'ready' && options.enableOfflineQueue === false) {
-      // a Cluster's transaction would wait for its slot map, with no timer running
-      throw new Error(`Redis connection is ${status}`);
+    // unsent, a Cluster's transaction would wait for its slot map with no timer running
+    const refused = unsendable(this.client);
+    if (refused) {
+      throw refused;
     }
     const replies = await timed(this.client.multi().call('HGETALL', key).pttl(key).time().exec());
     if (!replies) {

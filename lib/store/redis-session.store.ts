@@ -25,6 +25,7 @@ import {
 } from '../redis/session-commands';
 import { CLOCK_TOLERANCE_MS } from '../redis/scripts/save.lua';
 import { OPS_KEPT } from '../redis/scripts/prelude.lua';
+import { unsendable } from '../redis/command-deadline';
 import { LostReplies, ReplyLostError } from '../redis/lost-replies';
 import type { Operation } from '../redis/operation';
 import { Session, wallGap, type RedisClock } from '../session/session';
@@ -838,12 +839,9 @@ export class RedisSessionStore<T extends object = AnySessionData> extends Sessio
     announcement: Announcement,
     alternatives: readonly Announcement[] = [],
   ): PublishHeader & { alternatives: string[] } {
-    const { status, options } = this.redis as {
-      status: string;
-      options: { enableOfflineQueue?: boolean };
-    };
-    if (status !== 'ready' && options.enableOfflineQueue === false) {
-      this.unavailable('write', new Error(`Redis connection is ${status}`));
+    const refused = unsendable(this.redis);
+    if (refused) {
+      this.unavailable('write', refused);
     }
     return this.publisher.announce(announcement, alternatives);
   }
