@@ -8,7 +8,7 @@ import { TEST_SECRET } from '../test/support/cluster-fixture';
 import { restore, snapshot, type Snapshot } from './support/dataset-snapshot';
 import { pin } from './support/pin';
 import { parseCommands, RecordingProxy, type Recording } from './support/recording-proxy';
-import { driverBinary, RecordingFiles, replay } from './support/replay-driver';
+import { driverBinary, RecordingFiles, replay, type ReplayResult } from './support/replay-driver';
 import { expressSessionStack } from './support/session-stacks';
 import { sessionPayload } from './support/session-payload';
 
@@ -301,6 +301,28 @@ async function recorded(
   }
 }
 
+/** One replay of `files` by the driver on the recording's dataset, restored first; error replies throw. */
+async function replayOnce(
+  on: Recorded,
+  files: RecordingFiles,
+  regime: (typeof REGIMES)[number],
+  seconds: number,
+): Promise<ReplayResult> {
+  await restore(on.redis, on.dataset, on.recording.scripts);
+  const result = await replay(files, {
+    port: on.redis.port,
+    redisPid: on.redis.pid!,
+    connections: regime.connections,
+    depth: regime.depth,
+    warmupSeconds: DRIVER_WARMUP_SECONDS,
+    seconds,
+  });
+  if (result.errors > result.noscript) {
+    throw new Error(`command costs: ${result.errors} error replies: ${result.firstError}`);
+  }
+  return result;
+}
+
 /**
  * Redis CPU µs per unit replaying `recording` alone: the least of REPEATS replays where Redis
  * was at least MIN_BUSY busy (up to ATTEMPTS more when it was not).
@@ -316,18 +338,7 @@ async function cost(
     const kept: { usPerUnit: number; busy: number }[] = [];
     let least: { usPerUnit: number; busy: number } | undefined;
     for (let run = 0; run < REPEATS + ATTEMPTS && kept.length < REPEATS; run++) {
-      await restore(on.redis, on.dataset, on.recording.scripts);
-      const result = await replay(files, {
-        port: on.redis.port,
-        redisPid: on.redis.pid!,
-        connections: regime.connections,
-        depth: regime.depth,
-        warmupSeconds: DRIVER_WARMUP_SECONDS,
-        seconds,
-      });
-      if (result.errors > result.noscript) {
-        throw new Error(`command costs: ${result.errors} error replies: ${result.firstError}`);
-      }
+      const result = await replayOnce(on, files, regime, seconds);
       const measured = {
         usPerUnit: (result.redisCpu / (result.replies / commandsPerUnit)) * 1e6,
         busy: result.redisCpu / result.wall,
@@ -361,20 +372,11 @@ async function writingCost(
   const files = new RecordingFiles(unit.recording);
   try {
     let best: { usPerUnit: number; busy: number; wrote: number } | undefined;
+    // every replay starts from the same dataset: the versions it holds are counted once
+    await restore(on.redis, on.dataset, on.recording.scripts);
+    const before = await versions(on.redis);
     for (let run = 0; run < REPEATS; run++) {
-      await restore(on.redis, on.dataset, on.recording.scripts);
-      const before = await versions(on.redis);
-      const result = await replay(files, {
-        port: on.redis.port,
-        redisPid: on.redis.pid!,
-        connections: regime.connections,
-        depth: regime.depth,
-        warmupSeconds: DRIVER_WARMUP_SECONDS,
-        seconds,
-      });
-      if (result.errors > result.noscript) {
-        throw new Error(`command costs: ${result.errors} error replies: ${result.firstError}`);
-      }
+      const result = await replayOnce(on, files, regime, seconds);
       const sent = (result.replies * (seconds + DRIVER_WARMUP_SECONDS)) / seconds;
       const measured = {
         usPerUnit: (result.redisCpu / result.replies) * 1e6,
